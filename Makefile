@@ -1,0 +1,55 @@
+# CivicPulse — two set-up commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test demo lint unit integration e2e bench-bus system-deps clean migration
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade 'pip' 'setuptools<82' wheel
+	$(PY) -m pip install -q -c requirements/constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: all four services (separate processes on RabbitMQ, or embedded if none answers).
+run: $(STAMP)
+	$(VENV)/bin/civicpulse run
+
+## The whole suite: lint, import contracts, unit, integration (real RabbitMQ + PostgreSQL), e2e.
+test: $(STAMP) system-deps lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check civicpulse services tests bench
+	$(VENV)/bin/lint-imports
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(VENV)/bin/pytest -q tests/integration
+
+e2e: $(STAMP)
+	$(VENV)/bin/pytest -q tests/e2e
+
+## Drive the headline flow against a running suite (or one it starts itself).
+demo: $(STAMP)
+	$(VENV)/bin/civicpulse demo
+
+bench-bus: $(STAMP)
+	$(PY) -m bench.bus
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+## make migration SERVICE=liaison MSG="add tasks"
+migration: $(STAMP)
+	bash scripts/new-migration.sh $(SERVICE) "$(MSG)"
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,60 @@
+"""Events the liaison service publishes (and shares with partner agencies)."""
+
+from marshmallow import fields
+
+from civicpulse.contracts import Contract, register
+
+
+class _Ticket(Contract):
+    ticket_id = fields.String(required=True)
+    incident_id = fields.String(required=True)
+    status = fields.String(required=True)
+
+
+@register("liaison.ticket.opened", 1)
+class TicketOpenedV1(_Ticket):
+    level = fields.String(required=True)
+    topic = fields.String(required=True)
+    title = fields.String(required=True)
+    lead_section = fields.String(required=True)
+    agencies = fields.List(fields.String(), required=True)
+    deadlines = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+@register("liaison.ticket.acknowledged", 1)
+class TicketAcknowledgedV1(_Ticket):
+    by = fields.String(required=True)
+
+
+@register("liaison.ticket.escalated", 1)
+class TicketEscalatedV1(_Ticket):
+    level = fields.String(required=True)
+
+
+@register("liaison.ticket.resolved", 1)
+class TicketResolvedV1(_Ticket):
+    pass
+
+
+@register("liaison.ticket.closed", 1)
+class TicketClosedV1(_Ticket):
+    pass
+
+
+@register("liaison.statement.requested", 1)
+class StatementRequestedV1(Contract):
+    ticket_id = fields.String(required=True)
+    incident_id = fields.String(required=True)
+    topic = fields.String(required=True)
+    level = fields.String(required=True)
+    title = fields.String(required=True)
+    brief = fields.String(required=True)
+    due_at = fields.String(required=True)
+
+
+@register("liaison.meeting.scheduled", 1)
+class MeetingScheduledV1(Contract):
+    meeting_id = fields.String(required=True)
+    ticket_id = fields.String(load_default=None, allow_none=True)
+    starts_at = fields.String(required=True)
+    agencies = fields.List(fields.String(), required=True)

@@ -1,0 +1,50 @@
+"""Events the review service publishes."""
+
+from marshmallow import fields, validate
+
+from civicpulse.contracts import Contract, register
+
+STAGES = ("section_head", "leader_in_charge", "principal")
+
+
+class _Case(Contract):
+    case_id = fields.String(required=True)
+    item_id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+
+
+@register("review.case.opened", 1)
+class CaseOpenedV1(_Case):
+    workflow = fields.String(required=True)
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+
+
+@register("review.stage.approved", 1)
+class StageApprovedV1(_Case):
+    stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    reviewer = fields.String(required=True)
+    next_stage = fields.String(load_default=None, allow_none=True)
+
+
+@register("review.case.approved", 1)
+class CaseApprovedV1(_Case):
+    reference_no = fields.String(required=True)
+    content_hash = fields.String(required=True)
+
+
+@register("review.case.returned", 1)
+class CaseReturnedV1(_Case):
+    stage = fields.String(required=True)
+    comment = fields.String(required=True)
+
+
+@register("review.case.rejected", 1)
+class CaseRejectedV1(_Case):
+    stage = fields.String(required=True)
+    comment = fields.String(required=True)
+
+
+@register("review.stage.overdue", 1)
+class StageOverdueV1(_Case):
+    stage = fields.String(required=True)
+    due_at = fields.String(required=True)

@@ -1,0 +1,99 @@
+"""Database helpers: engines, Alembic migrations on start, and the unit of work.
+
+Each service owns one database (SQLite file under var/ by default, PostgreSQL by URL). The
+outbox and inbox tables live in every service's own database so that a state change, the events
+it causes and the ids of events it consumed are committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Self
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpulse import inbox, outbox
+from civicpulse.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def migrate(url: str, migrations_dir: Path) -> None:
+    """Apply the service's Alembic history up to head."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, "head")
+
+
+class UnitOfWork:
+    """One transaction: domain changes, outbox events and inbox marks commit together.
+
+    Use as a context manager; without `commit()` everything rolls back. After a commit the
+    `on_commit` callback (the relay's wake-up) runs if events were recorded.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session], service: str,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self._session_factory = session_factory
+        self.service = service
+        self._on_commit = on_commit
+        self.session: Session
+        self._recorded = 0
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self._recorded = 0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self._recorded and self._on_commit:
+            self._on_commit()
+        self._recorded = 0
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def publish(self, event: Envelope, *, exchange: str | None = None,
+                routing_key: str | None = None) -> None:
+        """Record an event in the outbox, to be published after this transaction commits."""
+        outbox.record(self.session, event, exchange=exchange, routing_key=routing_key)
+        self._recorded += 1
+
+    def first_time(self, event: Envelope, consumer: str) -> bool:
+        """Mark `event` applied by `consumer`; False if it was applied before (a duplicate)."""
+        return inbox.claim(self.session, event.id, consumer)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)

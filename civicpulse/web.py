@@ -1,0 +1,86 @@
+"""JSON helpers for nameko `@http` entrypoints: bodies in, `str` bodies out, errors as 4xx."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+log = logging.getLogger(__name__)
+
+Response = tuple[int, dict[str, str], str]
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class HttpError(Exception):
+    status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+class BadRequest(HttpError):
+    status = 400
+
+
+class Unauthorized(HttpError):
+    status = 401
+
+
+class Forbidden(HttpError):
+    status = 403
+
+
+class NotFound(HttpError):
+    status = 404
+
+
+class Conflict(HttpError):
+    status = 409
+
+
+def json_response(status: int, data: Any) -> Response:
+    return status, dict(JSON_HEADERS), json.dumps(data, ensure_ascii=False, default=str)
+
+
+def load_json(request: Any, schema: Schema | None = None) -> Any:
+    try:
+        data = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}") from exc
+    if schema is None:
+        return data
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        raise BadRequest("invalid request body", fields=exc.messages) from exc
+
+
+def bearer_token(request: Any) -> str:
+    auth = request.headers.get("Authorization", "")
+    if not auth.startswith("Bearer ") or not auth[7:].strip():
+        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    return auth[7:].strip()
+
+
+def json_api(fn: Callable[..., Any]) -> Callable[..., Response]:
+    """Wrap an @http method: return JSON; map HttpError to its status with a JSON reason."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            result = fn(*args, **kwargs)
+        except HttpError as exc:
+            body = {"error": str(exc), **exc.details}
+            return json_response(exc.status, body)
+        if isinstance(result, tuple):
+            status, data = result
+            return json_response(status, data)
+        return json_response(200, result)
+
+    return wrapper

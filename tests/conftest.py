@@ -1,0 +1,87 @@
+"""Test set-up shared by every suite.
+
+nameko's pytest plugin no longer monkey-patches, so eventlet is patched here first.
+Integration and e2e tests need the real RabbitMQ and PostgreSQL: under CI=true a missing
+server fails the run; elsewhere those tests are skipped with the reason.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+AMQP_URI = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require(host: str, port: int, what: str) -> None:
+    if _port_open(host, port):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is not answering on {host}:{port} (required under CI=true)")
+    pytest.skip(f"{what} is not answering on {host}:{port}")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> str:
+    require("127.0.0.1", 5672, "RabbitMQ")
+    return AMQP_URI
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> str:
+    require("127.0.0.1", 5432, "PostgreSQL")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_database(postgres_admin: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    name = f"cp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def make_uow(service: str, url: str):  # noqa: ANN201 - returns a UnitOfWork factory
+    """Migrate a service's database at `url` and return a factory of units of work."""
+    from civicpulse.db import UnitOfWork, make_engine, migrate, session_factory
+
+    migrate(url, ROOT / "services" / service / "migrations")
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    return lambda: UnitOfWork(sessions, service)
+
+
+@pytest.fixture
+def uow_factory(sqlite_url: str):  # noqa: ANN201
+    """`uow_factory("liaison")()` gives a unit of work on a migrated SQLite database."""
+    return lambda service: make_uow(service, sqlite_url)

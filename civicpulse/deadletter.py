@@ -110,14 +110,19 @@ def list_dead_letters(uri: str, service: str, limit: int = 100) -> list[DeadLett
 
 
 def replay(uri: str, service: str, limit: int | None = None) -> int:
-    """Send dead letters back to the queue they came from, attempts reset. Returns the count."""
+    """Send the dead letters present now back to the queues they came from, attempts reset.
+
+    Returns how many were replayed."""
     count = 0
     with _open(uri) as conn:
         channel = conn.channel()
         q = dlq(service)(channel)
         q.declare()
         producer = kombu.Producer(channel)
-        while limit is None or count < limit:
+        # Only the letters present now: one that fails again must not be replayed in a loop.
+        present = q.queue_declare(passive=True).message_count
+        limit = present if limit is None else min(limit, present)
+        while count < limit:
             msg = q.get(no_ack=False)
             if msg is None:
                 break

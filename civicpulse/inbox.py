@@ -20,4 +20,4 @@ def claim(session: Session, event_id: str, consumer: str) -> bool:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(inbox_table).values(consumer=consumer, event_id=event_id,
                                       applied_at=utcnow()).on_conflict_do_nothing()
-    return session.execute(stmt).rowcount == 1
+    return session.execute(stmt.returning(inbox_table.c.event_id)).first() is not None

@@ -16,7 +16,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Transaction,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from civicpulse.envelope import Envelope, utcnow
@@ -66,6 +78,55 @@ class BatchPublisher(Protocol):
     def close(self) -> None: ...
 
 
+class PipelinedPublisher(BatchPublisher, Protocol):
+    """A publisher whose batches can be written now and confirmed later, in order:
+    `publish_batch(ms)` is `wait_confirmed(send_batch(ms))`."""
+
+    def send_batch(self, messages: Sequence[OutgoingMessage]) -> int: ...
+
+    def wait_confirmed(self, tag: int) -> None: ...
+
+
+@dataclass
+class _InFlight:
+    """A batch written to the broker, its rows still locked by an open transaction."""
+
+    conn: Connection
+    trans: Transaction
+    ids: list[int]
+    tag: int
+
+    def abandon(self) -> None:
+        try:
+            self.trans.rollback()
+        finally:
+            self.conn.close()
+
+
+_SELECT_UNSENT = (
+    select(outbox_table.c.id, outbox_table.c.event_id, outbox_table.c.event_type,
+           outbox_table.c.exchange, outbox_table.c.routing_key,
+           outbox_table.c.correlation_id, outbox_table.c.body)
+    .where(outbox_table.c.sent_at.is_(None))
+    .order_by(outbox_table.c.id)
+    .limit(bindparam("batch_size"))
+    .with_for_update(skip_locked=True)
+)
+# PostgreSQL: one array parameter (`id = ANY(:ids)`), not an IN list of batch_size parameters
+# that SQLAlchemy expands and psycopg re-parses on every batch.
+_MARK_SENT_PG = (update(outbox_table)
+                 .where(outbox_table.c.id == func.any(bindparam("ids", type_=ARRAY(BigInteger))))
+                 .values(sent_at=bindparam("sent_at")))
+_MARK_SENT = (update(outbox_table)
+              .where(outbox_table.c.id.in_(bindparam("ids", expanding=True)))
+              .values(sent_at=bindparam("sent_at")))
+# The relay's own transaction need not wait for its WAL flush: if PostgreSQL crashed right after
+# the commit, the last batches' "sent" marks would be lost and those events published again,
+# which the at-least-once contract (consumers de-duplicate through the inbox) already allows.
+# The outbox rows themselves are written by the services' transactions, which stay synchronous.
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit = off")
+
+
 class Relay:
     """Moves committed outbox rows to the broker."""
 
@@ -88,37 +149,94 @@ class Relay:
     def relay_once(self) -> int:
         """Publish one batch of unsent events; return how many went out."""
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(outbox_table.c.id, outbox_table.c.event_id, outbox_table.c.event_type,
-                       outbox_table.c.exchange, outbox_table.c.routing_key,
-                       outbox_table.c.correlation_id, outbox_table.c.body)
-                .where(outbox_table.c.sent_at.is_(None))
-                .order_by(outbox_table.c.id)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not rows:
+            ids, messages = self._fetch(conn)
+            if not ids:
                 return 0
-            messages = [OutgoingMessage(r.event_id.split(":", 1)[0], r.event_type, r.exchange,
-                                        r.routing_key, r.correlation_id, r.body) for r in rows]
             try:
                 self._publisher_or_connect().publish_batch(messages)
             except Exception:
                 self.reset()
                 raise
-            conn.execute(update(outbox_table)
-                         .where(outbox_table.c.id.in_([r.id for r in rows]))
-                         .values(sent_at=utcnow()))
+            self._mark_sent(conn, ids)
         if self._on_published:
-            self._on_published(len(rows))
-        return len(rows)
+            self._on_published(len(ids))
+        return len(ids)
+
+    def _fetch(self, conn: Connection) -> tuple[list[int], list[OutgoingMessage]]:
+        """Lock the next batch of unsent rows (in the caller's transaction)."""
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(_ASYNC_COMMIT)
+        rows = conn.execute(_SELECT_UNSENT, {"batch_size": self.batch_size}).all()
+        ids = [r[0] for r in rows]
+        messages = [OutgoingMessage(event_id.split(":", 1)[0], event_type, exchange, routing_key,
+                                    correlation_id, body)
+                    for _, event_id, event_type, exchange, routing_key, correlation_id, body
+                    in rows]
+        return ids, messages
+
+    def _mark_sent(self, conn: Connection, ids: list[int]) -> None:
+        stmt = _MARK_SENT_PG if conn.dialect.name == "postgresql" else _MARK_SENT
+        conn.execute(stmt, {"ids": ids, "sent_at": utcnow()})
 
     def drain(self) -> int:
-        """Publish until nothing is left; return the total."""
+        """Publish until nothing is left; return the total.
+
+        On PostgreSQL with a publisher that supports it, batches are pipelined: batch k+1 is
+        fetched (in its own transaction; SKIP LOCKED passes over batch k's rows) and written
+        to the broker while the broker is still confirming batch k, so the broker's work
+        overlaps the database round trips. Each batch is still marked sent, in the transaction
+        that locked it, only once the broker confirmed all of it.
+        """
+        publisher = self._publisher_or_connect()
+        if self.engine.dialect.name != "postgresql" or not hasattr(publisher, "send_batch"):
+            total = 0
+            while n := self.relay_once():
+                total += n
+            return total
+        return self._drain_pipelined(publisher)  # type: ignore[arg-type]
+
+    def _drain_pipelined(self, publisher: PipelinedPublisher) -> int:
         total = 0
-        while n := self.relay_once():
-            total += n
-        return total
+        inflight: _InFlight | None = None
+        try:
+            while True:
+                ahead = self._send_next(publisher)
+                if inflight is not None:
+                    batch, inflight = inflight, None
+                    try:
+                        publisher.wait_confirmed(batch.tag)
+                        self._mark_sent(batch.conn, batch.ids)
+                        batch.trans.commit()
+                    finally:
+                        batch.conn.close()
+                    total += len(batch.ids)
+                    if self._on_published:
+                        self._on_published(len(batch.ids))
+                inflight = ahead
+                if inflight is None:
+                    return total
+        except Exception:
+            # nothing unconfirmed is marked: roll back what is in flight, start a new channel
+            if inflight is not None:
+                inflight.abandon()
+            self.reset()
+            raise
+
+    def _send_next(self, publisher: PipelinedPublisher) -> _InFlight | None:
+        conn = self.engine.connect()
+        try:
+            trans = conn.begin()
+            ids, messages = self._fetch(conn)
+            if not ids:
+                trans.rollback()
+                conn.close()
+                return None
+            tag = publisher.send_batch(messages)
+        except Exception:
+            conn.close()  # rolls back
+            raise
+        return _InFlight(conn, trans, ids, tag)
 
     def reset(self) -> None:
         self.connected = False
@@ -148,8 +266,6 @@ class Relay:
                 wake.clear()
 
     def pending(self) -> int:
-        from sqlalchemy import func
-
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(outbox_table)
                                 .where(outbox_table.c.sent_at.is_(None))).scalar_one()

@@ -37,6 +37,7 @@ class PlatformHandle:
     sessions: sessionmaker[Session]
     relay: Relay
     wake: threading.Event
+    amqp_uri: str
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.settings.name, on_commit=self.wake.set)
@@ -50,6 +51,7 @@ class PlatformHandle:
         except Exception as exc:  # noqa: BLE001 - reported, not raised
             checks["database"] = f"error: {exc}"
         checks["broker"] = "ok" if self.relay.connected else "connecting"
+        checks["transport"] = "memory" if self.amqp_uri.startswith("memory") else "amqp"
         try:
             checks["outbox_pending"] = self.relay.pending()
         except Exception:  # noqa: BLE001
@@ -74,7 +76,7 @@ class Platform(DependencyProvider):
                       on_published=metrics.published.inc)
         self._stop = threading.Event()
         self.handle = PlatformHandle(settings, engine, session_factory(engine), relay,
-                                     threading.Event())
+                                     threading.Event(), amqp_uri)
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run_relay, identifier="outbox-relay")

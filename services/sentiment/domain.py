@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 NEGATIVE_WORDS = (
@@ -35,8 +36,13 @@ def label(p_positive: float) -> str:
     return "neutral"
 
 
+HASHTAG = re.compile(r"#([^#\s]{1,32})#")
+
+
 def topics_of(text: str, topics: dict[str, list[str]], default: str = "office") -> list[str]:
+    """Configured topics whose keywords occur, plus Weibo-style #hashtag# topics."""
     found = [name for name, words in topics.items() if any(w in text for w in words)]
+    found += [f"#{tag}" for tag in dict.fromkeys(HASHTAG.findall(text))]
     return found or [default]
 
 

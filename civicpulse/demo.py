@@ -1,0 +1,216 @@
+"""`make demo`: the headline flow, driven the way staff and a partner would drive it.
+
+Posts a burst of negative mentions, waits for the joint-response ticket, reads the partner
+queue as a partner would (or, in embedded mode, checks liaison's share log and says so),
+approves the statement through the three review stages over HTTP with staff tokens, waits for
+publication and prints the ticket's timeline with the time each step took.
+Ends with a line beginning `demo: ok`, or a reason and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pika
+import requests
+
+from civicpulse.launcher import Suite
+from civicpulse.settings import SERVICES, amqp_uri, for_service
+
+T = TypeVar("T")
+STAGES = ("section_head", "leader_in_charge", "principal")
+PARTNER = "cac"
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def url(service: str, path: str) -> str:
+    return f"http://127.0.0.1:{for_service(service).http_port}{path}"
+
+
+def wait_for(what: str, fn: Callable[[], T | None], deadline: float, every: float = 0.2) -> T:
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise DemoFailed(f"timed out waiting for {what}")
+        time.sleep(every)
+
+
+def get_json(service: str, path: str) -> Any:
+    r = requests.get(url(service, path), timeout=5)
+    r.raise_for_status()
+    return r.json()
+
+
+def suite_running() -> bool:
+    try:
+        return all(requests.get(url(s, "/readyz"), timeout=1).status_code == 200
+                   for s in SERVICES)
+    except requests.RequestException:
+        return False
+
+
+def transport() -> str:
+    return get_json("liaison", "/readyz").get("transport", "amqp")
+
+
+def add_reviewer(role: str, run_id: str) -> str:
+    """Create a staff account with the review service's own command; return its token."""
+    out = subprocess.run(
+        [sys.executable, "-m", "civicpulse.cli", "users", "add", f"demo-{role}-{run_id}",
+         "--role", role], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise DemoFailed(f"could not create a {role} account: {out.stderr.strip()[-300:]}")
+    return out.stdout.strip().splitlines()[-1].strip()
+
+
+def negative_burst(run_id: str, n: int = 12) -> list[dict[str, Any]]:
+    texts = ["反映的小区夜间施工噪音问题一直没人管，回复敷衍，太失望了",
+             "投诉三次了还是推诿，不作为，愤怒", "这种处理方式让人质疑，糟糕透了"]
+    return [{"source": "weibo", "external_id": f"demo-{run_id}-{i}", "channel": "weibo",
+             "author": f"@citizen{i}", "reach": 100 + i,
+             "text": f"#demo{run_id}# {texts[i % len(texts)]}"} for i in range(n)]
+
+
+def read_partner_queue(ticket_id: str, deadline: float) -> dict[str, Any]:
+    """Consume partner.<agency> as the partner would, until this ticket's opening arrives."""
+    params = pika.URLParameters(amqp_uri())
+    with pika.BlockingConnection(params) as conn:
+        ch = conn.channel()
+        while time.monotonic() < deadline:
+            method, props, body = ch.basic_get(f"partner.{PARTNER}", auto_ack=False)
+            if method is None:
+                time.sleep(0.2)
+                continue
+            ch.basic_ack(method.delivery_tag)
+            event = json.loads(body)
+            if (event.get("type") == "liaison.ticket.opened"
+                    and event["payload"].get("ticket_id") == ticket_id):
+                return event
+    raise DemoFailed(f"partner.{PARTNER} never received liaison.ticket.opened for {ticket_id}")
+
+
+@dataclass
+class Flow:
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    t0: float = field(default_factory=time.monotonic)
+    steps: list[tuple[str, float]] = field(default_factory=list)
+    incident_id: str = ""
+    ticket: dict[str, Any] = field(default_factory=dict)
+    partner_event: dict[str, Any] | None = None
+    item: dict[str, Any] = field(default_factory=dict)
+
+    def mark(self, step: str) -> None:
+        self.steps.append((step, time.monotonic() - self.t0))
+        print(f"demo: {time.monotonic() - self.t0:7.2f}s  {step}", flush=True)
+
+
+def run_flow(timeout: float = 120.0, log: Callable[[str], None] = print) -> Flow:
+    deadline = time.monotonic() + timeout
+    flow = Flow()
+    tokens = {role: add_reviewer(role, flow.run_id) for role in STAGES}
+    flow.t0 = time.monotonic()
+    r = requests.post(url("sentiment", "/mentions"), json=negative_burst(flow.run_id), timeout=10)
+    if r.status_code != 202 or not r.json().get("incidents"):
+        raise DemoFailed(f"no incident from the burst: {r.status_code} {r.text[:300]}")
+    flow.incident_id = r.json()["incidents"][0]["incident_id"]
+    flow.mark(f"incident {flow.incident_id} detected")
+
+    def ticket() -> dict[str, Any] | None:
+        found = get_json("liaison", f"/tickets?incident_id={flow.incident_id}")["tickets"]
+        return found[0] if found else None
+
+    flow.ticket = wait_for("the ticket", ticket, deadline)
+    tid = flow.ticket["id"]
+    flow.mark(f"ticket {tid} opened (level {flow.ticket['level']})")
+    if transport() == "amqp":
+        flow.partner_event = read_partner_queue(tid, deadline)
+        flow.mark(f"partner queue partner.{PARTNER} received liaison.ticket.opened "
+                  f"(TLP {flow.partner_event['tlp']})")
+    else:
+        detail = wait_for("the share log", lambda: _shared_with(tid, PARTNER), deadline)
+        flow.mark(f"embedded mode: no outside partner can connect; liaison's share log shows "
+                  f"{detail['event_type']} shared with {PARTNER} (TLP {detail['tlp']})")
+    approve_statement(flow, tokens, deadline)
+
+    def published() -> dict[str, Any] | None:
+        items = get_json("news", f"/items?correlation_id={flow.incident_id}")["items"]
+        return next((i for i in items if i["status"] == "published"), None)
+
+    flow.item = wait_for("publication", published, deadline)
+    flow.mark(f"statement {flow.item['id']} published")
+
+    def timeline_done() -> dict[str, Any] | None:
+        t = get_json("liaison", f"/tickets/{tid}")
+        kinds = {e["kind"] for e in t["timeline"]}
+        return t if "statement.published" in kinds else None
+
+    flow.ticket = wait_for("the timeline to record publication", timeline_done, deadline)
+    flow.mark("ticket timeline records the publication")
+    return flow
+
+
+def _shared_with(ticket_id: str, agency: str) -> dict[str, Any] | None:
+    shares = get_json("liaison", f"/tickets/{ticket_id}")["shares"]
+    return next((s for s in shares if s["agency"] == agency), None)
+
+
+def approve_statement(flow: Flow, tokens: dict[str, str], deadline: float) -> None:
+    def case() -> dict[str, Any] | None:
+        cases = get_json("review", f"/cases?correlation_id={flow.incident_id}")["cases"]
+        return cases[0] if cases else None
+
+    c = wait_for("the review case", case, deadline)
+    flow.mark(f"statement in review: case {c['id']} at {c['stage']}")
+    for stage in STAGES:
+        r = requests.post(url("review", f"/cases/{c['id']}/decisions"), timeout=10,
+                          headers={"Authorization": f"Bearer {tokens[stage]}"},
+                          json={"decision": "approve", "comment": "同意",
+                                "checklist": {"accuracy": True, "orientation": True,
+                                              "format": True}})
+        if r.status_code >= 300:
+            raise DemoFailed(f"{stage} approval refused: {r.status_code} {r.text[:300]}")
+        flow.mark(f"{stage} approved")
+
+
+def print_ticket(ticket: dict[str, Any]) -> None:
+    print(f"\nticket {ticket['id']}  level {ticket['level']}  status {ticket['status']}  "
+          f"topic {ticket.get('topic')}")
+    print(f"agencies: {', '.join(ticket.get('agencies', []))}")
+    print("timeline:")
+    for entry in ticket["timeline"]:
+        print(f"  {entry['at']}  {entry['kind']:<24} {entry.get('text', '')}")
+
+
+def main(timeout: float = 120.0, mode: str = "auto") -> int:
+    suite = None
+    try:
+        if not suite_running():
+            suite = Suite()
+            chosen = suite.start(mode)
+            print(f"demo: no running suite found; started one ({chosen})", flush=True)
+            suite.wait_ready()
+        flow = run_flow(timeout)
+        print_ticket(flow.ticket)
+        total = flow.steps[-1][1]
+        print(f"\ndemo: ok — incident {flow.incident_id} → ticket {flow.ticket['id']} → "
+              f"statement {flow.item['id']} published in {total:.1f}s "
+              f"({len(flow.ticket['timeline'])} timeline entries)")
+        return 0
+    except (DemoFailed, TimeoutError, RuntimeError, requests.RequestException) as exc:
+        print(f"demo: FAILED — {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if suite is not None:
+            suite.stop()

@@ -1,0 +1,125 @@
+"""The relay against the real PostgreSQL and RabbitMQ: nothing committed is lost."""
+
+import uuid
+
+import kombu
+import pytest
+from sqlalchemy import func, select
+
+from civicpulse.db import UnitOfWork, make_engine, session_factory
+from civicpulse.outbox import PARTNER_EXCHANGE, Relay
+from civicpulse.publishing import AmqpBatchPublisher
+from civicpulse.tables import outbox_table, platform_metadata
+from tests.integration.probe import incident
+
+pytestmark = pytest.mark.integration
+DEAD_BROKER = "amqp://guest:guest@127.0.0.1:5999/"
+
+
+@pytest.fixture
+def engine(pg_database):
+    eng = make_engine(pg_database)
+    platform_metadata.create_all(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def bound_queue(rabbitmq):
+    name = f"test.relay.{uuid.uuid4().hex[:8]}"
+    with kombu.Connection(rabbitmq) as conn:
+        ex = kombu.Exchange("sentiment.events", type="topic", durable=True)
+        q = kombu.Queue(name, ex, routing_key="sentiment.incident.detected", durable=False,
+                        auto_delete=False)
+        q(conn.channel()).declare()
+        yield conn, q
+        q(conn.channel()).delete()
+
+
+def _record(engine, n):
+    uow = UnitOfWork(session_factory(engine), "sentiment")
+    ids = []
+    with uow:
+        for i in range(n):
+            ev = incident(f"inc-{i}")
+            uow.publish(ev)
+            ids.append(ev.id)
+        uow.commit()
+    return ids
+
+
+def _unsent(engine):
+    with engine.connect() as c:
+        return c.execute(select(func.count()).select_from(outbox_table)
+                         .where(outbox_table.c.sent_at.is_(None))).scalar_one()
+
+
+def _drain_queue(conn, q):
+    got = []
+    while (m := q(conn.channel()).get(no_ack=True)) is not None:
+        got.append(m)
+    return got
+
+
+def test_events_committed_while_broker_is_down_go_out_when_it_is_back(engine, rabbitmq,
+                                                                       bound_queue):
+    conn, q = bound_queue
+    ids = _record(engine, 25)
+    down = Relay(engine, lambda: AmqpBatchPublisher(DEAD_BROKER), batch_size=10)
+    with pytest.raises(Exception):  # noqa: B017 - any connection error
+        down.relay_once()
+    assert _unsent(engine) == 25
+
+    up = Relay(engine, lambda: AmqpBatchPublisher(rabbitmq), batch_size=10)
+    assert up.drain() == 25
+    assert _unsent(engine) == 0
+    got = _drain_queue(conn, q)
+    assert sorted(m.properties["message_id"] for m in got) == sorted(ids)
+    assert all(m.delivery_info["routing_key"] == "sentiment.incident.detected" for m in got)
+    assert all(m.properties.get("delivery_mode") == 2 for m in got)
+    up.reset()
+
+
+def test_relay_run_loop_backs_off_then_delivers(engine, rabbitmq, bound_queue):
+    import threading
+
+    conn, q = bound_queue
+    _record(engine, 3)
+    uris = iter([DEAD_BROKER, DEAD_BROKER, rabbitmq])
+    relay = Relay(engine, lambda: AmqpBatchPublisher(next(uris, rabbitmq)), batch_size=10)
+    stop, wake = threading.Event(), threading.Event()
+    sleeps = []
+
+    def fake_sleep(s):
+        sleeps.append(s)
+
+    def stop_when_sent(_s=None):
+        if _unsent(engine) == 0:
+            stop.set()
+        return False
+
+    wake.wait = stop_when_sent  # type: ignore[method-assign]
+    relay.run(stop, wake, poll_seconds=0.01, sleep=fake_sleep)
+    assert sleeps == [0.5, 1.0]  # two failures, exponential backoff
+    assert len(_drain_queue(conn, q)) == 3
+    relay.reset()
+
+
+def test_partner_shares_use_their_own_routing(engine, rabbitmq):
+    agency = f"t{uuid.uuid4().hex[:6]}"
+    with kombu.Connection(rabbitmq) as conn:
+        ex = kombu.Exchange(PARTNER_EXCHANGE, type="direct", durable=True)
+        q = kombu.Queue(f"partner.{agency}", ex, routing_key=agency, auto_delete=False)
+        q(conn.channel()).declare()
+        uow = UnitOfWork(session_factory(engine), "liaison")
+        ev = incident("inc-p")
+        with uow:
+            uow.publish(ev)
+            uow.publish(ev, exchange=PARTNER_EXCHANGE, routing_key=agency)
+            uow.commit()
+        relay = Relay(engine, lambda: AmqpBatchPublisher(rabbitmq))
+        assert relay.drain() == 2
+        got = _drain_queue(conn, q)
+        assert [m.properties["message_id"] for m in got] == [ev.id]
+        q(conn.channel()).delete()
+        relay.reset()

@@ -1,0 +1,1 @@
+"""The four CivicPulse services; none imports another."""

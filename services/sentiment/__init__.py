@@ -1,0 +1,1 @@
+"""Sentiment service: monitoring online opinion, detecting negative-opinion incidents."""

@@ -1,0 +1,77 @@
+"""End-to-end fixtures: all four services as real processes on the real RabbitMQ (a fresh
+vhost) and PostgreSQL (a fresh database per service), on free ports."""
+
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from civicpulse.launcher import Suite
+from civicpulse.settings import SERVICES
+
+MGMT = "http://127.0.0.1:15672/api"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def vhost_uri(rabbitmq: str) -> Iterator[str]:
+    name = f"cp_e2e_{uuid.uuid4().hex[:8]}"
+    auth = ("guest", "guest")
+    requests.put(f"{MGMT}/vhosts/{name}", auth=auth, timeout=10).raise_for_status()
+    requests.put(f"{MGMT}/permissions/{name}/guest", auth=auth, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+    requests.delete(f"{MGMT}/vhosts/{name}", auth=auth, timeout=10)
+
+
+@pytest.fixture
+def service_databases(postgres_admin: str) -> Iterator[dict[str, str]]:
+    admin = create_engine(postgres_admin, isolation_level="AUTOCOMMIT")
+    suffix = uuid.uuid4().hex[:8]
+    names = {svc: f"cp_e2e_{svc}_{suffix}" for svc in SERVICES}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = postgres_admin.rsplit("/", 1)[0]
+    yield {svc: f"{base}/{name}" for svc, name in names.items()}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def suite_env(vhost_uri, service_databases, tmp_path: Path, monkeypatch) -> dict[str, str]:
+    env = {"AMQP_URI": vhost_uri, "CIVICPULSE_VAR_DIR": str(tmp_path / "var")}
+    for svc in SERVICES:
+        env[f"{svc.upper()}_DATABASE_URL"] = service_databases[svc]
+        env[f"{svc.upper()}_HTTP_PORT"] = str(free_port())
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@pytest.fixture
+def running_suite(suite_env, tmp_path: Path) -> Iterator[Suite]:
+    suite = Suite()
+    suite.start("processes", env=suite_env, log_dir=tmp_path / "logs")
+    try:
+        suite.wait_ready(timeout=120)
+        yield suite
+    except Exception:
+        for log in sorted((tmp_path / "logs").glob("*.log")):
+            print(f"==== {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+        raise
+    finally:
+        suite.stop()

@@ -70,6 +70,11 @@ class EventConsumer(EventHandler):
         super().setup()
         self.service = self.container.service_name
         self.settings = for_service(self.service)
+        if self.settings.quorum_queues:
+            # Replicated queues for clusters; the broker's delivery limit stops a message that
+            # kills its consumer outright from being redelivered forever.
+            self.queue.queue_arguments = {"x-queue-type": "quorum",
+                                          "x-delivery-limit": self.settings.max_retries * 2}
         self.metrics = platform_metrics(self.service)
         self._publisher = Publisher(self.container.config["AMQP_URI"])
 

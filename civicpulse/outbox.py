@@ -198,28 +198,31 @@ class Relay:
 
     def _drain_pipelined(self, publisher: PipelinedPublisher) -> int:
         total = 0
-        inflight: _InFlight | None = None
+        inflight: list[_InFlight] = []  # at most two: awaiting confirms, and the one ahead
         try:
             while True:
                 ahead = self._send_next(publisher)
-                if inflight is not None:
-                    batch, inflight = inflight, None
-                    try:
-                        publisher.wait_confirmed(batch.tag)
-                        self._mark_sent(batch.conn, batch.ids)
-                        batch.trans.commit()
-                    finally:
-                        batch.conn.close()
+                if ahead is not None:
+                    inflight.append(ahead)
+                if len(inflight) == (2 if ahead is not None else 1):
+                    batch = inflight[0]
+                    publisher.wait_confirmed(batch.tag)
+                    self._mark_sent(batch.conn, batch.ids)
+                    batch.trans.commit()
+                    inflight.pop(0)
+                    batch.conn.close()
                     total += len(batch.ids)
                     if self._on_published:
                         self._on_published(len(batch.ids))
-                inflight = ahead
-                if inflight is None:
+                if not inflight:
                     return total
         except Exception:
             # nothing unconfirmed is marked: roll back what is in flight, start a new channel
-            if inflight is not None:
-                inflight.abandon()
+            for batch in inflight:
+                try:
+                    batch.abandon()
+                except Exception:  # noqa: BLE001 - the original error matters more
+                    log.debug("rolling back an in-flight batch failed", exc_info=True)
             self.reset()
             raise
 

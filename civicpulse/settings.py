@@ -33,6 +33,7 @@ class ServiceSettings:
     relay_poll_seconds: float
     max_retries: int
     retry_base_seconds: float
+    quorum_queues: bool
 
     @property
     def web_address(self) -> str:
@@ -70,6 +71,7 @@ def for_service(name: str) -> ServiceSettings:
         relay_poll_seconds=env.float("CIVICPULSE_RELAY_POLL_SECONDS", 0.5),
         max_retries=env.int("CIVICPULSE_MAX_RETRIES", 5),
         retry_base_seconds=env.float("CIVICPULSE_RETRY_BASE_SECONDS", 1.0),
+        quorum_queues=env.bool("CIVICPULSE_QUORUM_QUEUES", False),
     )
 
 

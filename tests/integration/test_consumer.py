@@ -54,7 +54,7 @@ def test_a_duplicated_event_has_one_effect(running_probe):
     for _ in range(3):
         publish(running_probe, ev.to_json())
     assert wait_until(lambda: probe.ATTEMPTS.get(ev.id) == 3)
-    assert probe.APPLIED == [ev.id]
+    assert [ev.id] == probe.APPLIED
 
 
 def test_malformed_message_is_dead_lettered_with_reason_and_service_keeps_working(
@@ -108,3 +108,22 @@ def test_outbox_events_reach_handlers_through_the_relay(running_probe, container
     with ServiceRpcProxy("probe", {"AMQP_URI": running_probe}) as proxy:
         event_id = proxy.emit("inc-outbox")
         assert wait_until(lambda: event_id in proxy.applied())
+
+
+def test_quorum_queues_as_a_setting(container_factory, rabbit_config, pg_database, monkeypatch):
+    monkeypatch.setenv("PROBE_DATABASE_URL", pg_database)
+    monkeypatch.setenv("CIVICPULSE_QUORUM_QUEUES", "true")
+    container = container_factory(probe.ProbeService, rabbit_config)
+    container.start()
+    vhost = rabbit_config["AMQP_URI"].rsplit("/", 1)[1]
+    import requests
+
+    queues = requests.get(f"http://127.0.0.1:15672/api/queues/{vhost}", auth=("guest", "guest"),
+                          timeout=10).json()
+    ours = [q for q in queues if q["name"].endswith("--probe.on_incident")]
+    assert ours and ours[0]["type"] == "quorum"
+    ev = probe.incident("inc-quorum")
+    probe.APPLIED.clear()
+    publish(rabbit_config["AMQP_URI"], ev.to_json())
+    assert wait_until(lambda: ev.id in probe.APPLIED)
+    container.stop()

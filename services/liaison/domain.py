@@ -1,0 +1,210 @@
+"""Liaison rules, pure: the ticket state machine, emergency plans, SLA arithmetic, TLP sharing.
+
+No I/O here: handlers load and store, this module decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+LEVEL_ORDER = ("IV", "III", "II", "I")  # weakest first
+DEADLINE_KEYS = ("acknowledge", "first_response", "resolve")
+TLP_LEVELS = ("CLEAR", "GREEN", "AMBER", "RED")
+LEAD = "lead"  # a task assignee meaning "the lead section"
+
+# --- ticket state machine -------------------------------------------------------------------
+
+STATUSES = ("open", "acknowledged", "responding", "monitoring", "resolved", "closed")
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"acknowledged", "responding"}),
+    "acknowledged": frozenset({"responding"}),
+    "responding": frozenset({"monitoring"}),
+    "monitoring": frozenset({"responding", "resolved"}),
+    "resolved": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+
+
+class InvalidTransition(Exception):
+    """The ticket cannot move from its status to the one asked for."""
+
+    def __init__(self, current: str, target: str) -> None:
+        allowed = ", ".join(sorted(TRANSITIONS.get(current, ()))) or "none"
+        super().__init__(f"cannot move a ticket from {current!r} to {target!r} "
+                         f"(allowed: {allowed})")
+        self.current = current
+        self.target = target
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def transition(current: str, target: str) -> str:
+    """The new status, or InvalidTransition."""
+    if not can_transition(current, target):
+        raise InvalidTransition(current, target)
+    return target
+
+
+# --- levels ---------------------------------------------------------------------------------
+
+def is_stronger(level: str, than: str) -> bool:
+    return LEVEL_ORDER.index(level) > LEVEL_ORDER.index(than)
+
+
+# --- emergency plan -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    name: str
+    kind: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class TaskTemplate:
+    code: str
+    title: str
+    due: str  # one of DEADLINE_KEYS
+    assignee: str = LEAD  # LEAD or an agency code
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Minutes from the ticket's opening."""
+
+    acknowledge: int
+    first_response: int
+    resolve: int
+
+    def minutes(self, key: str) -> int:
+        if key not in DEADLINE_KEYS:
+            raise KeyError(key)
+        return int(getattr(self, key))
+
+    def due_times(self, opened_at: datetime) -> dict[str, datetime]:
+        return {k: opened_at + timedelta(minutes=self.minutes(k)) for k in DEADLINE_KEYS}
+
+
+@dataclass(frozen=True)
+class LevelPlan:
+    level: str
+    lead_section: str
+    agencies: tuple[str, ...]
+    deadlines: Deadlines
+    tasks: tuple[TaskTemplate, ...]
+    statement_required: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    levels: dict[str, LevelPlan]
+
+    def for_level(self, level: str) -> LevelPlan:
+        return self.levels[level]
+
+
+def plan_problems(plan: Plan, directory: Iterable[str]) -> list[str]:
+    """What is wrong with a plan against an agency directory (empty list: it is sound)."""
+    known = set(directory)
+    problems = [f"level {lv} missing" for lv in LEVEL_ORDER if lv not in plan.levels]
+    for lp in plan.levels.values():
+        problems += [f"{lp.level}: unknown agency {a!r}" for a in lp.agencies if a not in known]
+        problems += [f"{lp.level}: task {t.code!r} assigned to {t.assignee!r}, not on the plan"
+                     for t in lp.tasks if t.assignee != LEAD and t.assignee not in lp.agencies]
+        d = lp.deadlines
+        if not 0 < d.acknowledge <= d.first_response <= d.resolve:
+            problems.append(f"{lp.level}: deadlines must satisfy 0 < acknowledge <= "
+                            "first_response <= resolve")
+    present = [lv for lv in LEVEL_ORDER if lv in plan.levels]
+    for weaker, stronger in zip(present, present[1:], strict=False):
+        w, s = plan.levels[weaker], plan.levels[stronger]
+        if not set(w.agencies) <= set(s.agencies):
+            problems.append(f"{stronger}: must involve every agency of {weaker}")
+        if any(s.deadlines.minutes(k) > w.deadlines.minutes(k) for k in DEADLINE_KEYS):
+            problems.append(f"{stronger}: deadlines must not be looser than {weaker}'s")
+    return problems
+
+
+@dataclass(frozen=True)
+class TaskDraft:
+    code: str
+    title: str
+    assignee: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ParticipantDraft:
+    party: str
+    kind: str  # "section" or "agency"
+    role: str  # "lead" or "observer"
+
+
+@dataclass(frozen=True)
+class PlanApplication:
+    level: str
+    lead_section: str
+    agencies: tuple[str, ...]
+    due: dict[str, datetime]
+    tasks: tuple[TaskDraft, ...]
+    participants: tuple[ParticipantDraft, ...]
+    statement_required: bool
+
+
+def apply_plan(plan: LevelPlan, opened_at: datetime) -> PlanApplication:
+    """What a ticket opened at `opened_at` under `plan` gets: deadlines, tasks, participants."""
+    due = plan.deadlines.due_times(opened_at)
+    tasks = tuple(
+        TaskDraft(t.code, t.title, plan.lead_section if t.assignee == LEAD else t.assignee,
+                  due[t.due])
+        for t in plan.tasks)
+    participants = (ParticipantDraft(plan.lead_section, "section", "lead"),
+                    *agency_participants(plan.agencies))
+    return PlanApplication(plan.level, plan.lead_section, plan.agencies, due, tasks,
+                           participants, plan.statement_required)
+
+
+def agency_participants(codes: Iterable[str]) -> tuple[ParticipantDraft, ...]:
+    """Partner agencies join a ticket as observers."""
+    return tuple(ParticipantDraft(code, "agency", "observer") for code in codes)
+
+
+def added_agencies(current: Sequence[str], plan: LevelPlan) -> tuple[str, ...]:
+    """Agencies a (stronger) plan brings that the ticket does not have yet, in plan order."""
+    have = set(current)
+    return tuple(a for a in plan.agencies if a not in have)
+
+
+# --- sharing --------------------------------------------------------------------------------
+
+def share_targets(tlp: str, ticket_agencies: Sequence[str], directory: Sequence[str]
+                  ) -> tuple[str, ...]:
+    """Which partner agencies may receive an event of this TLP about this ticket.
+
+    RED never leaves the office; AMBER goes only to the agencies on the ticket (and known to the
+    directory); GREEN and CLEAR go to every agency in the directory.
+    """
+    if tlp not in TLP_LEVELS:
+        raise ValueError(f"unknown TLP {tlp!r}")
+    if tlp == "RED":
+        return ()
+    if tlp == "AMBER":
+        known = set(directory)
+        return tuple(dict.fromkeys(a for a in ticket_agencies if a in known))
+    return tuple(dict.fromkeys(directory))
+
+
+# --- words on the ticket --------------------------------------------------------------------
+
+def ticket_title(topic: str, level: str) -> str:
+    return f"舆情联合处置：{topic}（{level}级）"
+
+
+def statement_brief(topic: str, level: str, due_at: datetime) -> str:
+    return (f"就“{topic}”相关网络舆情（{level}级）起草权威回应口径，"
+            f"于 {due_at.isoformat(timespec='minutes')} 前提交审核。")

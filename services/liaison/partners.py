@@ -1,0 +1,63 @@
+"""The partner topology: exchange `civicpulse.partners` and one queue per agency.
+
+Each agency in the directory gets a durable queue `partner.<code>` bound to the durable direct
+exchange with routing key `<code>`; the outbox relay publishes shares there. The provider
+declares it when the service starts (and validates the liaison configuration in setup, so a
+broken plan or directory stops the service before it consumes anything).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import kombu
+from nameko.extensions import DependencyProvider
+
+from civicpulse.outbox import PARTNER_EXCHANGE
+from services.liaison import config
+
+log = logging.getLogger(__name__)
+
+
+def partner_queue_name(code: str) -> str:
+    return f"partner.{code}"
+
+
+def partner_exchange() -> kombu.Exchange:
+    return kombu.Exchange(PARTNER_EXCHANGE, type="direct", durable=True)
+
+
+def partner_queues(codes: Iterable[str]) -> list[kombu.Queue]:
+    exchange = partner_exchange()
+    return [kombu.Queue(partner_queue_name(c), exchange=exchange, routing_key=c, durable=True)
+            for c in codes]
+
+
+def declare_partner_topology(uri: str, codes: Iterable[str]) -> list[str]:
+    """Declare the exchange, the queues and their bindings; return the queue names."""
+    queues = partner_queues(codes)
+    with kombu.Connection(uri, connect_timeout=5) as conn:
+        conn.ensure_connection(max_retries=3)
+        channel = conn.channel()
+        partner_exchange()(channel).declare()
+        for q in queues:
+            q(channel).declare()
+    return [q.name for q in queues]
+
+
+class PartnerTopology(DependencyProvider):
+    """Workers get the validated LiaisonConfig; the broker gets the partner queues."""
+
+    def setup(self) -> None:
+        self.config = config.load()
+        self.queues: list[str] = []
+
+    def start(self) -> None:
+        self.queues = declare_partner_topology(self.container.config["AMQP_URI"],
+                                               self.config.directory)
+        log.info("partner topology declared: %s", ", ".join(self.queues))
+
+    def get_dependency(self, worker_ctx: Any) -> config.LiaisonConfig:
+        return self.config

@@ -1,0 +1,98 @@
+"""Liaison on the real RabbitMQ (a fresh vhost per test) and PostgreSQL: the partner topology is
+declared on start, an incident opens exactly one ticket, the opening reaches the partner queues
+the TLP allows, and the statement request goes out on liaison's own exchange."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import kombu
+import pytest
+from sqlalchemy import create_engine, text
+
+from civicpulse.envelope import Envelope, new_event
+from services.liaison import config
+from services.liaison.service import LiaisonService
+
+pytestmark = pytest.mark.integration
+INC = "inc-liaison-it"
+
+
+@pytest.fixture
+def liaison(container_factory: Any, rabbit_config: dict[str, Any], pg_database: str,
+            monkeypatch: pytest.MonkeyPatch, rabbitmq: str) -> Iterator[tuple[str, str]]:
+    monkeypatch.setenv("LIAISON_DATABASE_URL", pg_database)
+    uri = rabbit_config["AMQP_URI"]
+    with kombu.Connection(uri) as conn:  # watch liaison's own exchange from the start
+        watch = kombu.Queue("watch.liaison", kombu.Exchange("liaison.events", type="topic",
+                                                            durable=True),
+                            routing_key="liaison.#")
+        watch(conn.channel()).declare()
+    container = container_factory(LiaisonService, rabbit_config)
+    container.start()
+    yield uri, pg_database
+    container.stop()
+
+
+def detected(incident: str = INC) -> Envelope:
+    return new_event("sentiment.incident.detected", {
+        "incident_id": incident, "topic": "deputies", "level": "IV",
+        "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 6, "volume": 8,
+        "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER")
+
+
+def publish(uri: str, event: Envelope) -> None:
+    with kombu.Connection(uri) as conn:
+        kombu.Producer(conn.channel()).publish(
+            event.to_json().encode(), routing_key=event.type, retry=True,
+            exchange=kombu.Exchange("sentiment.events", type="topic", durable=True),
+            content_type="application/json", content_encoding="utf-8")
+
+
+def drain(uri: str, queue: str) -> list[dict[str, Any]]:
+    out = []
+    with kombu.Connection(uri) as conn:
+        q = kombu.Queue(queue)(conn.channel())
+        while (m := q.get(no_ack=True)) is not None:
+            out.append(json.loads(m.body))
+    return out
+
+
+def wait_for(fn: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := fn():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_incident_opens_one_ticket_shared_by_tlp(liaison: tuple[str, str]) -> None:
+    uri, db_url = liaison
+    with kombu.Connection(uri) as conn:  # the topology exists before anything is shared
+        for code in config.load().directory:
+            kombu.Queue(f"partner.{code}")(conn.channel()).queue_declare(passive=True)
+
+    event = detected()
+    publish(uri, event)
+    publish(uri, event)  # redelivered duplicate
+    publish(uri, detected())  # another detection of the same incident
+
+    cac = wait_for(lambda: drain(uri, "partner.cac"))
+    assert [e["type"] for e in cac] == ["liaison.ticket.opened"]
+    assert cac[0]["tlp"] == "AMBER" and cac[0]["correlation_id"] == INC
+    own = wait_for(lambda: drain(uri, "watch.liaison"))
+    assert sorted(e["type"] for e in own) == ["liaison.statement.requested",
+                                             "liaison.ticket.opened"]
+    time.sleep(1.0)  # give the duplicates time to (not) do anything
+    for code in ("propaganda", "media", "govpress"):  # AMBER: only the ticket's agencies
+        assert drain(uri, f"partner.{code}") == []
+    assert drain(uri, "partner.cac") == []
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tickets")).scalar_one() == 1
+        assert conn.execute(text("SELECT agency FROM shares")).scalars().all() == ["cac"]
+    engine.dispose()

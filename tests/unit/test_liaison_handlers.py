@@ -1,0 +1,324 @@
+"""Liaison use cases on a migrated SQLite database: one ticket per incident, outbox, shares,
+timeline, status changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from civicpulse.db import UnitOfWork
+from civicpulse.envelope import Envelope, new_event, utcnow
+from civicpulse.outbox import PARTNER_EXCHANGE
+from civicpulse.tables import inbox_table, outbox_table
+from services.liaison import config, db, domain, handlers
+from services.liaison.config import LiaisonConfig
+
+INC = "inc-0001"
+UowFactory = Callable[[], UnitOfWork]
+
+
+@pytest.fixture
+def cfg() -> LiaisonConfig:
+    return config.load()
+
+
+@pytest.fixture
+def uow(uow_factory: Callable[[str], UowFactory]) -> UowFactory:
+    return uow_factory("liaison")
+
+
+def detected(level: str = "III", incident: str = INC, tlp: str = "AMBER") -> Envelope:
+    return new_event("sentiment.incident.detected", {
+        "incident_id": incident, "topic": "legislation", "level": level,
+        "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 30, "volume": 40,
+        "negative_ratio": 0.75}, correlation_id=incident, tlp=tlp)
+
+
+def outbox_rows(uow: UowFactory) -> list[dict[str, Any]]:
+    with uow() as u:
+        return [dict(r) for r in u.session.execute(
+            select(outbox_table).order_by(outbox_table.c.id)).mappings()]
+
+
+def count(uow: UowFactory, table: Any) -> int:
+    with uow() as u:
+        return u.session.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def opened(uow: UowFactory, cfg: LiaisonConfig, level: str = "III") -> dict[str, Any]:
+    effect = handlers.open_ticket(uow(), detected(level), cfg)
+    assert effect is not None
+    ticket = handlers.get_ticket(uow(), effect.ticket_id)
+    assert ticket is not None
+    return ticket
+
+
+# --- opening: exactly one ticket --------------------------------------------------------------
+
+def test_same_event_twice_opens_one_ticket(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    event = detected()
+    first = handlers.open_ticket(uow(), event, cfg)
+    again = handlers.open_ticket(uow(), event, cfg)
+    assert first is not None and again is None
+    assert count(uow, db.tickets) == 1
+    assert len(outbox_rows(uow)) == 1 + 2 + 1  # opened, two shares (III), statement request
+
+
+def test_two_events_for_one_incident_open_one_ticket(uow: UowFactory, cfg: LiaisonConfig
+                                                     ) -> None:
+    assert handlers.open_ticket(uow(), detected(), cfg) is not None
+    assert handlers.open_ticket(uow(), detected(), cfg) is None
+    assert count(uow, db.tickets) == 1
+    assert count(uow, inbox_table) == 2  # both events are marked handled
+    assert handlers.open_ticket(uow(), detected(incident="inc-0002"), cfg) is not None
+    assert count(uow, db.tickets) == 2
+
+
+def test_opening_applies_the_plan(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg, "III")
+    assert (t["incident_id"], t["level"], t["topic"]) == (INC, "III", "legislation")
+    assert t["status"] == "responding"  # the statement was requested
+    assert t["lead_section"] == "新闻宣传处"
+    assert t["agencies"] == ["cac", "propaganda"]
+    assert set(t["deadlines"]) == {"acknowledge", "first_response", "resolve"}
+    assert [(p["party"], p["kind"], p["role"]) for p in t["participants"]] == [
+        ("新闻宣传处", "section", "lead"), ("cac", "agency", "observer"),
+        ("propaganda", "agency", "observer")]
+    assert {x["title"] for x in t["tasks"]} == {"研判", "口径", "网信联动"}
+    assert all(x["due_at"] and x["status"] == "todo" for x in t["tasks"])
+    assert [e["kind"] for e in t["timeline"]] == [
+        "ticket.opened", "shared", "shared", "statement.requested"]
+    json.dumps(t)  # JSON-safe
+
+
+def test_outbox_holds_opened_shares_and_statement_request(uow: UowFactory, cfg: LiaisonConfig
+                                                          ) -> None:
+    t = opened(uow, cfg, "III")
+    rows = outbox_rows(uow)
+    own = [r for r in rows if r["exchange"] == "liaison.events"]
+    partner = [r for r in rows if r["exchange"] == PARTNER_EXCHANGE]
+    assert [r["routing_key"] for r in own] == ["liaison.ticket.opened",
+                                              "liaison.statement.requested"]
+    assert sorted(r["routing_key"] for r in partner) == ["cac", "propaganda"]
+    assert all(r["correlation_id"] == INC for r in rows)
+    body = json.loads(own[0]["body"])
+    assert body["tlp"] == "AMBER" and body["payload"]["ticket_id"] == t["id"]
+    assert body["payload"]["agencies"] == ["cac", "propaganda"]
+    request = json.loads(own[1]["body"])
+    assert request["payload"]["due_at"] == t["deadlines"]["first_response"]
+    assert request["causation_id"] == body["causation_id"]  # both caused by the detection
+    assert {json.loads(r["body"])["id"] for r in partner} == {body["id"]}
+
+
+def test_shares_are_recorded_per_agency(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg, "I")
+    assert [(s["agency"], s["event_type"], s["tlp"]) for s in t["shares"]] == [
+        (a, "liaison.ticket.opened", "AMBER") for a in ("cac", "propaganda", "media",
+                                                        "govpress")]
+
+
+def test_no_statement_no_request(uow: UowFactory) -> None:
+    base = config.load()
+    plan = domain.Plan({lv: domain.LevelPlan(
+        lp.level, lp.lead_section, lp.agencies, lp.deadlines, lp.tasks, False)
+        for lv, lp in base.plan.levels.items()})
+    cfg = LiaisonConfig(base.agencies, plan)
+    t = opened(uow, cfg, "IV")
+    assert t["status"] == "open"
+    assert "statement.requested" not in [e["kind"] for e in t["timeline"]]
+    assert [r["event_type"] for r in outbox_rows(uow)] == ["liaison.ticket.opened"] * 2
+
+
+# --- sharing by TLP ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tlp,expected", [
+    ("RED", []), ("AMBER", ["cac", "propaganda"]),
+    ("GREEN", ["propaganda", "cac", "media", "govpress"]),
+    ("CLEAR", ["propaganda", "cac", "media", "govpress"]),
+])
+def test_share_follows_tlp(uow: UowFactory, cfg: LiaisonConfig, tlp: str, expected: list[str]
+                           ) -> None:
+    t = opened(uow, cfg, "III")
+    event = new_event("liaison.ticket.closed", {"ticket_id": t["id"], "incident_id": INC,
+                                                "status": "closed"}, correlation_id=INC, tlp=tlp)
+    with uow() as u:
+        shared = handlers._share(u, t["id"], event, t["agencies"], cfg, utcnow())
+        u.commit()
+    assert list(shared) == expected
+    with uow() as u:
+        rows = u.session.execute(select(db.shares.c.agency).where(
+            db.shares.c.event_id == event.id).order_by(db.shares.c.id)).scalars().all()
+    assert rows == expected
+    keys = [r["routing_key"] for r in outbox_rows(uow) if r["event_type"] == event.type]
+    assert keys == expected
+
+
+# --- the statement's way: timeline --------------------------------------------------------------
+
+def chain(incident: str = INC) -> list[Envelope]:
+    item = {"item_id": "item-1", "revision": 1, "kind": "statement",
+            "title": "关于立法意见征集的说明"}
+    case = {"case_id": "case-1", "item_id": "item-1", "revision": 1}
+    return [
+        new_event("news.item.submitted", {**item, "body": "…", "author": "press",
+                                          "content_hash": "h", "ticket_id": "t"},
+                  correlation_id=incident),
+        new_event("review.case.opened", {**case, "workflow": "default", "stage": "section_head"},
+                  correlation_id=incident),
+        *[new_event("review.stage.approved", {**case, "stage": s, "reviewer": f"r-{s}"},
+                    correlation_id=incident)
+          for s in ("section_head", "leader_in_charge", "principal")],
+        new_event("review.case.approved", {**case, "reference_no": "RD-2025-001",
+                                           "content_hash": "h"}, correlation_id=incident),
+    ]
+
+
+def test_review_and_news_steps_land_on_the_timeline(uow: UowFactory, cfg: LiaisonConfig
+                                                    ) -> None:
+    t = opened(uow, cfg)
+    for event in chain():
+        assert handlers.record_step(uow(), event) is not None
+        assert handlers.record_step(uow(), event) is None  # duplicate: inbox
+    published = new_event("news.item.published", {
+        "item_id": "item-1", "revision": 1, "kind": "statement", "title": "说明",
+        "channels": ["website", "wechat"]}, correlation_id=INC)
+    effect = handlers.statement_published(uow(), published)
+    assert effect is not None and effect.status == "monitoring"
+    assert handlers.statement_published(uow(), published) is None
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None and after["status"] == "monitoring"
+    kinds = [e["kind"] for e in after["timeline"]][4:]
+    assert kinds == ["statement.submitted", "review.opened", "review.stage_approved",
+                     "review.stage_approved", "review.stage_approved", "review.approved",
+                     "statement.published"]
+    stage_texts = [e["text"] for e in after["timeline"] if e["kind"] == "review.stage_approved"]
+    assert "leader_in_charge" in stage_texts[1] and "分管领导" in stage_texts[1]
+    assert all(e["event_id"] for e in after["timeline"])
+
+
+def test_returned_and_rejected(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg)
+    case = {"case_id": "case-1", "item_id": "item-1", "revision": 1, "stage": "principal",
+            "comment": "措辞需斟酌"}
+    for type_ in ("review.case.returned", "review.case.rejected"):
+        handlers.record_step(uow(), new_event(type_, case, correlation_id=INC))
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None
+    assert [e["kind"] for e in after["timeline"]][-2:] == ["review.returned", "review.rejected"]
+    assert "措辞需斟酌" in after["timeline"][-1]["text"]
+
+
+def test_events_of_other_chains_are_ignored(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    opened(uow, cfg)
+    for event in chain(incident="item-unrelated"):
+        assert handlers.record_step(uow(), event) is None
+    assert count(uow, db.timeline) == 4
+
+
+# --- the incident moves -----------------------------------------------------------------------
+
+def escalated(level: str, previous: str) -> Envelope:
+    return new_event("sentiment.incident.escalated", {
+        "incident_id": INC, "topic": "legislation", "level": level, "previous_level": previous},
+        correlation_id=INC, tlp="AMBER")
+
+
+def test_escalation_adds_agencies_and_shares_with_them(uow: UowFactory, cfg: LiaisonConfig
+                                                       ) -> None:
+    t = opened(uow, cfg, "III")
+    event = escalated("I", "III")
+    effect = handlers.incident_escalated(uow(), event, cfg)
+    assert effect is not None
+    assert handlers.incident_escalated(uow(), event, cfg) is None
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None
+    assert after["level"] == "I"
+    assert after["agencies"] == ["cac", "propaganda", "media", "govpress"]
+    esc = [s["agency"] for s in after["shares"] if s["event_type"] == "liaison.ticket.escalated"]
+    assert esc == ["cac", "propaganda", "media", "govpress"]
+    assert "incident.escalated" in [e["kind"] for e in after["timeline"]]
+    body = next(json.loads(r["body"]) for r in outbox_rows(uow)
+                if r["event_type"] == "liaison.ticket.escalated"
+                and r["exchange"] == "liaison.events")
+    assert body["payload"]["added_agencies"] == ["media", "govpress"]
+    assert body["causation_id"] == event.id
+
+
+def test_weaker_escalation_changes_nothing(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg, "II")
+    handlers.incident_escalated(uow(), escalated("III", "IV"), cfg)
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None and after["level"] == "II"
+    assert after["timeline"][-1]["kind"] == "incident.escalated"
+
+
+def subsided() -> Envelope:
+    return new_event("sentiment.incident.subsided", {
+        "incident_id": INC, "topic": "legislation", "level": "III", "negative_ratio": 0.1},
+        correlation_id=INC, tlp="GREEN")
+
+
+def test_subsided_resolves_a_monitored_ticket(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg, "III")
+    handlers.change_status(uow(), t["id"], "monitoring", "duty-officer", cfg)
+    effect = handlers.incident_subsided(uow(), subsided(), cfg)
+    assert effect is not None and effect.status == "resolved"
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None and after["status"] == "resolved"
+    assert after["timeline"][-3]["kind"] == "incident.subsided"
+    assert any(r["event_type"] == "liaison.ticket.resolved" and r["exchange"] == "liaison.events"
+               for r in outbox_rows(uow))
+
+
+def test_subsided_while_responding_only_notes_it(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg, "III")
+    effect = handlers.incident_subsided(uow(), subsided(), cfg)
+    assert effect is not None and effect.status == "responding"
+    assert not any(r["event_type"] == "liaison.ticket.resolved" for r in outbox_rows(uow))
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None and after["timeline"][-1]["kind"] == "incident.subsided"
+
+
+# --- staff move a ticket --------------------------------------------------------------------
+
+def test_change_status(uow: UowFactory) -> None:
+    base = config.load()
+    plan = domain.Plan({lv: domain.LevelPlan(
+        lp.level, lp.lead_section, lp.agencies, lp.deadlines, lp.tasks, False)
+        for lv, lp in base.plan.levels.items()})
+    cfg = LiaisonConfig(base.agencies, plan)
+    t = opened(uow, cfg, "IV")
+    effect = handlers.change_status(uow(), t["id"], "acknowledged", "张三", cfg)
+    assert effect.status == "acknowledged" and effect.shared == ("cac",)
+    ack = next(json.loads(r["body"]) for r in outbox_rows(uow)
+               if r["event_type"] == "liaison.ticket.acknowledged")
+    assert ack["payload"]["by"] == "张三"
+    with pytest.raises(domain.InvalidTransition):
+        handlers.change_status(uow(), t["id"], "closed", "张三", cfg)
+    with pytest.raises(handlers.TicketNotFound):
+        handlers.change_status(uow(), "tkt-nope", "acknowledged", "张三", cfg)
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None and after["status"] == "acknowledged"
+    assert after["timeline"][-2]["kind"] == "status.changed"
+
+
+def test_list_tickets_filters(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    opened(uow, cfg)
+    handlers.open_ticket(uow(), detected(incident="inc-0002"), cfg)
+    assert len(handlers.list_tickets(uow())) == 2
+    assert [t["incident_id"] for t in handlers.list_tickets(uow(), incident_id=INC)] == [INC]
+    assert handlers.list_tickets(uow(), status="closed") == []
+    assert handlers.get_ticket(uow(), "tkt-nope") is None
+
+
+def test_incident_events_before_the_ticket_are_retried(uow: UowFactory, cfg: LiaisonConfig
+                                                       ) -> None:
+    with pytest.raises(handlers.TicketNotOpenYet):
+        handlers.incident_escalated(uow(), escalated("II", "III"), cfg)
+    with pytest.raises(handlers.TicketNotOpenYet):
+        handlers.incident_subsided(uow(), subsided(), cfg)
+    assert count(uow, inbox_table) == 0  # not marked: the retry will apply them

@@ -188,13 +188,15 @@ class Relay:
         overlaps the database round trips. Each batch is still marked sent, in the transaction
         that locked it, only once the broker confirmed all of it.
         """
-        publisher = self._publisher_or_connect()
-        if self.engine.dialect.name != "postgresql" or not hasattr(publisher, "send_batch"):
-            total = 0
-            while n := self.relay_once():
-                total += n
-            return total
-        return self._drain_pipelined(publisher)  # type: ignore[arg-type]
+        total = self.relay_once()  # connects (lazily) only if there is something to send
+        if not total:
+            return 0
+        publisher = self._publisher
+        if self.engine.dialect.name == "postgresql" and hasattr(publisher, "send_batch"):
+            return total + self._drain_pipelined(publisher)  # type: ignore[arg-type]
+        while n := self.relay_once():
+            total += n
+        return total
 
     def _drain_pipelined(self, publisher: PipelinedPublisher) -> int:
         total = 0

@@ -60,8 +60,8 @@ def pg_database(postgres_admin: str) -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :n"), {"n": name})
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 

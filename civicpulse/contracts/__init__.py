@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import INCLUDE, Schema
+from marshmallow import INCLUDE, Schema, ValidationError
 
 from civicpulse.errors import ContractViolation, UnknownEventType, UnknownVersion
 
@@ -53,10 +53,10 @@ def validate_payload(type_: str, version: int, payload: Any) -> dict[str, Any]:
         raise UnknownVersion(f"{type_} has no contract version {version}")
     if not isinstance(payload, dict):
         raise ContractViolation(f"{type_} v{version}: payload is not an object")
-    errors = schema().validate(payload)
-    if errors:
-        raise ContractViolation(f"{type_} v{version}: {errors}")
-    return payload
+    try:
+        return schema().load(payload)  # defaults applied, added fields kept (INCLUDE)
+    except ValidationError as exc:
+        raise ContractViolation(f"{type_} v{version}: {exc.messages}") from exc
 
 
 from civicpulse.contracts import liaison, news, review, sentiment  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""News service: content items, revisions, publication to channels."""

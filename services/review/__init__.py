@@ -1,0 +1,1 @@
+"""Review service: workflows, review cases, stage decisions, staff accounts."""

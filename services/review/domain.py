@@ -1,0 +1,156 @@
+"""Review rules, pure: workflows, stage decisions, separation of duties, reference numbers.
+
+A case walks the stages of its workflow (section_head → leader_in_charge → principal). At each
+stage exactly one decision closes the stage: approve (next stage, or the case is approved after
+the last), return (back to the author) or reject (final).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+STAGES = ("section_head", "leader_in_charge", "principal")
+ROLES = (*STAGES, "editor", "admin")
+DECISIONS = ("approve", "return", "reject")
+CHECKLIST = ("accuracy", "orientation", "format")
+CASE_STATUSES = ("open", "approved", "returned", "rejected")
+CLOSING_STATUS = {"return": "returned", "reject": "rejected"}
+
+
+class ReviewError(Exception):
+    """A decision the rules refuse."""
+
+
+class NotPermitted(ReviewError):
+    """The reviewer may not decide this case at this stage (403)."""
+
+
+class InvalidDecision(ReviewError):
+    """The decision itself is incomplete (400): missing comment, unchecked checklist."""
+
+
+class CaseClosed(ReviewError):
+    """The case is no longer open, or its stage was already decided (409)."""
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    stages: tuple[str, ...] = STAGES
+    deadline_minutes: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.stages or len(set(self.stages)) != len(self.stages):
+            raise ValueError(f"workflow {self.name}: stages must be distinct and non-empty")
+        unknown = set(self.stages) - set(STAGES)
+        if unknown:
+            raise ValueError(f"workflow {self.name}: unknown stages {sorted(unknown)}")
+        if list(self.stages) != sorted(self.stages, key=STAGES.index):
+            raise ValueError(f"workflow {self.name}: stages must follow {STAGES}")
+        if set(self.deadline_minutes) - set(self.stages):
+            raise ValueError(f"workflow {self.name}: deadlines for stages it does not have")
+
+    @property
+    def first_stage(self) -> str:
+        return self.stages[0]
+
+    def next_stage(self, stage: str) -> str | None:
+        i = self.stages.index(stage)
+        return self.stages[i + 1] if i + 1 < len(self.stages) else None
+
+    def due_at(self, stage: str, entered_at: datetime) -> datetime | None:
+        minutes = self.deadline_minutes.get(stage)
+        return entered_at + timedelta(minutes=minutes) if minutes else None
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CaseState:
+    status: str
+    stage: str
+    author: str
+
+
+@dataclass(frozen=True)
+class PastDecision:
+    stage: str
+    reviewer: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a valid decision does to the case."""
+
+    decision: str
+    stage: str
+    next_stage: str | None
+    status: str
+
+    @property
+    def case_approved(self) -> bool:
+        return self.status == "approved"
+
+
+def same_person(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def check_permission(case: CaseState, reviewer: Reviewer, decision: str,
+                     history: Iterable[PastDecision]) -> None:
+    """Separation of duties; raises CaseClosed or NotPermitted."""
+    if case.status != "open":
+        raise CaseClosed(f"the case is {case.status}")
+    if reviewer.role != case.stage:
+        raise NotPermitted(f"stage {case.stage} needs the role {case.stage}, "
+                           f"not {reviewer.role}")
+    if same_person(reviewer.name, case.author):
+        raise NotPermitted("the author of an item never reviews it")
+    if decision == "approve" and any(
+            d.decision == "approve" and same_person(d.reviewer, reviewer.name) for d in history):
+        raise NotPermitted("one person never approves two stages of one case")
+
+
+def check_content(decision: str, comment: str | None, checklist: Mapping[str, bool] | None
+                  ) -> None:
+    """Return and reject give a reason; approve confirms the whole checklist."""
+    if decision not in DECISIONS:
+        raise InvalidDecision(f"decision must be one of {DECISIONS}")
+    if decision in CLOSING_STATUS and not (comment or "").strip():
+        raise InvalidDecision(f"a {decision} needs a comment")
+    if decision == "approve":
+        missing = [k for k in CHECKLIST if (checklist or {}).get(k) is not True]
+        if missing:
+            raise InvalidDecision(f"approval needs every checklist item true: {missing}")
+
+
+def decide(case: CaseState, workflow: Workflow, reviewer: Reviewer, decision: str,
+           comment: str | None, checklist: Mapping[str, bool] | None,
+           history: Iterable[PastDecision]) -> Outcome:
+    """Validate one stage decision and say what it does."""
+    check_permission(case, reviewer, decision, history)
+    check_content(decision, comment, checklist)
+    if decision != "approve":
+        return Outcome(decision, case.stage, None, CLOSING_STATUS[decision])
+    nxt = workflow.next_stage(case.stage)
+    return Outcome(decision, case.stage, nxt, "open" if nxt else "approved")
+
+
+def reference_number(prefix: str, year: int, sequence: int) -> str:
+    """The approval's reference number, e.g. RD-2026-000123."""
+    if sequence < 1:
+        raise ValueError("reference sequences start at 1")
+    return f"{prefix}-{year:04d}-{sequence:06d}"
+
+
+def token_hash(token: str) -> str:
+    """What the staff table stores of a bearer token: its sha256, hex."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,113 @@
+"""News and review on the real RabbitMQ (a fresh vhost per test) and PostgreSQL: a statement
+request becomes a submitted statement, review opens one case, three approvals publish it once,
+and the site page is written."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import kombu
+import pytest
+from sqlalchemy import create_engine, text
+
+from civicpulse.db import UnitOfWork, make_engine, session_factory
+from civicpulse.envelope import Envelope, new_event
+from services.news import handlers as news
+from services.news.service import NewsService
+from services.review import config as review_config
+from services.review import handlers as review
+from services.review.service import ReviewService
+
+pytestmark = pytest.mark.integration
+INC = "inc-news-review-it"
+OK = {"accuracy": True, "orientation": True, "format": True}
+
+
+@pytest.fixture
+def second_database(postgres_admin: str) -> Iterator[str]:
+    name = f"cp_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = :n"), {"n": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def services(container_factory: Any, rabbit_config: dict[str, Any], pg_database: str,
+             second_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+             rabbitmq: str) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("NEWS_DATABASE_URL", pg_database)
+    monkeypatch.setenv("REVIEW_DATABASE_URL", second_database)
+    monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CIVICPULSE_RELAY_POLL_SECONDS", "0.1")
+    containers = [container_factory(cls, {**rabbit_config, "WEB_SERVER_ADDRESS": "127.0.0.1:0"})
+                  for cls in (NewsService, ReviewService)]
+    for c in containers:
+        c.start()
+    yield {"uri": rabbit_config["AMQP_URI"], "site": tmp_path / "site",
+           "news": _uow("news", pg_database), "review": _uow("review", second_database)}
+    for c in containers:
+        c.stop()
+
+
+def _uow(service: str, url: str) -> Callable[[], UnitOfWork]:
+    sessions = session_factory(make_engine(url))
+    return lambda: UnitOfWork(sessions, service)
+
+
+def requested() -> Envelope:
+    return new_event("liaison.statement.requested", {
+        "ticket_id": "tkt-it", "incident_id": INC, "topic": "deputies", "level": "IV",
+        "title": "代表信箱回复延迟", "brief": "经核实，系统升级导致部分来信回复延迟。",
+        "due_at": "2026-03-01T10:00:00+00:00"}, correlation_id=INC, tlp="AMBER")
+
+
+def publish(uri: str, event: Envelope) -> None:
+    with kombu.Connection(uri) as conn:
+        kombu.Producer(conn.channel()).publish(
+            event.to_json().encode(), routing_key=event.type, retry=True,
+            exchange=kombu.Exchange(f"{event.producer}.events", type="topic", durable=True),
+            content_type="application/json", content_encoding="utf-8")
+
+
+def wait_for(fn: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := fn():
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_statement_is_reviewed_and_published_once(services: dict[str, Any]) -> None:
+    event = requested()
+    publish(services["uri"], event)
+    publish(services["uri"], event)  # redelivered
+    cases = wait_for(lambda: review.list_cases(services["review"](), {"correlation_id": INC}))
+    time.sleep(0.5)
+    assert len(review.list_cases(services["review"](), {"correlation_id": INC})) == 1
+    assert len(news.list_items(services["news"](), {"correlation_id": INC})) == 1
+    case = cases[0]
+    assert case["workflow"] == "expedited" and case["author"] == "liaison-desk"
+    cfg = review_config.load()
+    for name, role in [("wang", "section_head"), ("qian", "leader_in_charge"),
+                       ("zhao", "principal")]:
+        token = review.add_staff(services["review"](), name, role)
+        review.decide(services["review"](), case["id"], token,
+                      {"decision": "approve", "checklist": OK}, cfg)
+    item = wait_for(lambda: [i for i in news.list_items(services["news"](),
+                                                        {"correlation_id": INC})
+                             if i["status"] == "published"])[0]
+    full = news.get_item(services["news"](), item["id"])
+    assert full["reference_no"].startswith("RD-") and len(full["publications"]) == 1
+    page = services["site"] / f"{item['id']}.html"
+    assert page.exists() and "代表信箱回复延迟" in page.read_text(encoding="utf-8")

@@ -1,0 +1,145 @@
+"""Review rules without a database or a broker."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.review import domain
+from services.review.domain import CaseState, PastDecision, Reviewer, Workflow
+
+DEFAULT = Workflow("default")
+EXPEDITED = Workflow("expedited", deadline_minutes={"section_head": 30, "principal": 60})
+OK = {"accuracy": True, "orientation": True, "format": True}
+
+
+def case(stage: str = "section_head", status: str = "open", author: str = "li.ming") -> CaseState:
+    return CaseState(status=status, stage=stage, author=author)
+
+
+def decide(c: CaseState, who: Reviewer, decision: str = "approve", comment: str | None = None,
+           checklist: dict | None = None, history: list[PastDecision] | None = None
+           ) -> domain.Outcome:
+    return domain.decide(c, DEFAULT, who, decision, comment,
+                         OK if checklist is None else checklist, history or [])
+
+
+def test_stages_in_order_then_approved() -> None:
+    assert DEFAULT.first_stage == "section_head"
+    assert DEFAULT.next_stage("section_head") == "leader_in_charge"
+    assert DEFAULT.next_stage("leader_in_charge") == "principal"
+    assert DEFAULT.next_stage("principal") is None
+
+
+def test_approve_moves_to_the_next_stage() -> None:
+    out = decide(case(), Reviewer("wang", "section_head"))
+    assert (out.stage, out.next_stage, out.status, out.case_approved) == (
+        "section_head", "leader_in_charge", "open", False)
+
+
+def test_approve_at_principal_approves_the_case() -> None:
+    out = decide(case("principal"), Reviewer("zhao", "principal"))
+    assert out.next_stage is None and out.status == "approved" and out.case_approved
+
+
+@pytest.mark.parametrize(("decision", "status"), [("return", "returned"), ("reject", "rejected")])
+def test_return_and_reject_close_the_case(decision: str, status: str) -> None:
+    out = decide(case("leader_in_charge"), Reviewer("qian", "leader_in_charge"), decision,
+                 comment="口径需核实", checklist={})
+    assert out.status == status and out.next_stage is None and not out.case_approved
+
+
+@pytest.mark.parametrize("role", ["leader_in_charge", "principal", "editor", "admin"])
+def test_role_must_match_the_stage(role: str) -> None:
+    with pytest.raises(domain.NotPermitted):
+        decide(case("section_head"), Reviewer("sun", role))
+
+
+def test_the_author_never_reviews_the_item() -> None:
+    with pytest.raises(domain.NotPermitted, match="author"):
+        decide(case(author="Wang "), Reviewer("wang", "section_head"))
+    with pytest.raises(domain.NotPermitted, match="author"):
+        decide(case(author="wang"), Reviewer("wang", "section_head"), "reject", comment="x")
+
+
+def test_one_person_never_approves_two_stages() -> None:
+    history = [PastDecision("section_head", "wang", "approve")]
+    with pytest.raises(domain.NotPermitted, match="two stages"):
+        decide(case("leader_in_charge"), Reviewer("wang", "leader_in_charge"), history=history)
+    out = decide(case("leader_in_charge"), Reviewer("qian", "leader_in_charge"), history=history)
+    assert out.next_stage == "principal"
+
+
+@pytest.mark.parametrize("status", ["approved", "returned", "rejected"])
+def test_a_closed_case_conflicts(status: str) -> None:
+    with pytest.raises(domain.CaseClosed):
+        decide(case(status=status), Reviewer("wang", "section_head"))
+
+
+def test_closed_is_reported_before_permission() -> None:
+    with pytest.raises(domain.CaseClosed):
+        decide(case(status="approved"), Reviewer("x", "editor"))
+
+
+@pytest.mark.parametrize("decision", ["return", "reject"])
+@pytest.mark.parametrize("comment", [None, "", "   "])
+def test_return_and_reject_need_a_comment(decision: str, comment: str | None) -> None:
+    with pytest.raises(domain.InvalidDecision, match="comment"):
+        decide(case(), Reviewer("wang", "section_head"), decision, comment=comment)
+
+
+@pytest.mark.parametrize("checklist", [
+    {}, {"accuracy": True, "orientation": True},
+    {"accuracy": True, "orientation": False, "format": True},
+    {"accuracy": "yes", "orientation": True, "format": True},
+])
+def test_approve_needs_the_whole_checklist(checklist: dict) -> None:
+    with pytest.raises(domain.InvalidDecision, match="checklist"):
+        decide(case(), Reviewer("wang", "section_head"), checklist=checklist)
+
+
+def test_approve_without_any_checklist_is_refused() -> None:
+    with pytest.raises(domain.InvalidDecision):
+        domain.decide(case(), DEFAULT, Reviewer("wang", "section_head"), "approve", None, None,
+                      [])
+
+
+def test_unknown_decision_is_invalid() -> None:
+    with pytest.raises(domain.InvalidDecision):
+        decide(case(), Reviewer("wang", "section_head"), "maybe")
+
+
+def test_reference_numbers() -> None:
+    assert domain.reference_number("RD", 2026, 123) == "RD-2026-000123"
+    assert domain.reference_number("RD", 2026, 1) < domain.reference_number("RD", 2026, 2)
+    with pytest.raises(ValueError):
+        domain.reference_number("RD", 2026, 0)
+
+
+def test_expedited_deadlines() -> None:
+    t = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    assert EXPEDITED.due_at("section_head", t) == t + timedelta(minutes=30)
+    assert EXPEDITED.due_at("leader_in_charge", t) is None
+    assert DEFAULT.due_at("principal", t) is None
+
+
+@pytest.mark.parametrize(("stages", "deadlines"), [
+    ((), {}), (("principal", "section_head"), {}), (("section_head", "section_head"), {}),
+    (("section_head", "mayor"), {}), (("section_head",), {"principal": 5}),
+])
+def test_workflow_validation(stages: tuple, deadlines: dict) -> None:
+    with pytest.raises(ValueError):
+        Workflow("bad", stages, deadlines)
+
+
+def test_token_hash_is_sha256_hex() -> None:
+    assert domain.token_hash("abc") == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_shipped_config_validates() -> None:
+    from services.review import config
+
+    cfg = config.load()
+    assert set(cfg.workflows) >= {"default", "expedited"}
+    assert cfg.workflows["expedited"].deadline_minutes["section_head"] > 0
+    assert cfg.reference_prefix == "RD"

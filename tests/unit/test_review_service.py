@@ -1,0 +1,99 @@
+"""Review entrypoints with nameko's worker_factory: HTTP status codes and bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from nameko.testing.services import worker_factory
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from civicpulse.envelope import new_event
+from services.review import handlers
+from services.review.service import ReviewService
+
+OK = {"accuracy": True, "orientation": True, "format": True}
+
+
+class FakePlatform:
+    def __init__(self, uow: Any) -> None:
+        self.uow = uow
+
+
+def request(method: str = "GET", path: str = "/", body: Any = None, token: str | None = None,
+            query: dict[str, str] | None = None) -> Request:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = json.dumps(body) if body is not None else None
+    return Request(EnvironBuilder(method=method, path=path, data=data, headers=headers,
+                                  query_string=query, content_type="application/json"
+                                  ).get_environ())
+
+
+def answer(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
+    return response[0], json.loads(response[2])
+
+
+@pytest.fixture
+def service(uow_factory: Any) -> Any:
+    return worker_factory(ReviewService, platform=FakePlatform(uow_factory("review")))
+
+
+@pytest.fixture
+def tokens(service: Any) -> dict[str, str]:
+    uow = service.platform.uow
+    return {n: handlers.add_staff(uow(), n, r) for n, r in
+            [("wang", "section_head"), ("qian", "leader_in_charge"), ("zhao", "principal"),
+             ("author", "section_head")]}
+
+
+@pytest.fixture
+def case_id(service: Any) -> str:
+    service.on_item_submitted(new_event("news.item.submitted", {
+        "item_id": "itm-1", "revision": 1, "kind": "article", "title": "t", "body": "b",
+        "author": "author", "content_hash": "c" * 64}, correlation_id="itm-1"))
+    return handlers.list_cases(service.platform.uow(), {})[0]["id"]
+
+
+def post(service: Any, case_id: str, body: Any, token: str | None) -> tuple[int, Any]:
+    return answer(service.post_decision(request("POST", f"/cases/{case_id}/decisions", body,
+                                                token), case_id))
+
+
+def test_decision_statuses(service: Any, tokens: dict[str, str], case_id: str) -> None:
+    approve = {"decision": "approve", "checklist": OK}
+    assert post(service, case_id, approve, None)[0] == 401
+    assert post(service, case_id, approve, "bogus")[0] == 401
+    assert post(service, "case-nope", approve, tokens["wang"])[0] == 404
+    assert post(service, case_id, approve, tokens["qian"])[0] == 403
+    assert post(service, case_id, approve, tokens["author"])[0] == 403
+    assert post(service, case_id, {"decision": "reject"}, tokens["wang"])[0] == 400
+    status, body = post(service, case_id, {"decision": "approve", "checklist": {}},
+                        tokens["wang"])
+    assert status == 400 and "checklist" in body["error"]
+    assert post(service, case_id, {"decision": "perhaps"}, tokens["wang"])[0] == 400
+    status, body = post(service, case_id, approve, tokens["wang"])
+    assert status == 200 and body["stage"] == "leader_in_charge"
+    assert post(service, case_id, approve, tokens["qian"])[0] == 200
+    status, body = post(service, case_id, approve, tokens["zhao"])
+    assert status == 200 and body["status"] == "approved"
+    assert post(service, case_id, approve, tokens["zhao"])[0] == 409
+
+
+def test_reads(service: Any, case_id: str) -> None:
+    status, body = answer(service.get_cases(request(query={"status": "open"})))
+    assert status == 200 and [c["id"] for c in body["cases"]] == [case_id]
+    assert answer(service.get_cases(request(query={"stage": "nowhere"})))[0] == 400
+    status, body = answer(service.get_case_http(request(), case_id))
+    assert status == 200 and body["decisions"] == []
+    assert answer(service.get_case_http(request(), "case-x"))[0] == 404
+    assert service.get_case(case_id)["id"] == case_id
+    assert service.get_case("case-x") is None
+    json.dumps(service.get_case(case_id))  # RPC results must serialise
+
+
+def test_metrics_and_health(service: Any, case_id: str) -> None:
+    status, _, text = service.metrics(request())
+    assert status == 200 and "civicpulse_review_cases_open 1.0" in text
+    assert answer(service.healthz(request()))[1]["service"] == "review"

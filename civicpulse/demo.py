@@ -22,7 +22,7 @@ import pika
 import requests
 
 from civicpulse.launcher import Suite
-from civicpulse.settings import SERVICES, amqp_uri, for_service
+from civicpulse.settings import SERVICES, amqp_uri, for_service, var_dir
 
 T = TypeVar("T")
 STAGES = ("section_head", "leader_in_charge", "principal")
@@ -198,8 +198,10 @@ def main(timeout: float = 120.0, mode: str = "auto") -> int:
     try:
         if not suite_running():
             suite = Suite()
-            chosen = suite.start(mode)
-            print(f"demo: no running suite found; started one ({chosen})", flush=True)
+            logs = var_dir() / "logs"
+            chosen = suite.start(mode, log_dir=logs)
+            print(f"demo: no running suite found; started one ({chosen}, logs in {logs})",
+                  flush=True)
             suite.wait_ready()
         flow = run_flow(timeout)
         print_ticket(flow.ticket)

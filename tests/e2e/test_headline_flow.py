@@ -87,7 +87,7 @@ def test_make_run_falls_back_to_embedded_and_stops_on_ctrl_c(tmp_path):
     deadline = time.monotonic() + 90
     for line in proc.stdout:
         lines.append(line)
-        if "ready" in line or time.monotonic() > deadline:
+        if line.startswith("run: ready.") or time.monotonic() > deadline:
             break
     text = "".join(lines)
     assert "EMBEDDED single-process mode" in text and "Partners cannot subscribe" in text

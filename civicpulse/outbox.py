@@ -206,7 +206,7 @@ class Relay:
                 ahead = self._send_next(publisher)
                 if ahead is not None:
                     inflight.append(ahead)
-                if inflight and (ahead is None or len(inflight) > int(__import__("os").environ.get("DEPTH", "1"))):
+                if len(inflight) == (2 if ahead is not None else 1):
                     batch = inflight[0]
                     publisher.wait_confirmed(batch.tag)
                     self._mark_sent(batch.conn, batch.ids)

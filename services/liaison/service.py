@@ -11,9 +11,9 @@ from nameko.web.handlers import http
 
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
-from civicpulse.observability import metrics_response
+from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
-from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
+from civicpulse.web import BadRequest, Conflict, NotFound, json_api, load_json
 from services.liaison import handlers
 from services.liaison.domain import InvalidTransition
 from services.liaison.partners import PartnerTopology
@@ -22,7 +22,7 @@ from services.liaison.schemas import TicketQuerySchema, TransitionSchema
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class LiaisonService:
+class LiaisonService(OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     partners = PartnerTopology()  # validated config; declares the partner queues on start
@@ -107,17 +107,3 @@ class LiaisonService:
     def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:
         return handlers.get_ticket(self.platform.uow(), ticket_id)
 
-    # --- operations -------------------------------------------------------------------------
-
-    @http("GET", "/metrics")
-    def metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return metrics_response()
-
-    @http("GET", "/healthz")
-    def healthz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return json_response(200, {"status": "ok", "service": self.name})
-
-    @http("GET", "/readyz")
-    def readyz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        checks = self.platform.readiness()
-        return json_response(200 if checks["ready"] else 503, checks)

@@ -14,7 +14,7 @@ from werkzeug.utils import safe_join
 
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
-from civicpulse.observability import metrics_response
+from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
 from services.news import config, domain, handlers
@@ -47,7 +47,7 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
         raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
-class NewsService:
+class NewsService(OperationsEndpoints):
     name = "news"
     platform = Platform("news", MIGRATIONS)
 
@@ -110,18 +110,6 @@ class NewsService:
     def get_item(self, item_id: str) -> dict[str, Any] | None:
         return _or_none(lambda: handlers.get_item(self.platform.uow(), item_id))
 
-    @http("GET", "/metrics")
-    def metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return metrics_response()
-
-    @http("GET", "/healthz")
-    def healthz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return json_response(200, {"status": "ok", "service": self.name})
-
-    @http("GET", "/readyz")
-    def readyz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        checks = self.platform.readiness()
-        return json_response(200 if checks["ready"] else 503, checks)
 
 
 def _or_none(fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:

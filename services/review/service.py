@@ -13,7 +13,7 @@ from nameko.web.handlers import http
 
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
-from civicpulse.observability import metrics_response
+from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import (
     BadRequest,
@@ -23,7 +23,6 @@ from civicpulse.web import (
     Unauthorized,
     bearer_token,
     json_api,
-    json_response,
     load_json,
 )
 from services.review import config, domain, handlers
@@ -49,7 +48,7 @@ def _http_errors() -> Iterator[None]:
         raise Conflict(str(exc)) from exc
 
 
-class ReviewService:
+class ReviewService(OperationsEndpoints):
     name = "review"
     platform = Platform("review", MIGRATIONS)
 
@@ -87,16 +86,5 @@ class ReviewService:
         except handlers.CaseNotFound:
             return None
 
-    @http("GET", "/metrics")
-    def metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
+    def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
-        return metrics_response()
-
-    @http("GET", "/healthz")
-    def healthz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return json_response(200, {"status": "ok", "service": self.name})
-
-    @http("GET", "/readyz")
-    def readyz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        checks = self.platform.readiness()
-        return json_response(200 if checks["ready"] else 503, checks)

@@ -9,16 +9,16 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 
-from civicpulse.observability import metrics_response
+from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
-from civicpulse.web import BadRequest, json_api, json_response, load_json
+from civicpulse.web import BadRequest, json_api, load_json
 from services.sentiment import config, handlers
 from services.sentiment.schemas import MAX_BATCH, MentionSchema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class SentimentService:
+class SentimentService(OperationsEndpoints):
     name = "sentiment"
     platform = Platform("sentiment", MIGRATIONS)
 
@@ -54,16 +54,3 @@ class SentimentService:
     @timer(interval=30)
     def sweep_subsided(self) -> None:
         handlers.sweep_subsided(self.platform.uow(), config.load().rule)
-
-    @http("GET", "/metrics")
-    def metrics(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return metrics_response()
-
-    @http("GET", "/healthz")
-    def healthz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        return json_response(200, {"status": "ok", "service": self.name})
-
-    @http("GET", "/readyz")
-    def readyz(self, request: Any) -> tuple[int, dict[str, str], str]:
-        checks = self.platform.readiness()
-        return json_response(200 if checks["ready"] else 503, checks)

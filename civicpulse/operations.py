@@ -1,0 +1,36 @@
+"""`/metrics`, `/healthz` and `/readyz`, the same on every service.
+
+A service class inherits `OperationsEndpoints` and has `name` and a `platform` dependency;
+it may override `before_scrape()` to refresh gauges that are computed on demand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.web.handlers import http
+
+from civicpulse.observability import metrics_response
+from civicpulse.web import Response, json_response
+
+
+class OperationsEndpoints:
+    name: str
+    platform: Any
+
+    def before_scrape(self) -> None:
+        """Hook: refresh on-demand gauges before /metrics is rendered."""
+
+    @http("GET", "/metrics")
+    def metrics(self, request: Any) -> Response:
+        self.before_scrape()
+        return metrics_response()
+
+    @http("GET", "/healthz")
+    def healthz(self, request: Any) -> Response:
+        return json_response(200, {"status": "ok", "service": self.name})
+
+    @http("GET", "/readyz")
+    def readyz(self, request: Any) -> Response:
+        checks = self.platform.readiness()
+        return json_response(200 if checks["ready"] else 503, checks)

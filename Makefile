@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test demo lint unit integration e2e bench-bus system-deps clean migration
+.PHONY: run test demo lint unit integration e2e bench-bus bench-sentiment train-sentiment system-deps clean migration
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ demo: $(STAMP)
 
 bench-bus: $(STAMP)
 	$(PY) -m bench.bus
+
+## Train the shipped sentiment model from ../shared/data/sentiment (EXTRA=labelled.csv adds a
+## deployment's own `label,text` rows).
+train-sentiment: $(STAMP)
+	$(PY) -m services.sentiment.model.train $(if $(EXTRA),--extra $(EXTRA),)
+
+bench-sentiment: $(STAMP)
+	$(PY) -m bench.sentiment
 
 system-deps:
 	bash scripts/install-system-deps.sh

@@ -47,3 +47,8 @@ def list_() -> None:
     """Every account: name, role, created."""
     for s in handlers.list_staff(_uow()):
         click.echo(f"{s['name']}\t{s['role']}\t{s['created_at']}")
+
+
+@click.group()
+def review() -> None:
+    """Review cases and their audit log."""

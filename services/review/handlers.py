@@ -236,6 +236,15 @@ def add_staff(uow: UnitOfWork, name: str, role: str) -> str:
     return token
 
 
+def authenticate(uow: UnitOfWork, token: str) -> dict[str, str] | None:
+    """The staff account a bearer token belongs to, as {"name", "role"}; None if unknown."""
+    if not token:
+        return None
+    with uow:
+        row = db.staff_by_token_hash(uow.session, domain.token_hash(token))
+    return {"name": row["name"], "role": row["role"]} if row else None
+
+
 def list_staff(uow: UnitOfWork) -> list[dict[str, Any]]:
     with uow:
         return [_jsonable(s) for s in db.list_staff(uow.session)]

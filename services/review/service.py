@@ -86,5 +86,10 @@ class ReviewService(OperationsEndpoints):
         except handlers.CaseNotFound:
             return None
 
+    @rpc
+    def authenticate(self, token: str) -> dict[str, str] | None:
+        """Who a staff bearer token belongs to: {"name", "role"}, or None (other services ask)."""
+        return handlers.authenticate(self.platform.uow(), token)
+
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())

@@ -97,3 +97,9 @@ def test_metrics_and_health(service: Any, case_id: str) -> None:
     status, _, text = service.metrics(request())
     assert status == 200 and "civicpulse_review_cases_open 1.0" in text
     assert answer(service.healthz(request()))[1]["service"] == "review"
+
+
+def test_authenticate_rpc(service: Any, tokens: dict[str, str]) -> None:
+    assert service.authenticate(tokens["qian"]) == {"name": "qian", "role": "leader_in_charge"}
+    assert service.authenticate("bogus") is None
+    assert service.authenticate("") is None

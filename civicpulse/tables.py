@@ -51,5 +51,9 @@ inbox_table = Table(
 
 def create_platform_tables(op: Any) -> None:
     """Alembic helper: create the outbox and inbox in a service's first revision."""
-    bind = op.get_bind()
-    platform_metadata.create_all(bind, checkfirst=True)
+    platform_metadata.create_all(op.get_bind(), checkfirst=True)
+
+
+def drop_platform_tables(op: Any) -> None:
+    """Alembic helper: the reverse of `create_platform_tables`."""
+    platform_metadata.drop_all(op.get_bind(), checkfirst=True)

@@ -1,0 +1,138 @@
+"""Train the shipped sentiment model: ``python -m services.sentiment.model.train``.
+
+    make train-sentiment                      # the three public corpora
+    make train-sentiment EXTRA=mine.csv       # plus a deployment's own `label,text` mentions
+
+Writes the model (default: the packaged ``sentiment.ftz``) and a JSON sidecar with the training
+parameters and the held-out accuracy per split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import fasttext
+
+from services.sentiment.model.data import (
+    DEFAULT_DATA_DIR,
+    SEED,
+    Example,
+    load_corpus,
+    read_labelled,
+)
+from services.sentiment.model.scorer import MODEL_PATH, NEGATIVE, POSITIVE, Scorer
+from services.sentiment.model.text import tokens
+
+
+@dataclass(frozen=True)
+class Params:
+    """fastText supervised settings (character tokens, so word n-grams are character n-grams)."""
+
+    dim: int = 16
+    word_ngrams: int = 3
+    bucket: int = 1_000_000
+    epoch: int = 10
+    lr: float = 0.5
+    min_count: int = 1
+    threads: int = 2
+    quantize: bool = True
+    cutoff: int = 200_000
+
+
+def write_fasttext_file(examples: list[Example], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for label, text in examples:
+            prepared = tokens(text)
+            if prepared:
+                handle.write(f"{POSITIVE if label else NEGATIVE} {prepared}\n")
+
+
+def fit(examples: list[Example], out: Path, params: Params = Params()) -> Path:
+    """Train on `examples` and save the model to `out`; returns `out`."""
+    if len({label for label, _ in examples}) < 2:
+        raise ValueError("training needs both positive and negative examples")
+    examples = list(examples)
+    random.Random(SEED).shuffle(examples)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        train_file = Path(tmp) / "train.txt"
+        write_fasttext_file(examples, train_file)
+        model = fasttext.train_supervised(
+            input=str(train_file), dim=params.dim, wordNgrams=params.word_ngrams,
+            bucket=params.bucket, epoch=params.epoch, lr=params.lr, minCount=params.min_count,
+            thread=params.threads, seed=SEED, verbose=0,
+        )
+        if params.quantize:
+            model.quantize(input=str(train_file), cutoff=params.cutoff, retrain=True,
+                           qnorm=True, thread=params.threads, verbose=0)
+    model.save_model(str(out))
+    return out
+
+
+def accuracy(scorer: Scorer, examples: list[Example]) -> float:
+    probs = scorer.predict_proba([text for _, text in examples])
+    hits = sum((p >= 0.5) == bool(label) for p, (label, _) in zip(probs, examples, strict=True))
+    return hits / len(examples)
+
+
+def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
+          params: Params = Params()) -> dict:
+    """Load the corpora (+ extra rows), train, score the held-out splits, write the sidecar."""
+    corpus = load_corpus(data_dir)
+    examples = list(corpus.train)
+    extra_rows = read_labelled(extra) if extra else []
+    examples += extra_rows * extra_weight
+    if not examples:
+        raise ValueError(f"no training data in {data_dir} (and no --extra)")
+    started = time.perf_counter()
+    fit(examples, out, params)
+    scorer = Scorer(out)
+    report = {
+        "model": out.name,
+        "size_bytes": out.stat().st_size,
+        "train_examples": len(examples),
+        "extra_rows": len(extra_rows),
+        "extra_weight": extra_weight,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "params": asdict(params),
+        "held_out": {
+            name: {"n": len(split), "accuracy": round(accuracy(scorer, split), 4)}
+            for name, split in corpus.splits.items() if split
+        },
+    }
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR,
+                        help="folder with the public corpora (default: ../shared/data/sentiment)")
+    parser.add_argument("--extra", type=Path, default=None,
+                        help="CSV of label,text (label 1/0 or positive/negative) to train on too")
+    parser.add_argument("--extra-weight", type=int, default=2,
+                        help="how many times each --extra row counts (default 2)")
+    parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
+    parser.add_argument("--epoch", type=int, default=Params.epoch)
+    parser.add_argument("--threads", type=int, default=Params.threads)
+    parser.add_argument("--no-quantize", action="store_true", help="keep the full-size model")
+    args = parser.parse_args(argv)
+    params = Params(epoch=args.epoch, threads=args.threads, quantize=not args.no_quantize)
+    try:
+        report = train(args.data.resolve(), args.extra, args.out, args.extra_weight, params)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

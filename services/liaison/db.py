@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -49,6 +50,76 @@ participants = Table(
     UniqueConstraint("ticket_id", "party", name="uq_participants_ticket_party"),
 )
 
+ticket_facts = Table(
+    # when each plan deadline was met, who commands, and the review's lessons (one row a ticket)
+    "ticket_facts", metadata,
+    Column("ticket_id", String(64), ForeignKey("tickets.id"), primary_key=True),
+    Column("commander", String(128), nullable=True),
+    Column("acknowledged_at", DateTime(timezone=True), nullable=True),
+    Column("first_response_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("lessons", Text, nullable=True),
+)
+
+deadlines = Table(
+    # durable timers: a row per (deadline, escalation step); fired_at is claimed exactly once
+    "deadlines", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(64), ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("fired_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(16), nullable=True),
+    UniqueConstraint("ticket_id", "kind", "step", name="uq_deadlines_ticket_kind_step"),
+)
+
+partner_accounts = Table(
+    # an agency's access: its RabbitMQ user (password never stored) and its HTTP token's hash
+    "partner_accounts", metadata,
+    Column("agency", String(64), primary_key=True),
+    Column("amqp_user", String(128), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=True),
+)
+
+shared_events = Table(
+    # every event liaison shared (or withheld, RED), once, with its body: the backfill source
+    "shared_events", metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("ticket_id", String(64), ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("event_type", String(128), nullable=False),
+    Column("tlp", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+snapshots = Table(
+    # the incident's opinion figures as sentiment reported them (the review's curve)
+    "incident_snapshots", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_id", String(64), ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("level", String(4), nullable=True),
+    Column("negative_ratio", Float, nullable=True),
+    Column("volume", Integer, nullable=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+)
+
+meetings = Table(
+    "meetings", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("ticket_id", String(64), ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("title", String(255), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("agencies", Text, nullable=False),  # JSON list of agency codes
+    Column("minutes", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 tasks = Table(
     "tasks", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -70,6 +141,7 @@ timeline = Table(
     Column("text", Text, nullable=False),
     Column("event_id", String(64), nullable=True),
     Column("pinned", Boolean, nullable=False, default=False),
+    Column("author", String(128), nullable=True),
 )
 
 shares = Table(

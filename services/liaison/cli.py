@@ -1,0 +1,121 @@
+"""`civicpulse partners ...` and `civicpulse liaison ...` (entry points in pyproject)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from civicpulse.db import make_engine, migrate, session_factory
+from civicpulse.envelope import utcnow
+from civicpulse.settings import amqp_uri, for_service
+from services.liaison import config, partner_accounts
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@contextmanager
+def liaison_session() -> Iterator[Session]:
+    url = for_service("liaison").database_url
+    migrate(url, MIGRATIONS)
+    engine = make_engine(url)
+    session = session_factory(engine)()
+    try:
+        yield session
+        session.commit()
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def _known(agency: str) -> str:
+    if config.load().agency(agency) is None:
+        raise click.BadParameter(f"{agency!r} is not in the agency directory "
+                                 f"({', '.join(config.load().directory)})", param_hint="AGENCY")
+    return agency
+
+
+def _print(creds: partner_accounts.Credentials) -> None:
+    click.echo(f"agency: {creds.agency}")
+    click.echo(f"amqp_uri: {creds.amqp_uri}")
+    click.echo(f"token: {creds.token}")
+    click.echo("(shown once: store them now; `civicpulse partners rotate` issues new ones)",
+               err=True)
+
+
+@click.group()
+def partners() -> None:
+    """Partner agencies' access: RabbitMQ user + queue partner.<code>, and an HTTP token."""
+
+
+@partners.command("list")
+def partners_list() -> None:
+    """The agency directory and which agencies have access."""
+    with liaison_session() as s:
+        for a in config.load().agencies:
+            acc = partner_accounts.account(s, a.code)
+            click.echo(f"{a.code:<12} {a.name:<12} {'access' if acc else 'no access'}")
+
+
+@partners.command("add")
+@click.argument("agency")
+@click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None)
+def partners_add(agency: str, management_url: str | None) -> None:
+    """Create AGENCY's broker user, queue, permissions and token; print them once."""
+    with liaison_session() as s:
+        creds = partner_accounts.add(s, partner_accounts.Management(management_url), amqp_uri(),
+                                     _known(agency), utcnow())
+    _print(creds)
+
+
+@partners.command("rotate")
+@click.argument("agency")
+@click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None)
+def partners_rotate(agency: str, management_url: str | None) -> None:
+    """New password and token for AGENCY (the old ones stop working)."""
+    try:
+        with liaison_session() as s:
+            creds = partner_accounts.rotate(s, partner_accounts.Management(management_url),
+                                            amqp_uri(), agency, utcnow())
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print(creds)
+
+
+@partners.command("remove")
+@click.argument("agency")
+@click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None)
+def partners_remove(agency: str, management_url: str | None) -> None:
+    """Delete AGENCY's broker user, queue and token."""
+    with liaison_session() as s:
+        partner_accounts.remove(s, partner_accounts.Management(management_url), amqp_uri(),
+                                agency)
+    click.echo(f"removed partner access of {agency}")
+
+
+@click.group()
+def liaison() -> None:
+    """Joint-response tickets: post-incident reviews."""
+
+
+@liaison.command("review")
+@click.argument("ticket")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True)
+def liaison_review(ticket: str, out_dir: Path) -> None:
+    """Write TICKET's post-incident review (review-TICKET.md and .png) into --out."""
+    from services.liaison import review_report
+
+    with liaison_session() as s:
+        report = review_report.load(s, ticket)
+    if report is None:
+        raise click.ClickException(f"no such ticket {ticket!r}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / f"review-{ticket}.png"
+    png.write_bytes(review_report.chart_png(report))
+    md = out_dir / f"review-{ticket}.md"
+    md.write_text(review_report.markdown(report, chart_href=png.name), encoding="utf-8")
+    click.echo(str(md))

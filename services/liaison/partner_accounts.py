@@ -1,0 +1,163 @@
+"""Partner access on the broker and over HTTP: `civicpulse partners add/remove/rotate`.
+
+An agency gets a RabbitMQ user `partner-<code>` with a random password, allowed in the vhost of
+`AMQP_URI` to read `partner.<code>` and nothing else (configure `^$`, write `^$`, read
+`^partner\\.<code>$`), its durable queue bound to `civicpulse.partners` with routing key
+`<code>`, and an HTTP token whose SHA-256 is kept in liaison's database. The broker is managed
+through the RabbitMQ management HTTP API (`RABBITMQ_MANAGEMENT_URL`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import requests
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from civicpulse.outbox import PARTNER_EXCHANGE
+from services.liaison import db
+from services.liaison.partners import partner_queue_name
+
+DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def amqp_user(agency: str) -> str:
+    return f"partner-{agency}"
+
+
+def permissions(agency: str) -> dict[str, str]:
+    """Read its own queue; configure and write nothing (`^$` matches no resource name)."""
+    return {"configure": "^$", "write": "^$", "read": f"^{re.escape(partner_queue_name(agency))}$"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    agency: str
+    amqp_uri: str
+    token: str
+
+
+class Management:
+    """The few management API calls partners need (requests, basic auth from the URL)."""
+
+    def __init__(self, url: str | None = None, timeout: float = 10.0) -> None:
+        parts = urlsplit(url or os.environ.get("RABBITMQ_MANAGEMENT_URL", DEFAULT_MANAGEMENT_URL))
+        self.auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
+        host = parts.hostname or "127.0.0.1"
+        self.base = f"{parts.scheme}://{host}:{parts.port or 15672}/api"
+        self.timeout = timeout
+
+    def _call(self, method: str, path: str, json: object | None = None,
+              ok_missing: bool = False) -> requests.Response:
+        r = requests.request(method, f"{self.base}{path}", json=json, auth=self.auth,
+                             timeout=self.timeout)
+        if ok_missing and r.status_code == 404:
+            return r
+        r.raise_for_status()
+        return r
+
+    def put_user(self, user: str, password: str) -> None:
+        self._call("PUT", f"/users/{quote(user, safe='')}", {"password": password, "tags": ""})
+
+    def delete_user(self, user: str) -> None:
+        self._call("DELETE", f"/users/{quote(user, safe='')}", ok_missing=True)
+
+    def set_permissions(self, vhost: str, user: str, perms: dict[str, str]) -> None:
+        self._call("PUT", f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", perms)
+
+    def declare_queue(self, vhost: str, queue: str, agency: str) -> None:
+        v = quote(vhost, safe="")
+        self._call("PUT", f"/exchanges/{v}/{PARTNER_EXCHANGE}",
+                   {"type": "direct", "durable": True, "auto_delete": False})
+        self._call("PUT", f"/queues/{v}/{quote(queue, safe='')}",
+                   {"durable": True, "auto_delete": False})
+        self._call("POST", f"/bindings/{v}/e/{PARTNER_EXCHANGE}/q/{quote(queue, safe='')}",
+                   {"routing_key": agency})
+
+    def delete_queue(self, vhost: str, queue: str) -> None:
+        self._call("DELETE", f"/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}",
+                   ok_missing=True)
+
+    def close_connections(self, user: str) -> int:
+        conns = self._call("GET", "/connections?columns=name,user").json()
+        mine = [c["name"] for c in conns if c.get("user") == user]
+        for name in mine:
+            self._call("DELETE", f"/connections/{quote(name, safe='')}", ok_missing=True)
+        return len(mine)
+
+
+def vhost_of(amqp_uri: str) -> str:
+    path = urlsplit(amqp_uri).path
+    return unquote(path[1:]) if len(path) > 1 else "/"
+
+
+def partner_uri(amqp_uri: str, user: str, password: str) -> str:
+    """The broker URI of `amqp_uri` (host, port, vhost) with the partner's credentials."""
+    parts = urlsplit(amqp_uri)
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}"
+    if parts.port:
+        netloc += f":{parts.port}"
+    scheme = "amqps" if parts.scheme in ("amqps", "pyamqps") else "amqp"  # kombu's pyamqp
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def add(session: Session, mgmt: Management, amqp_uri: str, agency: str,
+        now: datetime) -> Credentials:
+    """Create (or re-create) the agency's user, queue, binding, permissions and token."""
+    vhost, user = vhost_of(amqp_uri), amqp_user(agency)
+    password, token = _new_secret(), _new_secret()
+    mgmt.declare_queue(vhost, partner_queue_name(agency), agency)
+    mgmt.put_user(user, password)
+    mgmt.set_permissions(vhost, user, permissions(agency))
+    session.execute(delete(db.partner_accounts).where(db.partner_accounts.c.agency == agency))
+    session.execute(insert(db.partner_accounts).values(
+        agency=agency, amqp_user=user, token_sha256=hash_token(token), created_at=now))
+    return Credentials(agency, partner_uri(amqp_uri, user, password), token)
+
+
+def rotate(session: Session, mgmt: Management, amqp_uri: str, agency: str,
+           now: datetime) -> Credentials:
+    """New password and token; the old ones stop working and open connections are closed."""
+    if account(session, agency) is None:
+        raise LookupError(f"agency {agency!r} has no partner account (use `partners add`)")
+    user, password, token = amqp_user(agency), _new_secret(), _new_secret()
+    mgmt.put_user(user, password)
+    mgmt.close_connections(user)
+    session.execute(update(db.partner_accounts).where(db.partner_accounts.c.agency == agency)
+                    .values(token_sha256=hash_token(token), rotated_at=now))
+    return Credentials(agency, partner_uri(amqp_uri, user, password), token)
+
+
+def remove(session: Session, mgmt: Management, amqp_uri: str, agency: str) -> None:
+    """Delete the user (its connections close), its queue and its token."""
+    user = amqp_user(agency)
+    mgmt.delete_user(user)
+    mgmt.close_connections(user)
+    mgmt.delete_queue(vhost_of(amqp_uri), partner_queue_name(agency))
+    session.execute(delete(db.partner_accounts).where(db.partner_accounts.c.agency == agency))
+
+
+def account(session: Session, agency: str) -> dict[str, object] | None:
+    row = session.execute(select(db.partner_accounts)
+                          .where(db.partner_accounts.c.agency == agency)).mappings().first()
+    return dict(row) if row else None
+
+
+def agency_for_token(session: Session, token: str) -> str | None:
+    return session.execute(select(db.partner_accounts.c.agency).where(
+        db.partner_accounts.c.token_sha256 == hash_token(token))).scalar_one_or_none()

@@ -58,3 +58,25 @@ class MeetingScheduledV1(Contract):
     ticket_id = fields.String(load_default=None, allow_none=True)
     starts_at = fields.String(required=True)
     agencies = fields.List(fields.String(), required=True)
+
+
+@register("liaison.ticket.overdue", 1)
+class TicketOverdueV1(_Ticket):
+    """A plan deadline was missed; one step of the escalation chain notifies someone."""
+
+    deadline = fields.String(required=True)  # acknowledge, first_response, resolve
+    step = fields.Integer(required=True)
+    notify = fields.String(required=True)  # leader_in_charge, partner_lead
+    due_at = fields.String(required=True)
+    agencies = fields.List(fields.String(), load_default=list)
+
+
+@register("liaison.statement.published", 1)
+class StatementPublishedV1(Contract):
+    """The authoritative statement is public: shared (GREEN) with every subscribed agency."""
+
+    ticket_id = fields.String(required=True)
+    incident_id = fields.String(required=True)
+    title = fields.String(required=True)
+    channels = fields.List(fields.String(), load_default=list)
+    url = fields.String(load_default=None, allow_none=True)

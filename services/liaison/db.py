@@ -189,3 +189,9 @@ def agencies_of(session: Session, ticket_id: str) -> list[str]:
 def rows_of(session: Session, table: Table, ticket_id: str, *order: Any) -> list[dict[str, Any]]:
     query = select(table).where(table.c.ticket_id == ticket_id).order_by(*order, table.c.id)
     return [dict(r) for r in session.execute(query).mappings()]
+
+
+def facts_of(session: Session, ticket_id: str) -> dict[str, Any]:
+    row = session.execute(select(ticket_facts).where(ticket_facts.c.ticket_id == ticket_id)
+                          ).mappings().first()
+    return dict(row) if row else {}

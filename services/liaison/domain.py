@@ -90,6 +90,23 @@ class Deadlines:
         return {k: opened_at + timedelta(minutes=self.minutes(k)) for k in DEADLINE_KEYS}
 
 
+NOTIFY_TARGETS = ("leader_in_charge", "partner_lead")
+# who hears of a missed deadline decides how far the notice goes: the leader in charge is the
+# office's own business (RED, never leaves it); the partners' leads get it on their queues
+NOTIFY_TLP = {"leader_in_charge": "RED", "partner_lead": "AMBER"}
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    """`after` minutes past a missed deadline, notify `notify`."""
+
+    after: int
+    notify: str
+
+
+DEFAULT_CHAIN = (EscalationStep(0, "leader_in_charge"), EscalationStep(30, "partner_lead"))
+
+
 @dataclass(frozen=True)
 class LevelPlan:
     level: str
@@ -98,6 +115,7 @@ class LevelPlan:
     deadlines: Deadlines
     tasks: tuple[TaskTemplate, ...]
     statement_required: bool
+    escalation: tuple[EscalationStep, ...] = DEFAULT_CHAIN
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,13 @@ def plan_problems(plan: Plan, directory: Iterable[str]) -> list[str]:
         if not 0 < d.acknowledge <= d.first_response <= d.resolve:
             problems.append(f"{lp.level}: deadlines must satisfy 0 < acknowledge <= "
                             "first_response <= resolve")
+    for lp in plan.levels.values():
+        problems += [f"{lp.level}: escalation notifies unknown {e.notify!r}"
+                     for e in lp.escalation if e.notify not in NOTIFY_TARGETS]
+        afters = [e.after for e in lp.escalation]
+        if afters != sorted(afters) or any(a < 0 for a in afters):
+            problems.append(f"{lp.level}: escalation steps must wait 0 or more minutes, "
+                            "in increasing order")
     present = [lv for lv in LEVEL_ORDER if lv in plan.levels]
     for weaker, stronger in zip(present, present[1:], strict=False):
         w, s = plan.levels[weaker], plan.levels[stronger]
@@ -178,6 +203,68 @@ def added_agencies(current: Sequence[str], plan: LevelPlan) -> tuple[str, ...]:
     """Agencies a (stronger) plan brings that the ticket does not have yet, in plan order."""
     have = set(current)
     return tuple(a for a in plan.agencies if a not in have)
+
+
+def stronger_due(current: datetime, minutes: int, escalated_at: datetime) -> datetime:
+    """A deadline under a stronger plan: counted from the escalation, never later than before."""
+    return min(current, escalated_at + timedelta(minutes=minutes))
+
+
+def missing_tasks(have_codes: Iterable[str], plan: LevelPlan, due: dict[str, datetime],
+                  lead_section: str) -> tuple[TaskDraft, ...]:
+    """Task templates of a (stronger) plan the ticket does not have yet."""
+    have = set(have_codes)
+    return tuple(TaskDraft(t.code, t.title, lead_section if t.assignee == LEAD else t.assignee,
+                           due[t.due])
+                 for t in plan.tasks if t.code not in have)
+
+
+# --- reopening ------------------------------------------------------------------------------
+
+REOPENABLE = frozenset({"monitoring", "resolved", "closed"})
+
+
+def reopened(status: str) -> str | None:
+    """A further escalation puts a calmed or closed ticket back to responding."""
+    return "responding" if status in REOPENABLE else None
+
+
+# --- durable deadlines and the escalation chain ---------------------------------------------
+
+# which fact marks a deadline as met
+DEADLINE_FACTS = {"acknowledge": "acknowledged_at", "first_response": "first_response_at",
+                  "resolve": "resolved_at"}
+
+
+def deadline_met(kind: str, facts: dict[str, object]) -> bool:
+    return facts.get(DEADLINE_FACTS[kind]) is not None
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What firing one step of a deadline's escalation chain does."""
+
+    breached: bool
+    notify: str | None
+    tlp: str | None
+    next_step: int | None
+    next_due: datetime | None
+
+
+def fire(kind: str, step: int, deadline_at: datetime, chain: Sequence[EscalationStep],
+         facts: dict[str, object]) -> Firing:
+    """Step n (1-based) notifies chain[n-1] unless the deadline was met; then schedules n+1."""
+    if deadline_met(kind, facts) or not 1 <= step <= len(chain):
+        return Firing(False, None, None, None, None)
+    target = chain[step - 1].notify
+    if step < len(chain):
+        return Firing(True, target, NOTIFY_TLP[target], step + 1,
+                      deadline_at + timedelta(minutes=chain[step].after))
+    return Firing(True, target, NOTIFY_TLP[target], None, None)
+
+
+def first_step_due(deadline_at: datetime, chain: Sequence[EscalationStep]) -> datetime:
+    return deadline_at + timedelta(minutes=chain[0].after if chain else 0)
 
 
 # --- sharing --------------------------------------------------------------------------------

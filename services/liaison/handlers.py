@@ -57,9 +57,15 @@ class Effect:
 # --- small writers --------------------------------------------------------------------------
 
 def _timeline(uow: UnitOfWork, ticket_id: str, at: datetime, kind: str, text: str,
-              event_id: str | None = None, pinned: bool = False) -> None:
+              event_id: str | None = None, pinned: bool = False,
+              author: str | None = None) -> None:
     uow.session.execute(insert(db.timeline).values(
-        ticket_id=ticket_id, at=at, kind=kind, text=text, event_id=event_id, pinned=pinned))
+        ticket_id=ticket_id, at=at, kind=kind, text=text, event_id=event_id, pinned=pinned,
+        author=author))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _add_participants(uow: UnitOfWork, ticket_id: str,
@@ -73,16 +79,28 @@ def _share(uow: UnitOfWork, ticket_id: str, event: Envelope, ticket_agencies: Se
            cfg: LiaisonConfig, now: datetime) -> tuple[str, ...]:
     """Share `event` with the partner agencies its TLP allows; record each share."""
     targets = domain.share_targets(event.tlp, ticket_agencies, cfg.directory)
+    uow.session.execute(insert(db.shared_events).values(
+        event_id=event.id, ticket_id=ticket_id, event_type=event.type, tlp=event.tlp,
+        body=event.to_json(), at=now))
+    if not targets:
+        _timeline(uow, ticket_id, now, "withheld",
+                  f"{event.type} TLP:{event.tlp}，仅限本办，不对外共享", event.id)
     for code in targets:
-        uow.publish(event, exchange=PARTNER_EXCHANGE, routing_key=code)
-        uow.session.execute(insert(db.shares).values(
-            ticket_id=ticket_id, agency=code, event_id=event.id, event_type=event.type,
-            tlp=event.tlp, shared_at=now))
-        agency = cfg.agency(code)
-        _timeline(uow, ticket_id, now, "shared",
-                  f"{event.type} 已共享给 {agency.name if agency else code}（{code}），"
-                  f"TLP:{event.tlp}", event.id)
+        _deliver(uow, ticket_id, event, code, cfg, now)
     return targets
+
+
+def _deliver(uow: UnitOfWork, ticket_id: str, event: Envelope, code: str, cfg: LiaisonConfig,
+             now: datetime, backfill: bool = False) -> None:
+    """One share: the partner queue gets the event (outbox), the share log and timeline say so."""
+    uow.publish(event, exchange=PARTNER_EXCHANGE, routing_key=code)
+    uow.session.execute(insert(db.shares).values(
+        ticket_id=ticket_id, agency=code, event_id=event.id, event_type=event.type,
+        tlp=event.tlp, shared_at=now))
+    agency = cfg.agency(code)
+    _timeline(uow, ticket_id, now, "shared",
+              f"{event.type} 已{'补发' if backfill else '共享'}给 "
+              f"{agency.name if agency else code}（{code}），TLP:{event.tlp}", event.id)
 
 
 def _move(uow: UnitOfWork, ticket: dict[str, Any], target: str, now: datetime) -> str:
@@ -98,10 +116,10 @@ def _move(uow: UnitOfWork, ticket: dict[str, Any], target: str, now: datetime) -
 
 
 def _ticket_event(type_: str, ticket: dict[str, Any], status: str, caused_by: Envelope | None,
-                  **extra: Any) -> Envelope:
+                  tlp: str = "AMBER", **extra: Any) -> Envelope:
     return new_event(type_, {"ticket_id": ticket["id"], "incident_id": ticket["incident_id"],
                              "status": status, **extra},
-                     correlation_id=ticket["incident_id"], caused_by=caused_by, tlp="AMBER")
+                     correlation_id=ticket["incident_id"], caused_by=caused_by, tlp=tlp)
 
 
 # --- opening --------------------------------------------------------------------------------
@@ -143,6 +161,12 @@ def _insert_ticket(uow: UnitOfWork, ticket: dict[str, Any]) -> bool:
 def _open(uow: UnitOfWork, ticket: dict[str, Any], applied: domain.PlanApplication,
           cause: Envelope, cfg: LiaisonConfig, now: datetime) -> tuple[str, ...]:
     tid = ticket["id"]
+    uow.session.execute(insert(db.ticket_facts).values(ticket_id=tid))
+    chain = cfg.plan.for_level(ticket["level"]).escalation
+    for kind, due_at in applied.due.items():
+        uow.session.execute(insert(db.deadlines).values(
+            ticket_id=tid, kind=kind, step=1, due_at=domain.first_step_due(due_at, chain)))
+    snapshot(uow, tid, cause)
     _add_participants(uow, tid, applied.participants, now)
     for t in applied.tasks:
         uow.session.execute(insert(db.tasks).values(
@@ -176,6 +200,24 @@ def _request_statement(uow: UnitOfWork, ticket: dict[str, Any], due_at: datetime
     _timeline(uow, ticket["id"], now, "statement.requested",
               f"请新闻宣传条线起草回应口径，{due_at.isoformat(timespec='minutes')} 前提交；"
               "状态 open → responding", requested.id)
+
+
+def snapshot(uow: UnitOfWork, ticket_id: str, event: Envelope) -> None:
+    """Keep the opinion figures a sentiment event carries (for the review's curve)."""
+    p = event.payload
+    ratio = p.get("negative_ratio")
+    volume = p.get("volume")
+    uow.session.execute(insert(db.snapshots).values(
+        ticket_id=ticket_id, at=event.occurred_at, source=event.type, level=p.get("level"),
+        negative_ratio=float(ratio) if ratio is not None else None,
+        volume=int(volume) if volume is not None else None, event_id=event.id))
+
+
+def set_fact(uow: UnitOfWork, ticket_id: str, fact: str, at: datetime) -> None:
+    """Record the first time a plan deadline's fact happened (acknowledged_at, ...)."""
+    col = db.ticket_facts.c[fact]
+    uow.session.execute(update(db.ticket_facts).where(
+        db.ticket_facts.c.ticket_id == ticket_id, col.is_(None)).values({fact: at}))
 
 
 def _names(cfg: LiaisonConfig, codes: Sequence[str]) -> list[str]:
@@ -224,8 +266,8 @@ def record_step(uow: UnitOfWork, event: Envelope) -> Effect | None:
     return Effect(ticket["id"], ticket["status"])
 
 
-def statement_published(uow: UnitOfWork, event: Envelope, now: datetime | None = None
-                        ) -> Effect | None:
+def statement_published(uow: UnitOfWork, event: Envelope, cfg: LiaisonConfig,
+                        now: datetime | None = None) -> Effect | None:
     """The statement is out: timeline, and responding → monitoring."""
     now = now or utcnow()
     p = event.payload
@@ -242,8 +284,17 @@ def statement_published(uow: UnitOfWork, event: Envelope, now: datetime | None =
             text += "；状态 responding → monitoring"
         _timeline(uow, ticket["id"], _at(event), "statement.published", text, event.id,
                   pinned=True)
+        set_fact(uow, ticket["id"], "first_response_at", _at(event))
+        public = new_event("liaison.statement.published", {
+            "ticket_id": ticket["id"], "incident_id": ticket["incident_id"],
+            "title": p["title"], "channels": list(p.get("channels", [])),
+            "url": p.get("url")}, correlation_id=ticket["incident_id"], caused_by=event,
+            tlp="GREEN")
+        uow.publish(public)
+        shared = _share(uow, ticket["id"], public, db.agencies_of(uow.session, ticket["id"]),
+                        cfg, now)
         uow.commit()
-    return Effect(ticket["id"], status)
+    return Effect(ticket["id"], status, shared).count()
 
 
 # --- the incident moves ---------------------------------------------------------------------
@@ -259,6 +310,7 @@ def incident_escalated(uow: UnitOfWork, event: Envelope, cfg: LiaisonConfig,
         ticket = _ticket_for(uow, event)
         if ticket is None:
             raise TicketNotOpenYet(f"no ticket yet for incident {event.correlation_id}")
+        snapshot(uow, ticket["id"], event)
         if not domain.is_stronger(level, ticket["level"]):
             _timeline(uow, ticket["id"], _at(event), "incident.escalated",
                       f"舆情级别 {level} 不高于工单级别 {ticket['level']}，未调整", event.id)
@@ -271,19 +323,40 @@ def incident_escalated(uow: UnitOfWork, event: Envelope, cfg: LiaisonConfig,
 
 def _escalate(uow: UnitOfWork, ticket: dict[str, Any], level: str, cause: Envelope,
               cfg: LiaisonConfig, now: datetime) -> tuple[str, ...]:
-    current = db.agencies_of(uow.session, ticket["id"])
-    added = domain.added_agencies(current, cfg.plan.for_level(level))
-    uow.session.execute(update(db.tickets).where(db.tickets.c.id == ticket["id"])
-                        .values(level=level, updated_at=now))
-    _add_participants(uow, ticket["id"], domain.agency_participants(added), now)
-    _timeline(uow, ticket["id"], _at(cause), "incident.escalated",
-              f"舆情升级：{ticket['level']} → {level}；新增协同单位："
-              f"{'、'.join(_names(cfg, added)) or '无'}", cause.id, pinned=True)
+    tid = ticket["id"]
+    current = db.agencies_of(uow.session, tid)
+    plan = cfg.plan.for_level(level)
+    added = domain.added_agencies(current, plan)
+    due = {k: domain.stronger_due(_aware(ticket[f"{k}_due_at"]), plan.deadlines.minutes(k), now)
+           for k in domain.DEADLINE_KEYS}
+    status = ticket["status"]
+    reopen = domain.reopened(status)
+    uow.session.execute(update(db.tickets).where(db.tickets.c.id == tid).values(
+        level=level, lead_section=plan.lead_section, updated_at=now,
+        status=reopen or status, **{f"{k}_due_at": v for k, v in due.items()}))
+    for kind, due_at in due.items():  # pending first steps move up to the stronger deadlines
+        uow.session.execute(update(db.deadlines).where(
+            db.deadlines.c.ticket_id == tid, db.deadlines.c.kind == kind,
+            db.deadlines.c.step == 1, db.deadlines.c.fired_at.is_(None),
+            db.deadlines.c.due_at > due_at).values(due_at=due_at))
+    have = [t["code"] for t in db.rows_of(uow.session, db.tasks, tid)]
+    for t in domain.missing_tasks(have, plan, due, plan.lead_section):
+        uow.session.execute(insert(db.tasks).values(
+            ticket_id=tid, code=t.code, title=t.title, assignee=t.assignee, status="todo",
+            due_at=t.due_at, created_at=now))
+    _add_participants(uow, tid, domain.agency_participants(added), now)
+    text = (f"舆情升级：{ticket['level']} → {level}，按{level}级预案：牵头 {plan.lead_section}；"
+            f"新增协同单位：{'、'.join(_names(cfg, added)) or '无'}")
+    if reopen:
+        text += f"；工单重新打开（{status} → {reopen}）"
+        ticket = {**ticket, "status": reopen}
+    _timeline(uow, tid, _at(cause), "incident.escalated", text, cause.id, pinned=True)
     escalated = _ticket_event(
         "liaison.ticket.escalated", ticket, ticket["status"], cause, level=level,
         previous_level=ticket["level"], topic=ticket["topic"], title=ticket["title"],
-        lead_section=ticket["lead_section"], agencies=[*current, *added],
-        added_agencies=list(added))
+        lead_section=plan.lead_section, agencies=[*current, *added],
+        added_agencies=list(added), reopened=bool(reopen),
+        deadlines={k: v.isoformat() for k, v in due.items()})
     uow.publish(escalated)
     return _share(uow, ticket["id"], escalated, [*current, *added], cfg, now)
 
@@ -298,6 +371,7 @@ def incident_subsided(uow: UnitOfWork, event: Envelope, cfg: LiaisonConfig,
         ticket = _ticket_for(uow, event)
         if ticket is None:
             raise TicketNotOpenYet(f"no ticket yet for incident {event.correlation_id}")
+        snapshot(uow, ticket["id"], event)
         status, shared = ticket["status"], ()
         text = f"舆情回落（负面占比 {event.payload['negative_ratio']:.0%}）"
         resolve = status == "monitoring"
@@ -306,6 +380,7 @@ def incident_subsided(uow: UnitOfWork, event: Envelope, cfg: LiaisonConfig,
             text += "；状态 monitoring → resolved"
         _timeline(uow, ticket["id"], _at(event), "incident.subsided", text, event.id)
         if resolve:
+            set_fact(uow, ticket["id"], "resolved_at", now)
             shared = _announce(uow, ticket, status, event, cfg, now)
         uow.commit()
     return Effect(ticket["id"], status, shared).count()
@@ -338,7 +413,11 @@ def change_status(uow: UnitOfWork, ticket_id: str, target: str, by: str, cfg: Li
             raise TicketNotFound(ticket_id)
         status = _move(uow, ticket, target, now)
         text = f"状态 {ticket['status']} → {status}（{by}）" + (f"：{note}" if note else "")
-        _timeline(uow, ticket_id, now, "status.changed", text)
+        _timeline(uow, ticket_id, now, "status.changed", text, author=by)
+        fact = {"acknowledged": "acknowledged_at", "resolved": "resolved_at",
+                "closed": "closed_at"}.get(status)
+        if fact:
+            set_fact(uow, ticket_id, fact, now)
         extra = {"by": by} if status == "acknowledged" else {}
         shared = _announce(uow, ticket, status, None, cfg, now, **extra)
         uow.commit()

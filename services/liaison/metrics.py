@@ -1,8 +1,21 @@
 """Liaison metrics (`civicpulse_liaison_<thing>_<unit>`), registered once per process."""
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 TICKETS_OPENED = Counter("civicpulse_liaison_tickets_opened_total",
                          "Joint-response tickets opened, by incident level", ["level"])
 SHARES = Counter("civicpulse_liaison_shares_total",
                  "Events shared with a partner agency over its queue", ["agency"])
+
+DEADLINE_BREACHES = Counter("civicpulse_liaison_deadline_breaches_total",
+                            "Plan deadlines missed (first escalation step fired)",
+                            ["deadline", "level"])
+TICKETS_OPEN = Gauge("civicpulse_liaison_tickets",
+                     "Tickets by level and status (refreshed on scrape)", ["level", "status"])
+_HOURS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
+TIME_TO_ACKNOWLEDGE = Histogram("civicpulse_liaison_time_to_acknowledge_seconds",
+                                "From a ticket's opening to its acknowledgement", ["level"],
+                                buckets=_HOURS)
+TIME_TO_RESOLVE = Histogram("civicpulse_liaison_time_to_resolve_seconds",
+                            "From a ticket's opening to its resolution", ["level"],
+                            buckets=_HOURS)

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import rpc
+from nameko.timer import timer
 from nameko.web.handlers import http
 
 from civicpulse.consumers import handles
@@ -14,12 +15,13 @@ from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, Conflict, NotFound, json_api, load_json
-from services.liaison import handlers
+from services.liaison import deadline_timers, handlers
 from services.liaison.domain import InvalidTransition
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import TicketQuerySchema, TransitionSchema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DEADLINE_SCAN_SECONDS = 1.0
 
 
 class LiaisonService(OperationsEndpoints):
@@ -40,6 +42,12 @@ class LiaisonService(OperationsEndpoints):
     @handles("sentiment.incident.subsided")
     def on_incident_subsided(self, event: Envelope) -> None:
         handlers.incident_subsided(self.platform.uow(), event, self.partners)
+
+    # --- durable deadlines (rows in `deadlines`; each step fires exactly once) -------------
+
+    @timer(interval=DEADLINE_SCAN_SECONDS)
+    def scan_deadlines(self) -> None:
+        deadline_timers.fire_due(self.platform.uow, self.partners)
 
     # --- the statement's way through news and review ----------------------------------------
 
@@ -69,7 +77,7 @@ class LiaisonService(OperationsEndpoints):
 
     @handles("news.item.published")
     def on_item_published(self, event: Envelope) -> None:
-        handlers.statement_published(self.platform.uow(), event)
+        handlers.statement_published(self.platform.uow(), event, self.partners)
 
     # --- tickets ----------------------------------------------------------------------------
 

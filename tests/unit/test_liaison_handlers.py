@@ -186,12 +186,15 @@ def test_review_and_news_steps_land_on_the_timeline(uow: UowFactory, cfg: Liaiso
     published = new_event("news.item.published", {
         "item_id": "item-1", "revision": 1, "kind": "statement", "title": "说明",
         "channels": ["website", "wechat"]}, correlation_id=INC)
-    effect = handlers.statement_published(uow(), published)
+    effect = handlers.statement_published(uow(), published, cfg)
     assert effect is not None and effect.status == "monitoring"
-    assert handlers.statement_published(uow(), published) is None
+    assert handlers.statement_published(uow(), published, cfg) is None
     after = handlers.get_ticket(uow(), t["id"])
     assert after is not None and after["status"] == "monitoring"
-    kinds = [e["kind"] for e in after["timeline"]][4:]
+    public = [s for s in after["shares"] if s["event_type"] == "liaison.statement.published"]
+    assert {s["agency"] for s in public} == set(cfg.directory)  # GREEN: every agency
+    assert {s["tlp"] for s in public} == {"GREEN"}
+    kinds = [e["kind"] for e in after["timeline"] if e["kind"] != "shared"][2:]
     assert kinds == ["statement.submitted", "review.opened", "review.stage_approved",
                      "review.stage_approved", "review.stage_approved", "review.approved",
                      "statement.published"]

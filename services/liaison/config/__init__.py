@@ -17,10 +17,13 @@ from marshmallow import Schema, fields, validate
 
 from services.liaison.domain import (
     DEADLINE_KEYS,
+    DEFAULT_CHAIN,
     LEAD,
     LEVEL_ORDER,
+    NOTIFY_TARGETS,
     Agency,
     Deadlines,
+    EscalationStep,
     LevelPlan,
     Plan,
     TaskTemplate,
@@ -57,12 +60,19 @@ class _Task(Schema):
     assignee = fields.String(load_default=LEAD)
 
 
+class _Step(Schema):
+    after = fields.Integer(required=True, validate=validate.Range(min=0))
+    notify = fields.String(required=True, validate=validate.OneOf(NOTIFY_TARGETS))
+
+
 class _LevelPlan(Schema):
     lead_section = fields.String(required=True, validate=validate.Length(min=1, max=128))
     agencies = fields.List(fields.String(validate=AGENCY_CODE), required=True)
     deadlines = fields.Nested(_Deadlines, required=True)
     tasks = fields.List(fields.Nested(_Task), load_default=list)
     statement_required = fields.Boolean(load_default=True)
+    escalation = fields.List(fields.Nested(_Step), load_default=None,
+                             validate=validate.Length(min=1))
 
 
 class _Plans(Schema):
@@ -102,7 +112,9 @@ def parse_plan(data: Any) -> Plan:
                          agencies=tuple(dict.fromkeys(lp["agencies"])),
                          deadlines=Deadlines(**lp["deadlines"]),
                          tasks=tuple(TaskTemplate(**t) for t in lp["tasks"]),
-                         statement_required=lp["statement_required"])
+                         statement_required=lp["statement_required"],
+                         escalation=tuple(EscalationStep(**e) for e in lp["escalation"])
+                         if lp["escalation"] else DEFAULT_CHAIN)
         for level, lp in levels.items()})
 
 

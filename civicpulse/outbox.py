@@ -258,8 +258,10 @@ class Relay:
         backoff = 0.5
         while not stop.is_set():
             try:
-                self._publisher_or_connect()
+                publisher = self._publisher_or_connect()
                 n = self.drain()
+                if n == 0 and hasattr(publisher, "keepalive"):
+                    publisher.keepalive()
                 backoff = 0.5
             except Exception as exc:  # noqa: BLE001 - broker or database down: back off
                 log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)

@@ -8,6 +8,7 @@ key = event type, JSON body, persistent, `message_id` = event id, and the correl
 from __future__ import annotations
 
 import logging
+import socket
 import struct
 import time
 from collections.abc import Sequence
@@ -164,6 +165,15 @@ class AmqpBatchPublisher:
             self._conn.drain_events(timeout=left)
         if self._nacked:
             raise MessageNacked("broker refused a message of the batch")
+
+    def keepalive(self) -> None:
+        """While idle: read what the broker sent (its heartbeats) and send ours when due, so
+        the broker never drops an idle relay connection."""
+        try:
+            self._conn.drain_events(timeout=0.01)
+        except (socket.timeout, TimeoutError):
+            pass
+        self._conn.heartbeat_check()
 
     def close(self) -> None:
         self._conn.release()

@@ -25,9 +25,15 @@ def engine(pg_database):
 
 
 @pytest.fixture
-def bound_queue(rabbitmq):
+def broker(rabbitmq, rabbit_config):
+    """A fresh vhost of the real broker: nothing else publishes into it."""
+    return rabbit_config["AMQP_URI"]
+
+
+@pytest.fixture
+def bound_queue(broker):
     name = f"test.relay.{uuid.uuid4().hex[:8]}"
-    with kombu.Connection(rabbitmq) as conn:
+    with kombu.Connection(broker) as conn:
         ex = kombu.Exchange("sentiment.events", type="topic", durable=True)
         q = kombu.Queue(name, ex, routing_key="sentiment.incident.detected", durable=False,
                         auto_delete=False)
@@ -61,7 +67,7 @@ def _drain_queue(conn, q):
     return got
 
 
-def test_events_committed_while_broker_is_down_go_out_when_it_is_back(engine, rabbitmq,
+def test_events_committed_while_broker_is_down_go_out_when_it_is_back(engine, broker,
                                                                        bound_queue):
     conn, q = bound_queue
     ids = _record(engine, 25)
@@ -70,7 +76,7 @@ def test_events_committed_while_broker_is_down_go_out_when_it_is_back(engine, ra
         down.relay_once()
     assert _unsent(engine) == 25
 
-    up = Relay(engine, lambda: AmqpBatchPublisher(rabbitmq), batch_size=10)
+    up = Relay(engine, lambda: AmqpBatchPublisher(broker), batch_size=10)
     assert up.drain() == 25
     assert _unsent(engine) == 0
     got = _drain_queue(conn, q)
@@ -80,13 +86,13 @@ def test_events_committed_while_broker_is_down_go_out_when_it_is_back(engine, ra
     up.reset()
 
 
-def test_relay_run_loop_backs_off_then_delivers(engine, rabbitmq, bound_queue):
+def test_relay_run_loop_backs_off_then_delivers(engine, broker, bound_queue):
     import threading
 
     conn, q = bound_queue
     _record(engine, 3)
-    uris = iter([DEAD_BROKER, DEAD_BROKER, rabbitmq])
-    relay = Relay(engine, lambda: AmqpBatchPublisher(next(uris, rabbitmq)), batch_size=10)
+    uris = iter([DEAD_BROKER, DEAD_BROKER, broker])
+    relay = Relay(engine, lambda: AmqpBatchPublisher(next(uris, broker)), batch_size=10)
     stop, wake = threading.Event(), threading.Event()
     sleeps = []
 
@@ -105,9 +111,9 @@ def test_relay_run_loop_backs_off_then_delivers(engine, rabbitmq, bound_queue):
     relay.reset()
 
 
-def test_partner_shares_use_their_own_routing(engine, rabbitmq):
+def test_partner_shares_use_their_own_routing(engine, broker):
     agency = f"t{uuid.uuid4().hex[:6]}"
-    with kombu.Connection(rabbitmq) as conn:
+    with kombu.Connection(broker) as conn:
         ex = kombu.Exchange(PARTNER_EXCHANGE, type="direct", durable=True)
         q = kombu.Queue(f"partner.{agency}", ex, routing_key=agency, auto_delete=False)
         q(conn.channel()).declare()
@@ -117,9 +123,42 @@ def test_partner_shares_use_their_own_routing(engine, rabbitmq):
             uow.publish(ev)
             uow.publish(ev, exchange=PARTNER_EXCHANGE, routing_key=agency)
             uow.commit()
-        relay = Relay(engine, lambda: AmqpBatchPublisher(rabbitmq))
+        relay = Relay(engine, lambda: AmqpBatchPublisher(broker))
         assert relay.drain() == 2
         got = _drain_queue(conn, q)
         assert [m.properties["message_id"] for m in got] == [ev.id]
         q(conn.channel()).delete()
         relay.reset()
+
+
+def test_an_idle_relay_keeps_its_connection_alive(engine, broker, bound_queue):
+    """Heartbeats are answered while idle: after several heartbeat intervals with nothing to
+    send, the same connection still publishes (no reset, no reconnect)."""
+    import threading
+    import time
+
+    conn, q = bound_queue
+    made = []
+
+    def factory():
+        made.append(AmqpBatchPublisher(broker, heartbeat=1))
+        return made[-1]
+
+    relay = Relay(engine, factory, batch_size=10)
+    stop, wake = threading.Event(), threading.Event()
+    worker = threading.Thread(target=relay.run, args=(stop, wake), kwargs={"poll_seconds": 0.2},
+                              daemon=True)
+    worker.start()
+    time.sleep(4.5)  # more than twice the 1 s heartbeat
+    _record(engine, 2)
+    wake.set()
+    deadline = time.monotonic() + 10
+    while _unsent(engine) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    wake.set()
+    worker.join(5)
+    assert _unsent(engine) == 0
+    assert len(made) == 1, "the relay had to reconnect"
+    assert len(_drain_queue(conn, q)) == 2
+    relay.reset()

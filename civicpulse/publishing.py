@@ -7,8 +7,8 @@ key = event type, JSON body, persistent, `message_id` = event id, and the correl
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import socket
 import struct
 import time
 from collections.abc import Sequence
@@ -169,10 +169,8 @@ class AmqpBatchPublisher:
     def keepalive(self) -> None:
         """While idle: read what the broker sent (its heartbeats) and send ours when due, so
         the broker never drops an idle relay connection."""
-        try:
+        with contextlib.suppress(TimeoutError):  # socket.timeout is TimeoutError
             self._conn.drain_events(timeout=0.01)
-        except (socket.timeout, TimeoutError):
-            pass
         self._conn.heartbeat_check()
 
     def close(self) -> None:

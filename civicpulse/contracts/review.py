@@ -17,6 +17,12 @@ class _Case(Contract):
 class CaseOpenedV1(_Case):
     workflow = fields.String(required=True)
     stage = fields.String(required=True, validate=validate.OneOf(STAGES))
+    # automatic pre-checks: blocking findings forbid approval until a new revision
+    blocking_findings = fields.Integer(load_default=0)
+    warnings = fields.Integer(load_default=0)
+    # a resubmission after a return: the case it resumes and the stages whose approvals carried
+    resumed_from = fields.String(load_default=None, allow_none=True)
+    carried_approvals = fields.List(fields.String(), load_default=list)
 
 
 @register("review.stage.approved", 1)
@@ -48,3 +54,7 @@ class CaseRejectedV1(_Case):
 class StageOverdueV1(_Case):
     stage = fields.String(required=True)
     due_at = fields.String(required=True)
+    workflow = fields.String(load_default=None, allow_none=True)
+    # escalation: the staff told (active holders of the stage's role and of principal)
+    escalated_to = fields.List(fields.String(), load_default=list)
+    notify_roles = fields.List(fields.String(), load_default=list)

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -40,7 +41,12 @@ cases = Table(
     Column("reference_no", String(32), nullable=True, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("stage_entered_at", DateTime(timezone=True), nullable=True),
+    Column("overdue_at", DateTime(timezone=True), nullable=True),
+    Column("entry_stage", String(32), nullable=True),
+    Column("resumed_from", String(64), nullable=True),
     UniqueConstraint("item_id", "revision", name="uq_cases_item_revision"),
+    Index("ix_cases_open_due", "status", "stage_due_at"),
 )
 
 decisions = Table(
@@ -53,6 +59,44 @@ decisions = Table(
     Column("comment", Text, nullable=True),
     Column("checklist", Text, nullable=True),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("carried_from", String(64), nullable=True),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("rule", String(32), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("excerpt", Text, nullable=False, default=""),
+)
+
+escalations = Table(
+    "escalations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("stage", String(32), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("roles", Text, nullable=False),      # JSON list: who is told, by role
+    Column("notified", Text, nullable=False),   # JSON list: the active staff holding them
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Append-only: the code only inserts; migration 0002 adds triggers refusing UPDATE and DELETE.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("item_id", String(64), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("stage", String(32), nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("detail", Text, nullable=True),      # JSON: checklist, findings counts, ...
 )
 
 staff = Table(
@@ -62,6 +106,7 @@ staff = Table(
     Column("role", String(32), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
 )
 
 reference_counters = Table(
@@ -92,15 +137,57 @@ def find_cases(session: Session, filters: dict[str, str | None], limit: int = 20
 
 
 def staff_by_token_hash(session: Session, token_hash: str) -> dict[str, Any] | None:
-    row = session.execute(select(staff).where(staff.c.token_hash == token_hash)
+    """The ACTIVE account holding this token hash (a disabled account authenticates nobody)."""
+    row = session.execute(select(staff).where(staff.c.token_hash == token_hash,
+                                              staff.c.disabled_at.is_(None))
                           ).mappings().first()
     return dict(row) if row else None
 
 
 def list_staff(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.created_at)
+    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.created_at,
+                                  staff.c.disabled_at)
                            .order_by(staff.c.name)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def active_staff_with_roles(session: Session, roles: tuple[str, ...]) -> list[dict[str, Any]]:
+    rows = session.execute(select(staff.c.name, staff.c.role).where(
+        staff.c.role.in_(roles), staff.c.disabled_at.is_(None)).order_by(staff.c.name))
+    return [dict(r) for r in rows.mappings()]
+
+
+def case_findings(session: Session, case_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(select(findings.c.rule, findings.c.severity, findings.c.message,
+                                  findings.c.excerpt)
+                           .where(findings.c.case_id == case_id).order_by(findings.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+def case_escalations(session: Session, case_id: str) -> list[dict[str, Any]]:
+    rows = session.execute(select(escalations).where(escalations.c.case_id == case_id)
+                           .order_by(escalations.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def latest_returned_case(session: Session, item_id: str, before_revision: int
+                         ) -> dict[str, Any] | None:
+    """The item's most recent earlier case, if it ended in a return for changes."""
+    row = session.execute(select(cases).where(
+        cases.c.item_id == item_id, cases.c.revision < before_revision)
+        .order_by(cases.c.revision.desc()).limit(1)).mappings().first()
+    return dict(row) if row and row["status"] == "returned" else None
+
+
+def open_by_stage(session: Session) -> dict[str, int]:
+    rows = session.execute(select(cases.c.stage, func.count()).where(cases.c.status == "open")
+                           .group_by(cases.c.stage)).all()
+    return {stage: n for stage, n in rows}
+
+
+def count_overdue_open(session: Session, now: Any) -> int:
+    return session.execute(select(func.count()).select_from(cases).where(
+        cases.c.status == "open", cases.c.stage_due_at < now)).scalar_one()
 
 
 def count_open(session: Session) -> int:

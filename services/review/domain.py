@@ -18,6 +18,8 @@ DECISIONS = ("approve", "return", "reject")
 CHECKLIST = ("accuracy", "orientation", "format")
 CASE_STATUSES = ("open", "approved", "returned", "rejected")
 CLOSING_STATUS = {"return": "returned", "reject": "rejected"}
+RESUME_AT = ("same", "first")
+SEVERITIES = ("blocking", "warning")
 
 
 class ReviewError(Exception):
@@ -36,13 +38,25 @@ class CaseClosed(ReviewError):
     """The case is no longer open, or its stage was already decided (409)."""
 
 
+class BlockedByFindings(ReviewError):
+    """Blocking pre-check findings forbid approval until a new revision resolves them (422)."""
+
+    def __init__(self, message: str, findings: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
 @dataclass(frozen=True)
 class Workflow:
     name: str
     stages: tuple[str, ...] = STAGES
     deadline_minutes: Mapping[str, int] = field(default_factory=dict)
+    deadline_seconds: Mapping[str, int] = field(default_factory=dict)
+    resume_at: str = "same"
 
     def __post_init__(self) -> None:
+        if self.resume_at not in RESUME_AT:
+            raise ValueError(f"workflow {self.name}: resume_at must be one of {RESUME_AT}")
         if not self.stages or len(set(self.stages)) != len(self.stages):
             raise ValueError(f"workflow {self.name}: stages must be distinct and non-empty")
         unknown = set(self.stages) - set(STAGES)
@@ -50,8 +64,10 @@ class Workflow:
             raise ValueError(f"workflow {self.name}: unknown stages {sorted(unknown)}")
         if list(self.stages) != sorted(self.stages, key=STAGES.index):
             raise ValueError(f"workflow {self.name}: stages must follow {STAGES}")
-        if set(self.deadline_minutes) - set(self.stages):
+        if (set(self.deadline_minutes) | set(self.deadline_seconds)) - set(self.stages):
             raise ValueError(f"workflow {self.name}: deadlines for stages it does not have")
+        if set(self.deadline_minutes) & set(self.deadline_seconds):
+            raise ValueError(f"workflow {self.name}: a stage's deadline in minutes or seconds")
 
     @property
     def first_stage(self) -> str:
@@ -61,9 +77,24 @@ class Workflow:
         i = self.stages.index(stage)
         return self.stages[i + 1] if i + 1 < len(self.stages) else None
 
-    def due_at(self, stage: str, entered_at: datetime) -> datetime | None:
+    def deadline(self, stage: str) -> timedelta | None:
+        if stage in self.deadline_seconds:
+            return timedelta(seconds=self.deadline_seconds[stage])
         minutes = self.deadline_minutes.get(stage)
-        return entered_at + timedelta(minutes=minutes) if minutes else None
+        return timedelta(minutes=minutes) if minutes else None
+
+    def due_at(self, stage: str, entered_at: datetime) -> datetime | None:
+        limit = self.deadline(stage)
+        return entered_at + limit if limit else None
+
+    def resume_stage(self, returned_at: str | None) -> str:
+        """Where a resubmission after a return starts: the returning stage or the first."""
+        if self.resume_at == "same" and returned_at in self.stages:
+            return returned_at
+        return self.first_stage
+
+    def stages_before(self, stage: str) -> tuple[str, ...]:
+        return self.stages[:self.stages.index(stage)]
 
 
 @dataclass(frozen=True)
@@ -132,16 +163,39 @@ def check_content(decision: str, comment: str | None, checklist: Mapping[str, bo
             raise InvalidDecision(f"approval needs every checklist item true: {missing}")
 
 
+def check_findings(decision: str, blocking: list[dict[str, str]]) -> None:
+    """A revision with blocking pre-check findings can be returned or rejected, not approved."""
+    if decision == "approve" and blocking:
+        raise BlockedByFindings(
+            f"{len(blocking)} blocking pre-check finding(s): submit a new revision that "
+            "resolves them, or return the item", blocking)
+
+
 def decide(case: CaseState, workflow: Workflow, reviewer: Reviewer, decision: str,
            comment: str | None, checklist: Mapping[str, bool] | None,
-           history: Iterable[PastDecision]) -> Outcome:
+           history: Iterable[PastDecision],
+           blocking_findings: list[dict[str, str]] | None = None) -> Outcome:
     """Validate one stage decision and say what it does."""
+    history = list(history)
     check_permission(case, reviewer, decision, history)
     check_content(decision, comment, checklist)
+    check_findings(decision, blocking_findings or [])
     if decision != "approve":
         return Outcome(decision, case.stage, None, CLOSING_STATUS[decision])
     nxt = workflow.next_stage(case.stage)
     return Outcome(decision, case.stage, nxt, "open" if nxt else "approved")
+
+
+def carried_approvals(workflow: Workflow, resume_at: str,
+                      previous: Iterable[PastDecision]) -> list[PastDecision]:
+    """The previous case's approvals of the stages before `resume_at`, carried over."""
+    earlier = set(workflow.stages_before(resume_at))
+    return [d for d in previous if d.decision == "approve" and d.stage in earlier]
+
+
+def escalation_roles(stage: str) -> tuple[str, ...]:
+    """Who hears of an overdue stage: the stage's role holders and the principal leaders."""
+    return (stage,) if stage == "principal" else (stage, "principal")
 
 
 def reference_number(prefix: str, year: int, sequence: int) -> str:

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import PermanentError
-from services.review import db, domain, metrics
+from services.review import audit, db, domain, metrics
 from services.review.config import ReviewConfig
+from services.review.prechecks import Finding
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ class UnknownReviewer(Exception):
 
 class StaffExists(Exception):
     """A staff account of that name exists already."""
+
+
+class StaffNotFound(LookupError):
+    """No staff account has that name."""
 
 
 class UnknownWorkflow(PermanentError):
@@ -49,44 +54,104 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
 
 # --- cases -------------------------------------------------------------------------------------
 
-def open_case(uow: UnitOfWork, event: Envelope, cfg: ReviewConfig) -> str | None:
-    """news.item.submitted: one case per (item, revision), at the workflow's first stage."""
+def open_case(uow: UnitOfWork, event: Envelope, cfg: ReviewConfig,
+              now: datetime | None = None) -> str | None:
+    """news.item.submitted: one case per (item, revision), after the automatic pre-checks.
+
+    A resubmission after a return resumes at the workflow's `resume_at` stage, carrying the
+    previous case's approvals of the stages before it.
+    """
     p = event.payload
     name = p.get("workflow") or "default"  # contracts validate; they do not fill defaults
     workflow = cfg.workflows.get(name)
     if workflow is None:
         raise UnknownWorkflow(f"no review workflow {name!r}")
+    now = now or utcnow()
+    found = cfg.prechecker.run(p, now.astimezone(cfg.timezone).year) if cfg.prechecker else []
     with uow:
         if not uow.first_time(event, "review.open_case"):
             return None
-        case_id = _insert_case(uow, event, workflow)
-        if case_id is not None:
+        previous = db.latest_returned_case(uow.session, p["item_id"], p["revision"])
+        stage = workflow.resume_stage(_returned_at(uow, previous) if previous else None)
+        case = _insert_case(uow, event, workflow, stage, previous, now)
+        if case is not None:
+            _record_findings(uow, case, found, now)
+            carried = _carry_approvals(uow, case, workflow, previous, now) if previous else []
+            blocking = sum(f.blocking for f in found)
             uow.publish(new_event("review.case.opened", {
-                "case_id": case_id, "item_id": p["item_id"], "revision": p["revision"],
-                "workflow": workflow.name, "stage": workflow.first_stage,
+                "case_id": case["id"], "item_id": p["item_id"], "revision": p["revision"],
+                "workflow": workflow.name, "stage": stage, "blocking_findings": blocking,
+                "warnings": len(found) - blocking,
+                "resumed_from": previous["id"] if previous else None,
+                "carried_approvals": carried,
             }, correlation_id=event.correlation_id, caused_by=event, tlp="AMBER"))
         uow.commit()
-    return case_id
+    if case is not None:
+        for f in found:
+            metrics.findings.labels(f.rule, f.severity).inc()
+    return case["id"] if case else None
 
 
-def _insert_case(uow: UnitOfWork, event: Envelope, workflow: domain.Workflow) -> str | None:
+def _returned_at(uow: UnitOfWork, previous: dict[str, Any]) -> str | None:
+    returns = [d for d in db.case_decisions(uow.session, previous["id"])
+               if d["decision"] == "return"]
+    return returns[-1]["stage"] if returns else previous["stage"]
+
+
+def _insert_case(uow: UnitOfWork, event: Envelope, workflow: domain.Workflow, stage: str,
+                 previous: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
     p = event.payload
-    now = utcnow()
-    case_id = f"case-{new_id()[:12]}"
+    values = dict(
+        id=f"case-{new_id()[:12]}", item_id=p["item_id"], revision=p["revision"],
+        kind=p["kind"], title=p["title"], body=p["body"], content_hash=p["content_hash"],
+        author=p["author"], workflow=workflow.name, stage=stage, entry_stage=stage,
+        status="open", stage_due_at=workflow.due_at(stage, now), stage_entered_at=now,
+        resumed_from=previous["id"] if previous else None,
+        correlation_id=event.correlation_id, ticket_id=p.get("ticket_id"),
+        created_at=now, updated_at=now)
     try:
         with uow.session.begin_nested():
-            uow.session.execute(insert(db.cases).values(
-                id=case_id, item_id=p["item_id"], revision=p["revision"], kind=p["kind"],
-                title=p["title"], body=p["body"], content_hash=p["content_hash"],
-                author=p["author"], workflow=workflow.name, stage=workflow.first_stage,
-                status="open", stage_due_at=workflow.due_at(workflow.first_stage, now),
-                correlation_id=event.correlation_id, ticket_id=p.get("ticket_id"),
-                created_at=now, updated_at=now))
+            uow.session.execute(insert(db.cases).values(**values))
     except IntegrityError:
         log.warning("a case for %s r%s exists already", p["item_id"], p["revision"],
                     extra={"correlation_id": event.correlation_id, "event_id": event.id})
         return None
-    return case_id
+    audit.append(uow.session, values, actor=p["author"], action="submitted", at=now,
+                 stage=stage, detail={"workflow": workflow.name,
+                                      "resumed_from": values["resumed_from"]})
+    return values
+
+
+def _record_findings(uow: UnitOfWork, case: dict[str, Any], found: list[Finding],
+                     now: datetime) -> None:
+    if not found:
+        return
+    uow.session.execute(insert(db.findings), [
+        {"case_id": case["id"], **f.as_dict()} for f in found])
+    audit.append(uow.session, case, actor="precheck", action="prechecked", at=now,
+                 detail={"blocking": sum(f.blocking for f in found),
+                         "warning": sum(not f.blocking for f in found),
+                         "rules": sorted({f.rule for f in found})})
+
+
+def _carry_approvals(uow: UnitOfWork, case: dict[str, Any], workflow: domain.Workflow,
+                     previous: dict[str, Any], now: datetime) -> list[str]:
+    """Copy the previous case's approvals of the stages before the resume stage."""
+    past = db.case_decisions(uow.session, previous["id"])
+    keep = domain.carried_approvals(workflow, case["stage"], [
+        domain.PastDecision(d["stage"], d["reviewer"], d["decision"]) for d in past])
+    for d in keep:
+        row = next(r for r in past if (r["stage"], r["reviewer"], r["decision"]) ==
+                   (d.stage, d.reviewer, d.decision))
+        uow.session.execute(insert(db.decisions).values(
+            case_id=case["id"], stage=d.stage, reviewer=d.reviewer, decision="approve",
+            comment=row["comment"], checklist=row["checklist"], at=now,
+            carried_from=previous["id"]))
+        audit.append(uow.session, case, actor=d.reviewer, action="approval_carried", at=now,
+                     stage=d.stage, detail={"from_case": previous["id"],
+                                            "from_revision": previous["revision"],
+                                            "from_content_hash": previous["content_hash"]})
+    return [d.stage for d in keep]
 
 
 def _load(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
@@ -99,7 +164,7 @@ def _load(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
 def _reviewer(uow: UnitOfWork, token: str) -> domain.Reviewer:
     row = db.staff_by_token_hash(uow.session, domain.token_hash(token))
     if row is None:
-        raise UnknownReviewer("unknown token")
+        raise UnknownReviewer("unknown or disabled token")
     return domain.Reviewer(row["name"], row["role"])
 
 
@@ -111,19 +176,32 @@ def decide(uow: UnitOfWork, case_id: str, token: str, body: dict[str, Any],
         case = _load(uow, case_id)
         history = [domain.PastDecision(d["stage"], d["reviewer"], d["decision"])
                    for d in db.case_decisions(uow.session, case_id)]
+        blocking = [f for f in db.case_findings(uow.session, case_id)
+                    if f["severity"] == "blocking"]
         outcome = domain.decide(
             domain.CaseState(case["status"], case["stage"], case["author"]),
             cfg.workflows[case["workflow"]], reviewer, body["decision"], body.get("comment"),
-            body.get("checklist"), history)
+            body.get("checklist"), history, blocking)
         now = utcnow()
         _append_decision(uow, case, reviewer, body, now)
         reference_no = _advance(uow, case, outcome, cfg, now)
         _record_outcome(uow, case, outcome, reviewer, body.get("comment") or "", reference_no)
         uow.commit()
-    metrics.decisions.labels(outcome.stage, outcome.decision).inc()
+    _count(case, outcome, now)
     log.info("case %s: %s at %s by %s", case_id, outcome.decision, outcome.stage, reviewer.name,
              extra={"correlation_id": case["correlation_id"]})
     return get_case(uow, case_id)
+
+
+def _count(case: dict[str, Any], outcome: domain.Outcome, now: datetime) -> None:
+    metrics.decisions.labels(outcome.stage, outcome.decision).inc()
+    if outcome.decision == "return":
+        metrics.returns.labels(outcome.stage).inc()
+    elif outcome.decision == "reject":
+        metrics.rejections.labels(outcome.stage).inc()
+    entered = case.get("stage_entered_at") or case["created_at"]
+    entered = entered if entered.tzinfo else entered.replace(tzinfo=UTC)
+    metrics.time_in_stage.labels(outcome.stage).observe(max(0.0, (now - entered).total_seconds()))
 
 
 def _append_decision(uow: UnitOfWork, case: dict[str, Any], reviewer: domain.Reviewer,
@@ -134,6 +212,9 @@ def _append_decision(uow: UnitOfWork, case: dict[str, Any], reviewer: domain.Rev
         decision=body["decision"], comment=body.get("comment") or None,
         checklist=json.dumps(checklist, sort_keys=True) if checklist is not None else None,
         at=now))
+    audit.append(uow.session, case, actor=reviewer.name, action=body["decision"], at=now,
+                 stage=case["stage"], comment=body.get("comment") or None,
+                 detail={"checklist": checklist} if checklist is not None else None)
 
 
 def _advance(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outcome,
@@ -142,7 +223,7 @@ def _advance(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outcome,
     workflow = cfg.workflows[case["workflow"]]
     values: dict[str, Any] = {"status": outcome.status, "updated_at": now}
     if outcome.next_stage:
-        values.update(stage=outcome.next_stage,
+        values.update(stage=outcome.next_stage, stage_entered_at=now, overdue_at=None,
                       stage_due_at=workflow.due_at(outcome.next_stage, now))
     else:
         values["stage_due_at"] = None
@@ -200,10 +281,15 @@ def list_cases(uow: UnitOfWork, filters: dict[str, str | None]) -> list[dict[str
 
 
 def get_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
-    """The case with its decisions (the audit log, oldest first)."""
+    """The case with its pre-check findings, decisions, escalations and audit trail."""
     with uow:
         case = _jsonable(_load(uow, case_id))
         case["decisions"] = [_decision_view(d) for d in db.case_decisions(uow.session, case_id)]
+        case["findings"] = db.case_findings(uow.session, case_id)
+        case["blocked"] = any(f["severity"] == "blocking" for f in case["findings"])
+        case["escalations"] = [_escalation_view(e)
+                               for e in db.case_escalations(uow.session, case_id)]
+        case["audit"] = audit.entries(uow.session, case_id=case_id)
         return case
 
 
@@ -213,9 +299,69 @@ def _decision_view(row: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _escalation_view(row: dict[str, Any]) -> dict[str, Any]:
+    view = _jsonable(row)
+    view["roles"] = json.loads(row["roles"])
+    view["notified"] = json.loads(row["notified"])
+    return view
+
+
+def audit_export(uow: UnitOfWork, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    with uow:
+        return audit.entries(uow.session, **filters)
+
+
+# --- deadlines ---------------------------------------------------------------------------------
+
+def sweep_overdue(uow: UnitOfWork, now: datetime | None = None) -> list[str]:
+    """Mark every open stage past its deadline overdue, exactly once, and escalate it.
+
+    The claim is one `UPDATE ... WHERE overdue_at IS NULL RETURNING`: of two sweepers (two
+    service instances, or a sweep racing a decision) only one gets each row. Escalation =
+    a row in `escalations` naming the active holders of the stage's role and the principal
+    leaders, an audit entry, and `review.stage.overdue` carrying the same names.
+    """
+    now = now or utcnow()
+    with uow:
+        claimed = uow.session.execute(update(db.cases).where(
+            db.cases.c.status == "open", db.cases.c.stage_due_at.is_not(None),
+            db.cases.c.stage_due_at < now, db.cases.c.overdue_at.is_(None),
+        ).values(overdue_at=now).returning(*db.cases.c)).mappings().all()
+        for case in claimed:
+            _escalate(uow, dict(case), now)
+        uow.commit()
+    for case in claimed:
+        metrics.overdue.labels(case["stage"]).inc()
+        log.warning("case %s: stage %s overdue since %s", case["id"], case["stage"],
+                    _iso(case["stage_due_at"]), extra={"correlation_id": case["correlation_id"]})
+    return [c["id"] for c in claimed]
+
+
+def _escalate(uow: UnitOfWork, case: dict[str, Any], now: datetime) -> None:
+    roles = domain.escalation_roles(case["stage"])
+    notified = [s["name"] for s in db.active_staff_with_roles(uow.session, roles)]
+    uow.session.execute(insert(db.escalations).values(
+        case_id=case["id"], stage=case["stage"], due_at=case["stage_due_at"],
+        roles=json.dumps(list(roles)), notified=json.dumps(notified, ensure_ascii=False),
+        at=now))
+    audit.append(uow.session, case, actor="deadline", action="overdue", at=now,
+                 stage=case["stage"], detail={"due_at": _iso(case["stage_due_at"]),
+                                              "escalated_to": notified, "roles": list(roles)})
+    uow.publish(new_event("review.stage.overdue", {
+        "case_id": case["id"], "item_id": case["item_id"], "revision": case["revision"],
+        "stage": case["stage"], "due_at": _iso(case["stage_due_at"]),
+        "workflow": case["workflow"], "escalated_to": notified, "notify_roles": list(roles),
+    }, correlation_id=case["correlation_id"], tlp="AMBER"))
+
+
 def refresh_open_gauge(uow: UnitOfWork) -> None:
+    """Gauges read at scrape time: open cases, queue depth per stage, overdue open stages."""
     with uow:
         metrics.cases_open.set(db.count_open(uow.session))
+        depth = db.open_by_stage(uow.session)
+        for stage in domain.STAGES:
+            metrics.queue_depth.labels(stage).set(depth.get(stage, 0))
+        metrics.overdue_open.set(db.count_overdue_open(uow.session, utcnow()))
 
 
 # --- staff -------------------------------------------------------------------------------------
@@ -243,6 +389,34 @@ def authenticate(uow: UnitOfWork, token: str) -> dict[str, str] | None:
     with uow:
         row = db.staff_by_token_hash(uow.session, domain.token_hash(token))
     return {"name": row["name"], "role": row["role"]} if row else None
+
+
+def disable_staff(uow: UnitOfWork, name: str) -> None:
+    """The account's token stops working at once; its past decisions stay in the log."""
+    with uow:
+        done = uow.session.execute(update(db.staff).where(
+            db.staff.c.name == name, db.staff.c.disabled_at.is_(None)
+        ).values(disabled_at=utcnow())).rowcount
+        if not done and not _staff_exists(uow, name):
+            raise StaffNotFound(name)
+        uow.commit()
+
+
+def rotate_token(uow: UnitOfWork, name: str) -> str:
+    """Issue a new token; the old one stops working. A disabled account stays disabled."""
+    token = secrets.token_urlsafe(24)
+    with uow:
+        done = uow.session.execute(update(db.staff).where(db.staff.c.name == name).values(
+            token_hash=domain.token_hash(token))).rowcount
+        if not done:
+            raise StaffNotFound(name)
+        uow.commit()
+    return token
+
+
+def _staff_exists(uow: UnitOfWork, name: str) -> bool:
+    return uow.session.execute(select(db.staff.c.id).where(db.staff.c.name == name)
+                               ).first() is not None
 
 
 def list_staff(uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -25,3 +25,13 @@ class CaseFilterSchema(Schema):
     stage = fields.String(load_default=None, validate=validate.OneOf(STAGES))
     item_id = fields.String(load_default=None)
     correlation_id = fields.String(load_default=None)
+
+
+class AuditQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    case_id = fields.String(load_default=None)
+    item_id = fields.String(load_default=None)
+    since = fields.AwareDateTime(load_default=None)

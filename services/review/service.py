@@ -19,16 +19,23 @@ from civicpulse.web import (
     BadRequest,
     Conflict,
     Forbidden,
+    HttpError,
     NotFound,
     Unauthorized,
     bearer_token,
     json_api,
+    json_response,
     load_json,
 )
-from services.review import config, domain, handlers
-from services.review.schemas import CaseFilterSchema, DecisionSchema
+from services.review import audit, config, domain, handlers
+from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
+from services.review.timers import DEFAULT_SWEEP_SECONDS, SWEEP_KEY, configured_timer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Unprocessable(HttpError):
+    status = 422
 
 
 @contextmanager
@@ -46,6 +53,8 @@ def _http_errors() -> Iterator[None]:
         raise BadRequest(str(exc)) from exc
     except domain.CaseClosed as exc:
         raise Conflict(str(exc)) from exc
+    except domain.BlockedByFindings as exc:
+        raise Unprocessable(str(exc), findings=exc.findings) from exc
 
 
 class ReviewService(OperationsEndpoints):
@@ -79,6 +88,15 @@ class ReviewService(OperationsEndpoints):
         with _http_errors():
             return handlers.get_case(self.platform.uow(), case_id)
 
+    @http("GET", "/audit")
+    def get_audit(self, request: Any) -> Any:
+        """The audit log for any active staff token; `?format=csv|json`, `case_id`, `item_id`."""
+        return _audit_response(self.platform.uow, request)
+
+    @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
+    def sweep_overdue(self) -> None:
+        handlers.sweep_overdue(self.platform.uow())
+
     @rpc
     def get_case(self, case_id: str) -> dict[str, Any] | None:
         try:
@@ -93,3 +111,24 @@ class ReviewService(OperationsEndpoints):
 
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
+
+
+
+def _audit_response(uow: Any, request: Any) -> Any:
+    """JSON `{"entries": [...]}` or a CSV file; errors as JSON like every other endpoint."""
+    try:
+        if handlers.authenticate(uow(), bearer_token(request)) is None:
+            raise Unauthorized("unknown or disabled token")
+        try:
+            query = AuditQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
+    except HttpError as exc:
+        return json_response(exc.status, {"error": str(exc), **exc.details})
+    fmt = query.pop("format")
+    rows = handlers.audit_export(uow(), query)
+    if fmt == "csv":
+        return 200, {"Content-Type": "text/csv; charset=utf-8",
+                     "Content-Disposition": 'attachment; filename="review-audit.csv"'}, \
+            audit.to_csv(rows)
+    return json_response(200, {"entries": rows})

@@ -38,3 +38,38 @@ def test_duplicate_and_bad_role_fail() -> None:
     dup = runner.invoke(users, ["add", "wang", "--role", "principal"])
     assert dup.exit_code != 0 and "exists" in dup.output
     assert runner.invoke(users, ["add", "li", "--role", "mayor"]).exit_code != 0
+
+
+def test_disable_rotate_and_audit_export(tmp_path: Path) -> None:
+    from civicpulse.envelope import new_event
+    from services.review import config, handlers
+    from services.review.cli import _uow, review
+
+    runner = CliRunner()
+    old = runner.invoke(users, ["add", "wang", "--role", "section_head"]).output.split()[-1]
+    rotated = runner.invoke(users, ["rotate", "wang"])
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.strip().splitlines()[-1]
+    assert new != old and handlers.authenticate(_uow(), old) is None
+    assert handlers.authenticate(_uow(), new) == {"name": "wang", "role": "section_head"}
+    handlers.open_case(_uow(), new_event("news.item.submitted", {
+        "item_id": "itm-1", "revision": 1, "kind": "article", "title": "人大工作进行时",
+        "body": "<p>正文</p>", "author": "li", "content_hash": "c" * 64},
+        correlation_id="itm-1"), config.load())
+    case_id = handlers.list_cases(_uow(), {})[0]["id"]
+    handlers.decide(_uow(), case_id, new, {"decision": "return", "comment": "请补充"},
+                    config.load())
+    assert runner.invoke(users, ["disable", "wang"]).exit_code == 0
+    assert handlers.authenticate(_uow(), new) is None
+    assert "disabled" in runner.invoke(users, ["list"]).output
+    assert runner.invoke(users, ["disable", "nobody"]).exit_code != 0
+    assert runner.invoke(users, ["rotate", "nobody"]).exit_code != 0
+    out = tmp_path / "audit.csv"
+    result = runner.invoke(review, ["audit-export", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,at,actor,action") and len(lines) == 3
+    assert "wang" in lines[2] and "return" in lines[2] and "请补充" in lines[2]
+    as_json = runner.invoke(review, ["audit-export", "--format", "json"])
+    import json
+    assert [e["action"] for e in json.loads(as_json.output)["entries"]] == ["submitted", "return"]

@@ -143,3 +143,54 @@ def test_shipped_config_validates() -> None:
     assert set(cfg.workflows) >= {"default", "expedited"}
     assert cfg.workflows["expedited"].deadline_minutes["section_head"] > 0
     assert cfg.reference_prefix == "RD"
+
+
+def test_deadlines_in_seconds_or_minutes() -> None:
+    wf = Workflow("fast", deadline_seconds={"section_head": 1}, deadline_minutes={"principal": 30})
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    assert wf.due_at("section_head", t0) == t0 + timedelta(seconds=1)
+    assert wf.due_at("principal", t0) == t0 + timedelta(minutes=30)
+    assert wf.due_at("leader_in_charge", t0) is None
+    with pytest.raises(ValueError, match="minutes or seconds"):
+        Workflow("both", deadline_seconds={"principal": 1}, deadline_minutes={"principal": 1})
+
+
+def test_resume_at_same_or_first() -> None:
+    assert Workflow("s", resume_at="same").resume_stage("principal") == "principal"
+    assert Workflow("f", resume_at="first").resume_stage("principal") == "section_head"
+    assert Workflow("s").resume_stage(None) == "section_head"
+    assert Workflow("short", stages=("section_head", "principal")).resume_stage(
+        "leader_in_charge") == "section_head"
+    with pytest.raises(ValueError, match="resume_at"):
+        Workflow("x", resume_at="middle")
+
+
+def test_carried_approvals_are_those_before_the_resume_stage() -> None:
+    past = [PastDecision("section_head", "wang", "approve"),
+            PastDecision("leader_in_charge", "qian", "approve"),
+            PastDecision("principal", "zhao", "return")]
+    assert domain.carried_approvals(DEFAULT, "principal", past) == past[:2]
+    assert domain.carried_approvals(DEFAULT, "leader_in_charge", past) == past[:1]
+    assert domain.carried_approvals(DEFAULT, "section_head", past) == []
+
+
+def test_a_carried_approver_cannot_approve_a_later_stage() -> None:
+    carried = [PastDecision("section_head", "wang", "approve")]
+    with pytest.raises(domain.NotPermitted, match="two stages"):
+        decide(case("leader_in_charge"), Reviewer("wang", "leader_in_charge"), history=carried)
+
+
+def test_blocking_findings_forbid_approval_but_not_return() -> None:
+    blocking = [{"rule": "lexicon", "severity": "blocking", "message": "m", "excerpt": ""}]
+    with pytest.raises(domain.BlockedByFindings) as info:
+        domain.decide(case(), DEFAULT, Reviewer("wang", "section_head"), "approve", None, OK, [],
+                      blocking)
+    assert info.value.findings == blocking
+    out = domain.decide(case(), DEFAULT, Reviewer("wang", "section_head"), "return", "改", None,
+                        [], blocking)
+    assert out.status == "returned"
+
+
+def test_escalation_goes_to_the_stage_and_the_principal() -> None:
+    assert domain.escalation_roles("section_head") == ("section_head", "principal")
+    assert domain.escalation_roles("principal") == ("principal",)

@@ -51,7 +51,8 @@ def tokens(service: Any) -> dict[str, str]:
 @pytest.fixture
 def case_id(service: Any) -> str:
     service.on_item_submitted(new_event("news.item.submitted", {
-        "item_id": "itm-1", "revision": 1, "kind": "article", "title": "t", "body": "b",
+        "item_id": "itm-1", "revision": 1, "kind": "article", "title": "人大工作进行时",
+        "body": "<p>正文</p>",
         "author": "author", "content_hash": "c" * 64}, correlation_id="itm-1"))
     return handlers.list_cases(service.platform.uow(), {})[0]["id"]
 
@@ -103,3 +104,43 @@ def test_authenticate_rpc(service: Any, tokens: dict[str, str]) -> None:
     assert service.authenticate(tokens["qian"]) == {"name": "qian", "role": "leader_in_charge"}
     assert service.authenticate("bogus") is None
     assert service.authenticate("") is None
+
+
+def test_blocking_findings_answer_422_with_the_findings(service: Any,
+                                                       tokens: dict[str, str]) -> None:
+    service.on_item_submitted(new_event("news.item.submitted", {
+        "item_id": "itm-2", "revision": 1, "kind": "article", "title": "2023年工作要点",
+        "body": '<p>机密</p><a href="javascript:x">链接</a>', "author": "author",
+        "content_hash": "d" * 64}, correlation_id="itm-2"))
+    case_id = handlers.list_cases(service.platform.uow(), {"item_id": "itm-2"})[0]["id"]
+    status, body = answer(service.get_case_http(request(), case_id))
+    assert status == 200 and body["blocked"] is True
+    assert {f["rule"] for f in body["findings"]} == {"lexicon", "malformed_link",
+                                                     "outdated_reference"}
+    status, body = post(service, case_id, {"decision": "approve", "checklist": OK},
+                        tokens["wang"])
+    assert status == 422 and {f["rule"] for f in body["findings"]} == {"lexicon",
+                                                                       "malformed_link"}
+    assert post(service, case_id, {"decision": "return", "comment": "删去涉密标识"},
+                tokens["wang"])[0] == 200
+
+
+def test_audit_export_over_http(service: Any, tokens: dict[str, str], case_id: str) -> None:
+    post(service, case_id, {"decision": "approve", "checklist": OK}, tokens["wang"])
+    assert answer(service.get_audit(request(path="/audit")))[0] == 401
+    assert answer(service.get_audit(request(path="/audit", token="bogus")))[0] == 401
+    assert answer(service.get_audit(request(path="/audit", token=tokens["qian"],
+                                            query={"format": "xml"})))[0] == 400
+    status, body = answer(service.get_audit(request(path="/audit", token=tokens["qian"])))
+    assert status == 200 and [e["action"] for e in body["entries"]] == ["submitted", "approve"]
+    status, headers, text = service.get_audit(request(path="/audit", token=tokens["qian"],
+                                                      query={"format": "csv"}))
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    assert text.splitlines()[2].split(",")[2:4] == ["wang", "approve"]
+
+
+def test_queue_depth_on_metrics(service: Any, case_id: str) -> None:
+    text = service.metrics(request())[2]
+    assert 'civicpulse_review_queue_depth{stage="section_head"} 1.0' in text
+    assert "civicpulse_review_time_in_stage_seconds_bucket" in text or \
+        "civicpulse_review_time_in_stage_seconds" in text

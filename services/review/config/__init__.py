@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from marshmallow import Schema, fields, validate
 
-from services.review.domain import STAGES, Workflow
+from services.review.domain import RESUME_AT, SEVERITIES, STAGES, Workflow
+from services.review.prechecks import RULES, Prechecker, Rules, Term
 
 HERE = Path(__file__).parent
 
@@ -22,6 +23,10 @@ class _Workflow(Schema):
     deadline_minutes = fields.Dict(keys=fields.String(validate=validate.OneOf(STAGES)),
                                    values=fields.Integer(validate=validate.Range(min=1)),
                                    load_default=dict)
+    deadline_seconds = fields.Dict(keys=fields.String(validate=validate.OneOf(STAGES)),
+                                   values=fields.Integer(validate=validate.Range(min=1)),
+                                   load_default=dict)
+    resume_at = fields.String(load_default="same", validate=validate.OneOf(RESUME_AT))
 
 
 class _Reference(Schema):
@@ -35,21 +40,61 @@ class _Config(Schema):
                             required=True)
 
 
+class _Term(Schema):
+    term = fields.String(required=True, validate=validate.Length(min=1))
+    category = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
+    note = fields.String(load_default="")
+
+
+class _Title(Schema):
+    min_length = fields.Integer(load_default=4, validate=validate.Range(min=1))
+    max_length = fields.Integer(load_default=60, validate=validate.Range(min=1))
+
+
+class _Outdated(Schema):
+    present_tense = fields.List(fields.String(), load_default=list)
+
+
+class _Prechecks(Schema):
+    severity = fields.Dict(keys=fields.String(validate=validate.OneOf(RULES)),
+                           values=fields.String(validate=validate.OneOf(SEVERITIES)),
+                           load_default=dict)
+    title = fields.Nested(_Title, load_default=dict)
+    required_fields = fields.List(fields.String(), load_default=["title", "body", "author"])
+    outdated = fields.Nested(_Outdated, load_default=dict)
+    lexicon = fields.List(fields.Nested(_Term), load_default=list)
+
+
 @dataclass(frozen=True)
 class ReviewConfig:
     workflows: dict[str, Workflow]
     reference_prefix: str
     timezone: ZoneInfo
+    prechecker: Prechecker | None = None
+
+
+def load_prechecks(path: str | Path | None = None) -> Prechecker:
+    file = Path(path or os.environ.get("REVIEW_PRECHECKS", HERE / "prechecks.yaml"))
+    data = _Prechecks().load(yaml.safe_load(file.read_text(encoding="utf-8")) or {})
+    title = _Title().load(data["title"]) if not data["title"] else data["title"]
+    outdated = data["outdated"] or {"present_tense": []}
+    return Prechecker(Rules(
+        terms=tuple(Term(**t) for t in data["lexicon"]), severity=data["severity"],
+        title_min=title.get("min_length", 4), title_max=title.get("max_length", 60),
+        required_fields=tuple(data["required_fields"]),
+        present_tense=tuple(outdated.get("present_tense", ()))))
 
 
 @cache
 def load(path: str | None = None) -> ReviewConfig:
     file = Path(path or os.environ.get("REVIEW_CONFIG", HERE / "workflows.yaml"))
     data = _Config().load(yaml.safe_load(file.read_text(encoding="utf-8")))
-    workflows = {name: Workflow(name, tuple(w["stages"]), w["deadline_minutes"])
+    workflows = {name: Workflow(name, tuple(w["stages"]), w["deadline_minutes"],
+                                w["deadline_seconds"], w["resume_at"])
                  for name, w in data["workflows"].items()}
     for required in ("default", "expedited"):
         if required not in workflows:
             raise ValueError(f"{file}: workflow {required!r} is missing")
     ref = data["reference"]
-    return ReviewConfig(workflows, ref["prefix"], ZoneInfo(ref["timezone"]))
+    return ReviewConfig(workflows, ref["prefix"], ZoneInfo(ref["timezone"]), load_prechecks())

@@ -27,13 +27,53 @@ class ItemPublishedV1(_Item):
     urls = fields.List(fields.String(), load_default=list)
     reference_no = fields.String(load_default=None, allow_none=True)
     ticket_id = fields.String(load_default=None, allow_none=True)
+    # Emitted once per publication, when the first channel succeeds: `channels`/`urls` are the
+    # channels done then; the others are still queued (`pending_channels`) and their later
+    # outcome is on the item's publication status (GET /items/<id>), not another event.
+    pending_channels = fields.List(fields.String(), load_default=list)
+
+
+@register("news.item.scheduled", 1)
+class ItemScheduledV1(_Item):
+    publish_at = fields.String(required=True)
+    reference_no = fields.String(load_default=None, allow_none=True)
+
+
+@register("news.item.corrected", 1)
+class ItemCorrectedV1(_Item):
+    note = fields.String(required=True)
+    by = fields.String(load_default=None, allow_none=True)
+
+
+@register("news.item.expiring", 1)
+class ItemExpiringV1(_Item):
+    owner = fields.String(required=True)
+    expires_at = fields.String(required=True)
+    grace_until = fields.String(required=True)
+
+
+@register("news.item.restored", 1)
+class ItemRestoredV1(_Item):
+    status = fields.String(required=True)
+
+
+@register("news.delivery.failed", 1)
+class DeliveryFailedV1(_Item):
+    """A channel gave up on an item after its last retry (the other channels are unaffected)."""
+
+    channel = fields.String(required=True)
+    action = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    error = fields.String(required=True)
 
 
 @register("news.item.retracted", 1)
 class ItemRetractedV1(_Item):
     note = fields.String(required=True)
+    by = fields.String(load_default=None, allow_none=True)
 
 
 @register("news.item.expired", 1)
 class ItemExpiredV1(_Item):
-    pass
+    reason = fields.String(load_default=None, allow_none=True)
+    owner = fields.String(load_default=None, allow_none=True)

@@ -1,29 +1,46 @@
-"""News rules, pure: the content lifecycle, content hashes and the statement template.
+"""News rules, pure: the content lifecycle, content hashes, publication retries, expiry, the
+publicity plan and the reply deadline of public comments. No I/O here.
 
 Lifecycle of a content item:
 
-    draft --submit--> in_review --approve--> approved --publish--> published
+    draft --submit--> in_review --approve--> approved --release--> published
                       in_review --return---> draft      (revise, then submit again)
                       in_review --reject---> rejected   (final)
+                                             approved --schedule--> scheduled --release--> published
+    published/corrected --correct--> corrected   (a note, shown on every channel)
+    published/corrected --retract--> retracted   (a note; the channels take the item down)
+    published/corrected/retracted --expire--> expired   (archived, restorable)
+    expired --restore--> the status it had before
 
-Only the approved revision (the one whose content hash the review approved) can be published.
+An item is locked while in review (no edits). Editing an approved or scheduled item creates a
+new revision and sends it back to review. Only the approved revision (the one whose content hash
+the review approved) is ever published.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 KINDS = ("article", "video", "notice", "statement", "journal_issue")
-STATUSES = ("draft", "in_review", "approved", "published", "rejected")
+STATUSES = ("draft", "in_review", "approved", "scheduled", "published", "corrected",
+            "retracted", "rejected", "expired")
 WORKFLOWS = ("default", "expedited")
+LIVE = ("published", "corrected")          # on the channels now
+EXPIRABLE = ("published", "corrected", "retracted")
+ACTIONS = ("publish", "correct", "retract", "expire")   # what a channel delivery does
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "submit": {"draft": "in_review"},
     "approve": {"in_review": "approved"},
-    "publish": {"approved": "published"},
+    "schedule": {"approved": "scheduled"},
+    "publish": {"approved": "published", "scheduled": "published"},
     "return": {"in_review": "draft"},
     "reject": {"in_review": "rejected"},
+    "correct": {"published": "corrected", "corrected": "corrected"},
+    "retract": {"published": "retracted", "corrected": "retracted"},
+    "expire": {s: "expired" for s in EXPIRABLE},
 }
 
 OFFICE = "市人大常委会办公室"
@@ -47,6 +64,14 @@ class InvalidTransition(NewsError):
         super().__init__(f"cannot {action} an item that is {status}")
         self.status = status
         self.action = action
+
+
+class Locked(InvalidTransition):
+    """The item is in review: nobody edits it until the review decides."""
+
+    def __init__(self, status: str = "in_review", action: str = "revise") -> None:
+        super().__init__(status, action)
+        self.args = ("the item is locked while in review",)
 
 
 class NotResubmittable(NewsError):
@@ -82,10 +107,17 @@ def check_submit(status: str, revision: int, last_submitted: int | None) -> str:
     return target
 
 
-def check_revise(status: str) -> None:
-    """Only a draft gets new revisions (content under review or approved is frozen)."""
-    if status != "draft":
-        raise InvalidTransition(status, "revise")
+def check_revise(status: str) -> str:
+    """Status after an edit. A draft stays a draft; an approved or scheduled item goes back to
+    review with the new revision; an item in review is locked; anything published is changed
+    only by a correction or a retraction."""
+    if status == "in_review":
+        raise Locked()
+    if status == "draft":
+        return "draft"
+    if status in ("approved", "scheduled"):
+        return "in_review"
+    raise InvalidTransition(status, "revise")
 
 
 def check_approval(status: str, current_hash: str, approved_hash: str) -> str:
@@ -102,6 +134,89 @@ def check_publish(status: str, current_hash: str, approved_hash: str | None) -> 
     if approved_hash is None or approved_hash != current_hash:
         raise StaleApproval("only the approved revision can be published")
     return target
+
+
+def after_approval(publish_at: datetime | None, now: datetime) -> str:
+    """`scheduled` when an embargo holds the item until later, else `approved` (released now)."""
+    return "scheduled" if publish_at is not None and publish_at > now else "approved"
+
+
+# --- publication queue -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_seconds: float = 2.0
+    max_seconds: float = 600.0
+
+    def delay(self, attempts: int) -> timedelta:
+        """Wait before the next try after `attempts` failures: exponential, capped."""
+        seconds = self.base_seconds * 2 ** max(attempts - 1, 0)
+        return timedelta(seconds=min(seconds, self.max_seconds))
+
+    def gives_up(self, attempts: int) -> bool:
+        return attempts >= self.max_attempts
+
+
+def after_failure(policy: RetryPolicy, attempts: int, now: datetime
+                  ) -> tuple[str, datetime | None]:
+    """(delivery status, next attempt) after the `attempts`-th failed try."""
+    if policy.gives_up(attempts):
+        return "failed", None
+    return "pending", now + policy.delay(attempts)
+
+
+# --- expiry --------------------------------------------------------------------------------
+
+
+def expires_at(published_at: datetime, max_age_days: int, *, time_sensitive: bool = False,
+               time_sensitive_days: int | None = None, valid_until: datetime | None = None
+               ) -> datetime:
+    """When a published item becomes outdated: its column's maximum age, shortened for items
+    marked time-sensitive and by an explicit `valid_until`."""
+    limits = [published_at + timedelta(days=max_age_days)]
+    if time_sensitive and time_sensitive_days is not None:
+        limits.append(published_at + timedelta(days=time_sensitive_days))
+    if valid_until is not None:
+        limits.append(valid_until)
+    return min(limits)
+
+
+def sweep_step(status: str, expires: datetime | None, notified_at: datetime | None,
+               grace: timedelta, now: datetime) -> str | None:
+    """What the sweep does to one item: `notify` the owner once it is outdated, `expire` it once
+    the grace period after the notice has passed, or nothing."""
+    if status not in EXPIRABLE or expires is None or expires > now:
+        return None
+    if notified_at is None:
+        return "notify"
+    return "expire" if notified_at + grace <= now else None
+
+
+# --- publicity plan and comments -----------------------------------------------------------
+
+
+def plan_entry_state(due_on: date, item_status: str | None, today: date) -> str:
+    """`done` once its item is live (or was), `late` past its due day, else `planned`."""
+    if item_status in ("published", "corrected", "retracted", "expired"):
+        return "done"
+    return "late" if due_on < today else "planned"
+
+
+def reply_due(received_at: datetime, reply_hours: float) -> datetime:
+    return received_at + timedelta(hours=reply_hours)
+
+
+def month_of(value: str) -> tuple[int, int]:
+    """`YYYY-MM` → (year, month), or ValueError."""
+    year, month = value.split("-")
+    if len(year) != 4 or len(month) != 2 or not 1 <= int(month) <= 12:
+        raise ValueError(f"not a month: {value!r}")
+    return int(year), int(month)
+
+
+# --- statements ----------------------------------------------------------------------------
 
 
 def statement_title(title: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import rpc
+from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.utils import safe_join
 
@@ -17,11 +19,26 @@ from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
-from services.news import config, domain, handlers
-from services.news.channels import WebsiteChannel
-from services.news.schemas import ItemFilterSchema, ItemSchema, RevisionSchema, SubmitSchema
+from services.news import config, domain, handlers, interaction, metrics, plan, queue, sweep
+from services.news.schemas import (
+    CommentQuerySchema,
+    CommentSchema,
+    EmbargoSchema,
+    ItemFilterSchema,
+    ItemSchema,
+    LinkSchema,
+    MonthQuerySchema,
+    NoteSchema,
+    PlanEntrySchema,
+    ReplySchema,
+    RevisionSchema,
+    StatsSchema,
+    SubmitSchema,
+    ThemeSchema,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -29,15 +46,10 @@ def _http_errors() -> Iterator[None]:
     """Domain refusals as HTTP answers."""
     try:
         yield
-    except handlers.ItemNotFound as exc:
-        raise NotFound(f"no item {exc}") from exc
+    except (handlers.ItemNotFound, plan.ThemeNotFound, interaction.CommentNotFound) as exc:
+        raise NotFound(f"not found: {exc}") from exc
     except domain.NewsError as exc:
         raise Conflict(str(exc)) from exc
-
-
-def _website() -> WebsiteChannel:
-    cfg = config.load()
-    return WebsiteChannel(cfg.site_dir, cfg.site_url)
 
 
 def _query(request: Any, schema: Any) -> dict[str, Any]:
@@ -51,13 +63,25 @@ class NewsService(OperationsEndpoints):
     name = "news"
     platform = Platform("news", MIGRATIONS)
 
+    def before_scrape(self) -> None:
+        depth = queue.queue_depth(self.platform.uow())
+        for channel in config.load().channels:
+            metrics.publication_queue.labels(channel).set(depth.get(channel, 0))
+        interaction.refresh_gauges(self.platform.uow())
+
+    def _deliver(self) -> None:
+        queue.deliver_due(self.platform.uow(), config.load())
+
+    # --- events ---------------------------------------------------------------------------
+
     @handles("liaison.statement.requested")
     def on_statement_requested(self, event: Envelope) -> None:
         handlers.draft_statement(self.platform.uow(), event)
 
     @handles("review.case.approved")
     def on_case_approved(self, event: Envelope) -> None:
-        handlers.on_case_approved(self.platform.uow(), event, _website())
+        handlers.on_case_approved(self.platform.uow(), event, config.load())
+        self._deliver()
 
     @handles("review.case.returned")
     def on_case_returned(self, event: Envelope) -> None:
@@ -66,6 +90,23 @@ class NewsService(OperationsEndpoints):
     @handles("review.case.rejected")
     def on_case_rejected(self, event: Envelope) -> None:
         handlers.on_case_rejected(self.platform.uow(), event)
+
+    # --- timers ---------------------------------------------------------------------------
+
+    @timer(interval=config.queue_interval())
+    def publication_tick(self) -> None:
+        """Release embargoed items that are due, then attempt due channel deliveries."""
+        handlers.release_due(self.platform.uow(), config.load())
+        self._deliver()
+
+    @timer(interval=config.sweep_interval())
+    def expiry_sweep(self) -> None:
+        done = sweep.sweep(self.platform.uow(), config.load())
+        if done["notified"] or done["expired"]:
+            log.info("expiry sweep: %d notified, %d expired", len(done["notified"]),
+                     len(done["expired"]))
+
+    # --- items ----------------------------------------------------------------------------
 
     @http("POST", "/items")
     @json_api
@@ -87,6 +128,41 @@ class NewsService(OperationsEndpoints):
             return 202, handlers.submit_item(self.platform.uow(), item_id,
                                              body.get("workflow", "default"))
 
+    @http("POST", "/items/<string:item_id>/embargo")
+    @json_api
+    def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
+        body = load_json(request, EmbargoSchema())
+        with _http_errors():
+            return handlers.set_embargo(self.platform.uow(), item_id, body["publish_at"])
+
+    @http("POST", "/items/<string:item_id>/corrections")
+    @json_api
+    def post_correction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        body = load_json(request, NoteSchema())
+        with _http_errors():
+            item = handlers.correct_item(self.platform.uow(), item_id, body["note"], body["by"],
+                                         config.load())
+        self._deliver()
+        return 201, item
+
+    @http("POST", "/items/<string:item_id>/retraction")
+    @json_api
+    def post_retraction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        body = load_json(request, NoteSchema())
+        with _http_errors():
+            item = handlers.retract_item(self.platform.uow(), item_id, body["note"], body["by"],
+                                         config.load())
+        self._deliver()
+        return 201, item
+
+    @http("POST", "/items/<string:item_id>/restore")
+    @json_api
+    def post_restore(self, request: Any, item_id: str) -> dict[str, Any]:
+        with _http_errors():
+            item = sweep.restore(self.platform.uow(), item_id, config.load())
+        self._deliver()
+        return item
+
     @http("GET", "/items")
     @json_api
     def get_items(self, request: Any) -> dict[str, Any]:
@@ -99,6 +175,77 @@ class NewsService(OperationsEndpoints):
         with _http_errors():
             return handlers.get_item(self.platform.uow(), item_id)
 
+    @http("GET", "/archive")
+    @json_api
+    def get_archive(self, request: Any) -> dict[str, Any]:
+        return {"archive": sweep.archived(self.platform.uow())}
+
+    @http("GET", "/notifications")
+    @json_api
+    def get_notifications(self, request: Any) -> dict[str, Any]:
+        recipient = request.args.get("recipient")
+        return {"notifications": sweep.notifications(self.platform.uow(), recipient)}
+
+    # --- publicity plan -------------------------------------------------------------------
+
+    @http("GET", "/plan")
+    @json_api
+    def get_plan(self, request: Any) -> dict[str, Any]:
+        month = _query(request, MonthQuerySchema())["month"]
+        return plan.month_plan(self.platform.uow(), month)
+
+    @http("POST", "/plan/themes")
+    @json_api
+    def post_theme(self, request: Any) -> tuple[int, dict[str, Any]]:
+        return 201, plan.add_theme(self.platform.uow(), load_json(request, ThemeSchema()))
+
+    @http("POST", "/plan/themes/<int:theme_id>/entries")
+    @json_api
+    def post_plan_entry(self, request: Any, theme_id: int) -> tuple[int, dict[str, Any]]:
+        body = load_json(request, PlanEntrySchema())
+        with _http_errors():
+            return 201, plan.add_entry(self.platform.uow(), theme_id, body)
+
+    @http("POST", "/plan/entries/<int:entry_id>/item")
+    @json_api
+    def post_plan_link(self, request: Any, entry_id: int) -> dict[str, Any]:
+        body = load_json(request, LinkSchema())
+        with _http_errors():
+            plan.link_item(self.platform.uow(), entry_id, body["item_id"])
+        return {"entry_id": entry_id, "item_id": body["item_id"]}
+
+    # --- new-media interaction ------------------------------------------------------------
+
+    @http("POST", "/items/<string:item_id>/stats")
+    @json_api
+    def post_stats(self, request: Any, item_id: str) -> dict[str, Any]:
+        body = load_json(request, StatsSchema())
+        with _http_errors():
+            return interaction.record_stats(self.platform.uow(), item_id, body)
+
+    @http("POST", "/comments")
+    @json_api
+    def post_comments(self, request: Any) -> tuple[int, dict[str, Any]]:
+        batch = load_json(request, CommentSchema(many=True))
+        if len(batch) > 1000:
+            raise BadRequest("at most 1,000 comments per request")
+        return 202, interaction.receive_comments(self.platform.uow(), batch, config.load())
+
+    @http("GET", "/comments")
+    @json_api
+    def get_comments(self, request: Any) -> dict[str, Any]:
+        state = _query(request, CommentQuerySchema())["state"]
+        return {"comments": interaction.list_comments(self.platform.uow(), state)}
+
+    @http("POST", "/comments/<int:comment_id>/reply")
+    @json_api
+    def post_reply(self, request: Any, comment_id: int) -> dict[str, Any]:
+        body = load_json(request, ReplySchema())
+        with _http_errors():
+            return interaction.reply(self.platform.uow(), comment_id, body["reply"], body["by"])
+
+    # --- the website, served ------------------------------------------------------------
+
     @http("GET", "/site/<string:name>")
     def site_page(self, request: Any, name: str) -> tuple[int, dict[str, str], str]:
         path = safe_join(str(config.load().site_dir), name)
@@ -109,7 +256,6 @@ class NewsService(OperationsEndpoints):
     @rpc
     def get_item(self, item_id: str) -> dict[str, Any] | None:
         return _or_none(lambda: handlers.get_item(self.platform.uow(), item_id))
-
 
 
 def _or_none(fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:

@@ -1,6 +1,6 @@
 """News rules without a database or a broker."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -55,9 +55,13 @@ def test_a_revision_is_submitted_once() -> None:
         domain.check_submit("in_review", 2, 1)
 
 
-def test_only_drafts_are_revised() -> None:
-    domain.check_revise("draft")
-    for status in ("in_review", "approved", "published", "rejected"):
+def test_editing_keeps_drafts_and_sends_approved_items_back_to_review() -> None:
+    assert domain.check_revise("draft") == "draft"
+    assert domain.check_revise("approved") == "in_review"
+    assert domain.check_revise("scheduled") == "in_review"
+    with pytest.raises(domain.Locked, match="locked while in review"):
+        domain.check_revise("in_review")
+    for status in ("published", "corrected", "retracted", "rejected", "expired"):
         with pytest.raises(domain.InvalidTransition):
             domain.check_revise(status)
 
@@ -98,3 +102,77 @@ def test_statement_body_uses_the_brief_and_signs_off() -> None:
     serious = domain.statement_body(title="x", brief="y", topic="unknown-topic", level="I",
                                     on=date(2026, 3, 5))
     assert "主要负责同志" in serious and "unknown-topic" in serious
+
+
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("status", "action", "target"), [
+    ("approved", "schedule", "scheduled"), ("scheduled", "publish", "published"),
+    ("published", "correct", "corrected"), ("corrected", "correct", "corrected"),
+    ("corrected", "retract", "retracted"), ("published", "retract", "retracted"),
+    ("retracted", "expire", "expired"), ("published", "expire", "expired"),
+])
+def test_after_publication(status: str, action: str, target: str) -> None:
+    assert domain.transition(status, action) == target
+
+
+@pytest.mark.parametrize(("status", "action"), [
+    ("draft", "correct"), ("approved", "retract"), ("retracted", "correct"),
+    ("draft", "expire"), ("in_review", "expire"), ("expired", "expire"), ("draft", "schedule"),
+])
+def test_refused_after_publication(status: str, action: str) -> None:
+    with pytest.raises(domain.InvalidTransition):
+        domain.transition(status, action)
+
+
+def test_embargo_schedules_only_a_future_publication() -> None:
+    assert domain.after_approval(None, NOW) == "approved"
+    assert domain.after_approval(NOW - timedelta(minutes=1), NOW) == "approved"
+    assert domain.after_approval(NOW + timedelta(minutes=1), NOW) == "scheduled"
+
+
+def test_retry_backoff_doubles_caps_and_gives_up() -> None:
+    policy = domain.RetryPolicy(max_attempts=4, base_seconds=2, max_seconds=5)
+    assert [policy.delay(n).total_seconds() for n in (1, 2, 3, 4)] == [2, 4, 5, 5]
+    assert domain.after_failure(policy, 1, NOW) == ("pending", NOW + timedelta(seconds=2))
+    assert domain.after_failure(policy, 3, NOW) == ("pending", NOW + timedelta(seconds=5))
+    assert domain.after_failure(policy, 4, NOW) == ("failed", None)
+
+
+def test_expiry_date_from_column_age_time_sensitivity_and_validity() -> None:
+    assert domain.expires_at(NOW, 365) == NOW + timedelta(days=365)
+    assert domain.expires_at(NOW, 365, time_sensitive=True, time_sensitive_days=30) == (
+        NOW + timedelta(days=30))
+    assert domain.expires_at(NOW, 365, time_sensitive=False, time_sensitive_days=30) == (
+        NOW + timedelta(days=365))
+    assert domain.expires_at(NOW, 365, valid_until=NOW + timedelta(days=3)) == (
+        NOW + timedelta(days=3))
+
+
+def test_sweep_notifies_then_expires_after_grace() -> None:
+    grace = timedelta(hours=72)
+    past = NOW - timedelta(days=1)
+    assert domain.sweep_step("published", NOW + timedelta(days=1), None, grace, NOW) is None
+    assert domain.sweep_step("published", past, None, grace, NOW) == "notify"
+    assert domain.sweep_step("published", past, NOW - timedelta(hours=71), grace, NOW) is None
+    assert domain.sweep_step("corrected", past, NOW - timedelta(hours=72), grace, NOW) == "expire"
+    assert domain.sweep_step("draft", past, None, grace, NOW) is None
+    assert domain.sweep_step("expired", past, past, grace, NOW) is None
+    assert domain.sweep_step("published", None, None, grace, NOW) is None
+
+
+def test_plan_entry_states_and_months() -> None:
+    today = date(2026, 3, 10)
+    assert domain.plan_entry_state(date(2026, 3, 9), None, today) == "late"
+    assert domain.plan_entry_state(date(2026, 3, 9), "in_review", today) == "late"
+    assert domain.plan_entry_state(date(2026, 3, 10), "draft", today) == "planned"
+    assert domain.plan_entry_state(date(2026, 3, 1), "published", today) == "done"
+    assert domain.month_of("2026-03") == (2026, 3)
+    for bad in ("2026-13", "26-03", "2026-3"):
+        with pytest.raises(ValueError):
+            domain.month_of(bad)
+
+
+def test_reply_deadline() -> None:
+    assert domain.reply_due(NOW, 24) == NOW + timedelta(hours=24)

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from civicpulse.envelope import Envelope, new_event
 from civicpulse.tables import outbox_table
-from services.news import domain, handlers
-from services.news.channels import WebsiteChannel
+from services.news import config, domain, handlers, queue
+from services.news.config import NewsConfig
 
 INCIDENT = "inc-0123456789ab"
 
@@ -23,13 +23,24 @@ def uow(uow_factory: Any) -> Any:
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> WebsiteChannel:
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> NewsConfig:
+    """The configuration with only the filesystem channels enabled (no webhook URLs)."""
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
-    from services.news import config
-
+    for name in ("NEWS_WEBHOOK_URL", "NEWS_WECHAT_URL", "NEWS_WEIBO_URL"):
+        monkeypatch.delenv(name, raising=False)
     cfg = config.load()
     assert cfg.site_dir == (tmp_path / "var" / "site").resolve()
-    return WebsiteChannel(cfg.site_dir, cfg.site_url)
+    return cfg
+
+
+def approve_and_deliver(uow: Any, event: Envelope, cfg: NewsConfig) -> dict[str, Any] | None:
+    result = handlers.on_case_approved(uow(), event, cfg)
+    queue.deliver_due(uow(), cfg)
+    return result
+
+
+def page_url(cfg: NewsConfig, item_id: str) -> str:
+    return f"{cfg.site_url}/{item_id}.html"
 
 
 def outbox(uow: Any) -> list[dict[str, Any]]:
@@ -88,54 +99,55 @@ def submitted_statement(uow: Any) -> dict[str, Any]:
     return handlers.get_item(uow(), handlers.draft_statement(uow(), statement_requested()))
 
 
-def test_approval_publishes_once_even_when_redelivered(uow: Any, site: WebsiteChannel) -> None:
+def test_approval_publishes_once_even_when_redelivered(uow: Any, site: NewsConfig) -> None:
     item = submitted_statement(uow)
     event = approval(item)
-    result = handlers.on_case_approved(uow(), event, site)
+    result = approve_and_deliver(uow, event, site)
     assert result is not None and result["reference_no"] == "RD-2026-000001"
-    assert handlers.on_case_approved(uow(), event, site) is None
+    assert result["status"] == "approved" and result["channels"] == ["website"]
+    assert approve_and_deliver(uow, event, site) is None
     again = approval(item)  # a second approval event for the same revision
-    assert handlers.on_case_approved(uow(), again, site) is None
+    assert approve_and_deliver(uow, again, site) is None
     published = [e for e in outbox(uow) if e["type"] == "news.item.published"]
     assert len(published) == 1
     p = published[0]
-    assert p["correlation_id"] == INCIDENT and p["causation_id"] == event.id
+    assert p["correlation_id"] == INCIDENT
     assert p["payload"]["channels"] == ["website"] and p["payload"]["ticket_id"] == "tkt-1"
-    assert p["payload"]["urls"] == [site.url_for(item["id"])]
+    assert p["payload"]["urls"] == [page_url(site, item["id"])]
     assert p["payload"]["reference_no"] == "RD-2026-000001"
     after = handlers.get_item(uow(), item["id"])
     assert after["status"] == "published" and after["reference_no"] == "RD-2026-000001"
     assert [pub["channel"] for pub in after["publications"]] == ["website"]
 
 
-def test_site_page_and_index_are_written(uow: Any, site: WebsiteChannel) -> None:
+def test_site_page_and_index_are_written(uow: Any, site: NewsConfig) -> None:
     item = submitted_statement(uow)
-    handlers.on_case_approved(uow(), approval(item), site)
-    page = (site.root / f"{item['id']}.html").read_text(encoding="utf-8")
+    approve_and_deliver(uow, approval(item), site)
+    page = (site.site_dir / f"{item['id']}.html").read_text(encoding="utf-8")
     assert item["title"] in page and "RD-2026-000001" in page
-    index = (site.root / "index.html").read_text(encoding="utf-8")
+    index = (site.site_dir / "index.html").read_text(encoding="utf-8")
     assert f'href="{item["id"]}.html"' in index
 
 
-def test_html_is_escaped(uow: Any, site: WebsiteChannel) -> None:
+def test_html_is_escaped(uow: Any, site: NewsConfig) -> None:
     draft = handlers.create_item(uow(), {"kind": "article", "title": "<script>x</script>",
                                          "body": "a & b <b>", "author": "li", "column": None})
     handlers.submit_item(uow(), draft["id"])
     item = handlers.get_item(uow(), draft["id"])
-    handlers.on_case_approved(uow(), approval(item), site)
-    page = (site.root / f"{item['id']}.html").read_text(encoding="utf-8")
+    approve_and_deliver(uow, approval(item), site)
+    page = (site.site_dir / f"{item['id']}.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;" in page and "a &amp; b &lt;b&gt;" in page
 
 
-def test_approval_of_other_content_publishes_nothing(uow: Any, site: WebsiteChannel) -> None:
+def test_approval_of_other_content_publishes_nothing(uow: Any, site: NewsConfig) -> None:
     item = submitted_statement(uow)
-    assert handlers.on_case_approved(uow(), approval(item, "0" * 64), site) is None
+    assert approve_and_deliver(uow, approval(item, "0" * 64), site) is None
     assert handlers.get_item(uow(), item["id"])["status"] == "in_review"
-    assert not (site.root / f"{item['id']}.html").exists()
+    assert not (site.site_dir / f"{item['id']}.html").exists()
     assert [e["type"] for e in outbox(uow)] == ["news.item.submitted"]
 
 
-def test_approval_for_unknown_item_is_permanent(uow: Any, site: WebsiteChannel) -> None:
+def test_approval_for_unknown_item_is_permanent(uow: Any, site: NewsConfig) -> None:
     ghost = {"id": "itm-ghost", "current_revision": 1, "correlation_id": "c",
              "revisions": [{"content_hash": "h"}]}
     with pytest.raises(handlers.UnknownItem):
@@ -185,5 +197,5 @@ def test_http_draft_lifecycle_and_filters(uow: Any) -> None:
     assert handlers.list_items(uow(), {"kind": "article"}) == []
     with pytest.raises(handlers.ItemNotFound):
         handlers.get_item(uow(), "itm-missing")
-    with pytest.raises(domain.InvalidTransition):
+    with pytest.raises(domain.Locked):
         handlers.revise_item(uow(), draft["id"], "t", "b")

@@ -1,23 +1,182 @@
-"""News configuration: where the website channel writes and the URL it is served under."""
+"""News configuration: columns, channels, the publication queue, expiry and comments (YAML,
+validated at start), plus where the filesystem channels write and the URL they are served under.
+
+Environment overrides: `NEWS_CONFIG` (another YAML file), `NEWS_SITE_URL`, the webhook URLs and
+secrets named in the YAML (`NEWS_WEBHOOK_URL`, `NEWS_WEBHOOK_SECRET`, ...),
+`NEWS_WEBHOOK_TIMEOUT`, `NEWS_QUEUE_MAX_ATTEMPTS`, `NEWS_QUEUE_BASE_SECONDS`,
+`NEWS_QUEUE_INTERVAL_SECONDS`, `NEWS_SWEEP_INTERVAL_SECONDS`, `NEWS_EXPIRY_GRACE_HOURS`.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from civicpulse.settings import for_service
+from services.news.domain import RetryPolicy
+
+HERE = Path(__file__).parent
+FORMATTERS = ("website", "journal", "wechat", "weibo", "json")
+TRANSMITTERS = ("filesystem", "webhook")
+
+
+class _Column(Schema):
+    channels = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    max_age_days = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class _Channel(Schema):
+    formatter = fields.String(required=True, validate=validate.OneOf(FORMATTERS))
+    transmitter = fields.String(required=True, validate=validate.OneOf(TRANSMITTERS))
+    dir = fields.String(load_default=None)
+    url_env = fields.String(load_default=None)
+    secret_env = fields.String(load_default=None)
+
+    @validates_schema
+    def _complete(self, data: dict[str, Any], **_: Any) -> None:
+        if data["transmitter"] == "filesystem" and not data.get("dir"):
+            raise ValidationError("a filesystem channel needs `dir`")
+        if data["transmitter"] == "webhook" and not data.get("url_env"):
+            raise ValidationError("a webhook channel needs `url_env`")
+
+
+class _Queue(Schema):
+    max_attempts = fields.Integer(required=True, validate=validate.Range(min=1))
+    base_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    max_seconds = fields.Float(required=True, validate=validate.Range(min=0))
+    timeout_seconds = fields.Float(required=True, validate=validate.Range(min=0.1))
+    interval_seconds = fields.Float(required=True, validate=validate.Range(min=0.05))
+
+
+class _Expiry(Schema):
+    grace_hours = fields.Float(required=True, validate=validate.Range(min=0))
+    time_sensitive_days = fields.Integer(required=True, validate=validate.Range(min=1))
+    interval_seconds = fields.Float(required=True, validate=validate.Range(min=1))
+
+
+class _Comments(Schema):
+    reply_hours = fields.Float(required=True, validate=validate.Range(min=0.1))
+
+
+class _Config(Schema):
+    columns = fields.Dict(keys=fields.String(), values=fields.Nested(_Column), required=True)
+    default_column = fields.Nested(_Column, required=True)
+    channels = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$")),
+                           values=fields.Nested(_Channel), required=True)
+    queue = fields.Nested(_Queue, required=True)
+    expiry = fields.Nested(_Expiry, required=True)
+    comments = fields.Nested(_Comments, required=True)
+
+    @validates_schema
+    def _known_channels(self, data: dict[str, Any], **_: Any) -> None:
+        known = set(data.get("channels", {}))
+        columns = {**data.get("columns", {}), "(default)": data.get("default_column", {})}
+        for name, column in columns.items():
+            unknown = set(column.get("channels", [])) - known
+            if unknown:
+                raise ValidationError(f"column {name} names unknown channels {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str | None
+    channels: tuple[str, ...]
+    max_age_days: int
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    name: str
+    formatter: str
+    transmitter: str
+    directory: Path | None = None
+    base_url: str = ""
+    url: str | None = None
+    secret: str = ""
+    timeout: float = 10.0
+
+    @property
+    def enabled(self) -> bool:
+        return self.transmitter == "filesystem" or bool(self.url)
 
 
 @dataclass(frozen=True)
 class NewsConfig:
     site_dir: Path
     site_url: str
+    columns: dict[str, Column]
+    default_column: Column
+    channels: dict[str, ChannelSpec]
+    retry: RetryPolicy
+    queue_interval: float
+    grace: timedelta
+    time_sensitive_days: int
+    sweep_interval: float
+    reply_hours: float
+
+    def column(self, name: str | None) -> Column:
+        return self.columns.get(name or "", self.default_column)
+
+
+@cache
+def _raw(path: str) -> dict[str, Any]:
+    return _Config().load(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _path() -> str:
+    return os.environ.get("NEWS_CONFIG", str(HERE / "news.yaml"))
+
+
+def queue_interval() -> float:
+    """Seconds between the publication queue's timer ticks (fixed when the class is built)."""
+    return _env_float("NEWS_QUEUE_INTERVAL_SECONDS", _raw(_path())["queue"]["interval_seconds"])
+
+
+def sweep_interval() -> float:
+    return _env_float("NEWS_SWEEP_INTERVAL_SECONDS", _raw(_path())["expiry"]["interval_seconds"])
 
 
 def load() -> NewsConfig:
-    """Read on each call: `CIVICPULSE_VAR_DIR` decides the site directory (tests change it)."""
+    """Read on each call (cheap: the YAML is cached): env decides directories, URLs and secrets,
+    and tests change the env."""
     settings = for_service("news")
+    data = _raw(_path())
     default_url = f"http://127.0.0.1:{settings.http_port}/site"
-    return NewsConfig(site_dir=settings.var_dir / "site",
-                      site_url=os.environ.get("NEWS_SITE_URL", default_url).rstrip("/"))
+    site_url = os.environ.get("NEWS_SITE_URL", default_url).rstrip("/")
+    q = data["queue"]
+    timeout = _env_float("NEWS_WEBHOOK_TIMEOUT", q["timeout_seconds"])
+    channels = {}
+    for name, c in data["channels"].items():
+        directory = settings.var_dir / c["dir"] if c["dir"] else None
+        base = site_url if c["dir"] == "site" else f"file://{directory}"
+        channels[name] = ChannelSpec(
+            name, c["formatter"], c["transmitter"], directory, base,
+            url=os.environ.get(c["url_env"]) if c["url_env"] else None,
+            secret=os.environ.get(c["secret_env"], "") if c["secret_env"] else "",
+            timeout=timeout)
+    columns = {n: Column(n, tuple(c["channels"]), c["max_age_days"])
+               for n, c in data["columns"].items()}
+    d = data["default_column"]
+    e = data["expiry"]
+    return NewsConfig(
+        site_dir=settings.var_dir / "site", site_url=site_url, columns=columns,
+        default_column=Column(None, tuple(d["channels"]), d["max_age_days"]), channels=channels,
+        retry=RetryPolicy(int(_env_float("NEWS_QUEUE_MAX_ATTEMPTS", q["max_attempts"])),
+                          _env_float("NEWS_QUEUE_BASE_SECONDS", q["base_seconds"]),
+                          q["max_seconds"]),
+        queue_interval=queue_interval(),
+        grace=timedelta(hours=_env_float("NEWS_EXPIRY_GRACE_HOURS", e["grace_hours"])),
+        time_sensitive_days=e["time_sensitive_days"], sweep_interval=sweep_interval(),
+        reply_hours=data["comments"]["reply_hours"])

@@ -1,0 +1,117 @@
+"""New-media interaction: channel statistics per item (views, likes, comments, posted by a
+collector) and the queue of public comments awaiting a reply, each with a reply deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from civicpulse.db import UnitOfWork
+from civicpulse.envelope import utcnow
+from services.news import db, domain, metrics
+from services.news.config import NewsConfig
+from services.news.handlers import aware, jsonable, load
+
+
+class CommentNotFound(LookupError):
+    pass
+
+
+class AlreadyReplied(domain.NewsError):
+    pass
+
+
+def record_stats(uow: UnitOfWork, item_id: str, data: dict[str, Any],
+                 now: datetime | None = None) -> dict[str, Any]:
+    """The collector's latest counts for one item on one channel (they replace the previous)."""
+    now = now or utcnow()
+    values = {"views": data["views"], "likes": data["likes"], "comments": data["comments"],
+              "collected_at": data.get("collected_at") or now}
+    with uow:
+        load(uow, item_id)
+        where = (db.channel_stats.c.item_id == item_id,
+                 db.channel_stats.c.channel == data["channel"])
+        if not uow.session.execute(update(db.channel_stats).where(*where)
+                                   .values(**values)).rowcount:
+            uow.session.execute(insert(db.channel_stats).values(
+                item_id=item_id, channel=data["channel"], **values))
+        uow.commit()
+    return jsonable({"item_id": item_id, "channel": data["channel"], **values})
+
+
+def receive_comments(uow: UnitOfWork, batch: list[dict[str, Any]], cfg: NewsConfig,
+                     now: datetime | None = None) -> dict[str, int]:
+    """Public comments from a collector; a comment seen before (channel, external id) is
+    skipped."""
+    now = now or utcnow()
+    accepted = 0
+    with uow:
+        for c in batch:
+            received = c.get("received_at") or now
+            try:
+                with uow.session.begin_nested():
+                    uow.session.execute(insert(db.comments).values(
+                        item_id=c.get("item_id"), channel=c["channel"],
+                        external_id=c["external_id"], author=c["author"], text=c["text"],
+                        received_at=received,
+                        reply_due_at=domain.reply_due(received, cfg.reply_hours)))
+                accepted += 1
+            except IntegrityError:
+                continue
+        uow.commit()
+    return {"accepted": accepted, "duplicates": len(batch) - accepted}
+
+
+def list_comments(uow: UnitOfWork, state: str = "awaiting", now: datetime | None = None
+                  ) -> list[dict[str, Any]]:
+    """`awaiting` (oldest deadline first), `overdue` (awaiting and past the deadline), `replied`."""
+    now = now or utcnow()
+    query = select(db.comments).order_by(db.comments.c.reply_due_at).limit(500)
+    if state == "replied":
+        query = query.where(db.comments.c.replied_at.is_not(None))
+    else:
+        query = query.where(db.comments.c.replied_at.is_(None))
+        if state == "overdue":
+            query = query.where(db.comments.c.reply_due_at < now)
+    with uow:
+        return [jsonable(r) for r in db.rows(uow.session, query)]
+
+
+def reply(uow: UnitOfWork, comment_id: int, text: str, by: str, now: datetime | None = None
+          ) -> dict[str, Any]:
+    now = now or utcnow()
+    with uow:
+        found = db.rows(uow.session, select(db.comments).where(db.comments.c.id == comment_id))
+        if not found:
+            raise CommentNotFound(comment_id)
+        comment = found[0]
+        if comment["replied_at"] is not None:
+            raise AlreadyReplied(f"comment {comment_id} was answered already")
+        uow.session.execute(update(db.comments).where(db.comments.c.id == comment_id)
+                            .values(reply=text, replied_by=by, replied_at=now))
+        uow.commit()
+    received = aware(comment["received_at"])
+    assert received is not None
+    metrics.comment_reply_seconds.observe(max((now - received).total_seconds(), 0.0))
+    return jsonable({**comment, "reply": text, "replied_by": by, "replied_at": now})
+
+
+def refresh_gauges(uow: UnitOfWork, now: datetime | None = None) -> None:
+    """Awaiting and overdue comments per channel (before each scrape)."""
+    now = now or utcnow()
+    c = db.comments.c
+    with uow:
+        waiting = dict(uow.session.execute(select(c.channel, func.count()).where(
+            c.replied_at.is_(None)).group_by(c.channel)).all())
+        overdue = dict(uow.session.execute(select(c.channel, func.count()).where(
+            c.replied_at.is_(None), c.reply_due_at < now).group_by(c.channel)).all())
+    for channel in set(waiting) | {k[0] for k in _known(metrics.comments_awaiting)}:
+        metrics.comments_awaiting.labels(channel).set(waiting.get(channel, 0))
+        metrics.comments_overdue.labels(channel).set(overdue.get(channel, 0))
+
+
+def _known(gauge: Any) -> list[tuple[str, ...]]:
+    return list(gauge._metrics)  # noqa: SLF001 - label sets already exported

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     select,
 )
 from sqlalchemy.orm import Session
@@ -195,3 +196,9 @@ def facts_of(session: Session, ticket_id: str) -> dict[str, Any]:
     row = session.execute(select(ticket_facts).where(ticket_facts.c.ticket_id == ticket_id)
                           ).mappings().first()
     return dict(row) if row else {}
+
+
+def count_by_level_status(session: Session) -> list[tuple[dict[str, str], int]]:
+    rows = session.execute(select(tickets.c.level, tickets.c.status, func.count())
+                           .group_by(tickets.c.level, tickets.c.status)).all()
+    return [({"level": lv, "status": st}, n) for lv, st, n in rows]

@@ -295,3 +295,24 @@ def ticket_title(topic: str, level: str) -> str:
 def statement_brief(topic: str, level: str, due_at: datetime) -> str:
     return (f"就“{topic}”相关网络舆情（{level}级）起草权威回应口径，"
             f"于 {due_at.isoformat(timespec='minutes')} 前提交审核。")
+
+
+# --- who may do what (staff roles live in the review service) -------------------------------
+
+STAFF_ROLES = ("section_head", "leader_in_charge", "principal", "editor", "admin")
+_DECIDERS = frozenset({"section_head", "leader_in_charge", "principal", "admin"})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(STAFF_ROLES),
+    "comment": frozenset(STAFF_ROLES),
+    "task": frozenset(STAFF_ROLES),
+    "transition": _DECIDERS,
+    "acknowledge": _DECIDERS,
+    "assign": _DECIDERS,
+    "share": _DECIDERS,
+    "meeting": _DECIDERS,
+    "review": _DECIDERS,
+}
+
+
+def may(role: str | None, action: str) -> bool:
+    return role is not None and role in PERMISSIONS[action]

@@ -6,6 +6,7 @@ entries, its shares and the events it causes commit in one transaction.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -383,6 +384,8 @@ def incident_subsided(uow: UnitOfWork, event: Envelope, cfg: LiaisonConfig,
             set_fact(uow, ticket["id"], "resolved_at", now)
             shared = _announce(uow, ticket, status, event, cfg, now)
         uow.commit()
+    if resolve:
+        _observe_resolved(ticket, now)
     return Effect(ticket["id"], status, shared).count()
 
 
@@ -421,7 +424,14 @@ def change_status(uow: UnitOfWork, ticket_id: str, target: str, by: str, cfg: Li
         extra = {"by": by} if status == "acknowledged" else {}
         shared = _announce(uow, ticket, status, None, cfg, now, **extra)
         uow.commit()
+    if status == "resolved":
+        _observe_resolved(ticket, now)
     return Effect(ticket_id, status, shared).count()
+
+
+def _observe_resolved(ticket: dict[str, Any], now: datetime) -> None:
+    metrics.TIME_TO_RESOLVE.labels(ticket["level"]).observe(
+        (now - _aware(ticket["opened_at"])).total_seconds())
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -447,10 +457,20 @@ def _summary(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
-                 status: str | None = None) -> list[dict[str, Any]]:
+                 status: str | None = None, level: str | None = None,
+                 agency: str | None = None) -> list[dict[str, Any]]:
     with uow:
-        return [_summary(t) for t in db.list_tickets(uow.session, incident_id=incident_id,
-                                                      status=status)]
+        rows = db.list_tickets(uow.session, incident_id=incident_id, status=status)
+        if level:
+            rows = [t for t in rows if t["level"] == level]
+        if agency:
+            rows = [t for t in rows if agency in db.agencies_of(uow.session, t["id"])]
+        return [_summary(t) for t in rows]
+
+
+def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    with uow:
+        return {(t["level"], t["status"]): n for t, n in db.count_by_level_status(uow.session)}
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
@@ -470,4 +490,16 @@ def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
                                                           db.timeline.c.at)],
             "shares": [_jsonable(r) for r in db.rows_of(s, db.shares, ticket_id,
                                                         db.shares.c.shared_at)],
+            "facts": _jsonable({k: v for k, v in db.facts_of(s, ticket_id).items()
+                                if k != "ticket_id"}),
+            "timers": [_jsonable(r) for r in db.rows_of(s, db.deadlines, ticket_id,
+                                                        db.deadlines.c.due_at)],
+            "meetings": [_meeting(r) for r in db.rows_of(s, db.meetings, ticket_id,
+                                                         db.meetings.c.starts_at)],
         }
+
+
+def _meeting(row: dict[str, Any]) -> dict[str, Any]:
+    out = _jsonable(row)
+    out["agencies"] = json.loads(row["agencies"])
+    return out

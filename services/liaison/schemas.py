@@ -2,22 +2,85 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.liaison.domain import STATUSES
+from services.liaison.domain import LEVEL_ORDER, STATUSES
+
+ROLES = ("commander", "liaison_officer", "scribe", "partner_observer")
+TASK_STATUSES = ("todo", "doing", "done", "cancelled")
 
 
-class TransitionSchema(Schema):
+class _Body(Schema):
     class Meta:
         unknown = EXCLUDE
 
+
+class TransitionSchema(_Body):
     to = fields.String(required=True, validate=validate.OneOf(STATUSES))
     by = fields.String(load_default="staff", validate=validate.Length(min=1, max=128))
     note = fields.String(load_default=None, allow_none=True,
                          validate=validate.Length(max=2000))
 
 
-class TicketQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class TicketQuerySchema(_Body):
     incident_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    level = fields.String(load_default=None, validate=validate.OneOf(LEVEL_ORDER))
+    agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class AssignSchema(_Body):
+    party = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class AgencySchema(_Body):
+    agency = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class TaskSchema(_Body):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    due_at = fields.AwareDateTime(required=True)
+
+
+class TaskUpdateSchema(_Body):
+    status = fields.String(load_default=None, validate=validate.OneOf(TASK_STATUSES))
+    owner = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+
+
+class CommentSchema(_Body):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    pinned = fields.Boolean(load_default=False)
+
+
+class PinSchema(_Body):
+    pinned = fields.Boolean(load_default=True)
+
+
+class LessonsSchema(_Body):
+    lessons = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class PartnerNoteSchema(_Body):
+    text = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class PartnerCommentSchema(_Body):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class DecisionSchema(_Body):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    owner = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    due_at = fields.AwareDateTime(required=True)
+
+
+class MeetingSchema(_Body):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    starts_at = fields.AwareDateTime(required=True)
+    agencies = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
+                           required=True, validate=validate.Length(min=1))
+
+
+class MinutesSchema(_Body):
+    minutes = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    decisions = fields.List(fields.Nested(DecisionSchema), load_default=list)

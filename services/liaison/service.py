@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 
@@ -14,11 +16,44 @@ from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
-from civicpulse.web import BadRequest, Conflict, NotFound, json_api, load_json
-from services.liaison import deadline_timers, handlers
+from civicpulse.web import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    HttpError,
+    NotFound,
+    Unauthorized,
+    bearer_token,
+    json_api,
+    json_response,
+    load_json,
+)
+from services.liaison import (
+    deadline_timers,
+    handlers,
+    meetings,
+    metrics,
+    review_report,
+    staff_auth,
+    ticket_work,
+)
 from services.liaison.domain import InvalidTransition
 from services.liaison.partners import PartnerTopology
-from services.liaison.schemas import TicketQuerySchema, TransitionSchema
+from services.liaison.schemas import (
+    AgencySchema,
+    AssignSchema,
+    CommentSchema,
+    LessonsSchema,
+    MeetingSchema,
+    MinutesSchema,
+    PartnerCommentSchema,
+    PartnerNoteSchema,
+    PinSchema,
+    TaskSchema,
+    TaskUpdateSchema,
+    TicketQuerySchema,
+    TransitionSchema,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEADLINE_SCAN_SECONDS = 1.0
@@ -28,6 +63,7 @@ class LiaisonService(OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     partners = PartnerTopology()  # validated config; declares the partner queues on start
+    review = RpcProxy("review")  # staff tokens: review.authenticate(token)
 
     # --- the incident -----------------------------------------------------------------------
 
@@ -79,11 +115,19 @@ class LiaisonService(OperationsEndpoints):
     def on_item_published(self, event: Envelope) -> None:
         handlers.statement_published(self.platform.uow(), event, self.partners)
 
-    # --- tickets ----------------------------------------------------------------------------
+    # --- staff: tickets ---------------------------------------------------------------------
+
+    def _staff(self, request: Any, action: str) -> dict[str, str]:
+        return staff_auth.staff(request, action, self.review.authenticate)
+
+    def _reader(self, request: Any) -> None:
+        if staff_auth.reads_need_token() or request.headers.get("Authorization"):
+            self._staff(request, "read")
 
     @http("GET", "/tickets")
     @json_api
     def get_tickets(self, request: Any) -> dict[str, Any]:
+        self._reader(request)
         try:
             query = TicketQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
@@ -93,25 +137,203 @@ class LiaisonService(OperationsEndpoints):
     @http("GET", "/tickets/<string:ticket_id>")
     @json_api
     def get_ticket_http(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        ticket = handlers.get_ticket(self.platform.uow(), ticket_id)
-        if ticket is None:
-            raise NotFound("no such ticket", ticket_id=ticket_id)
-        return ticket
+        self._reader(request)
+        return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
     @http("POST", "/tickets/<string:ticket_id>/transition")
     @json_api
     def transition(self, request: Any, ticket_id: str) -> dict[str, Any]:
+        who = self._staff(request, "transition")
         body = load_json(request, TransitionSchema())
-        try:
-            handlers.change_status(self.platform.uow(), ticket_id, body["to"], body["by"],
+        with _errors(ticket_id):
+            handlers.change_status(self.platform.uow(), ticket_id, body["to"], who["name"],
                                    self.partners, note=body["note"])
-        except handlers.TicketNotFound as exc:
-            raise NotFound("no such ticket", ticket_id=ticket_id) from exc
-        except InvalidTransition as exc:
-            raise Conflict(str(exc), status=exc.current, to=exc.target) from exc
-        return handlers.get_ticket(self.platform.uow(), ticket_id) or {}
+        return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
+
+    @http("POST", "/tickets/<string:ticket_id>/acknowledge")
+    @json_api
+    def acknowledge(self, request: Any, ticket_id: str) -> dict[str, Any]:
+        who = self._staff(request, "acknowledge")
+        with _errors(ticket_id):
+            effect = ticket_work.acknowledge(self.platform.uow(), ticket_id, who["name"],
+                                             self.partners)
+        return {"ticket_id": ticket_id, "status": effect.status}
+
+    @http("POST", "/tickets/<string:ticket_id>/participants")
+    @json_api
+    def assign(self, request: Any, ticket_id: str) -> dict[str, Any]:
+        who = self._staff(request, "assign")
+        body = load_json(request, AssignSchema())
+        with _errors(ticket_id):
+            ticket_work.assign(self.platform.uow(), ticket_id, body["party"], body["role"],
+                               who["name"])
+        return {"ticket_id": ticket_id, **body}
+
+    @http("POST", "/tickets/<string:ticket_id>/agencies")
+    @json_api
+    def add_agency(self, request: Any, ticket_id: str) -> dict[str, Any]:
+        who = self._staff(request, "share")
+        body = load_json(request, AgencySchema())
+        with _errors(ticket_id):
+            effect = ticket_work.add_agency(self.platform.uow(), ticket_id, body["agency"],
+                                            who["name"], self.partners)
+        return {"ticket_id": ticket_id, "agency": body["agency"],
+                "backfilled": len(effect.shared)}
+
+    @http("POST", "/tickets/<string:ticket_id>/tasks")
+    @json_api
+    def add_task(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
+        who = self._staff(request, "task")
+        body = load_json(request, TaskSchema())
+        with _errors(ticket_id):
+            task_id = ticket_work.add_task(self.platform.uow(), ticket_id, body["title"],
+                                           body["owner"], body["due_at"], who["name"])
+        return 201, {"ticket_id": ticket_id, "task_id": task_id}
+
+    @http("POST", "/tickets/<string:ticket_id>/tasks/<int:task_id>")
+    @json_api
+    def update_task(self, request: Any, ticket_id: str, task_id: int) -> dict[str, Any]:
+        who = self._staff(request, "task")
+        body = load_json(request, TaskUpdateSchema())
+        with _errors(ticket_id):
+            ticket_work.update_task(self.platform.uow(), ticket_id, task_id, who["name"],
+                                    status=body["status"], owner=body["owner"])
+        return {"ticket_id": ticket_id, "task_id": task_id}
+
+    @http("POST", "/tickets/<string:ticket_id>/comments")
+    @json_api
+    def comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
+        who = self._staff(request, "comment")
+        body = load_json(request, CommentSchema())
+        with _errors(ticket_id):
+            ticket_work.comment(self.platform.uow(), ticket_id, body["text"], who["name"],
+                                pinned=body["pinned"])
+        return 201, {"ticket_id": ticket_id}
+
+    @http("POST", "/tickets/<string:ticket_id>/timeline/<int:entry_id>/pin")
+    @json_api
+    def pin(self, request: Any, ticket_id: str, entry_id: int) -> dict[str, Any]:
+        self._staff(request, "comment")
+        body = load_json(request, PinSchema())
+        with _errors(ticket_id):
+            ticket_work.pin(self.platform.uow(), ticket_id, entry_id, body["pinned"])
+        return {"ticket_id": ticket_id, "entry_id": entry_id, "pinned": body["pinned"]}
+
+    @http("PUT", "/tickets/<string:ticket_id>/lessons")
+    @json_api
+    def lessons(self, request: Any, ticket_id: str) -> dict[str, Any]:
+        who = self._staff(request, "review")
+        body = load_json(request, LessonsSchema())
+        with _errors(ticket_id):
+            ticket_work.set_lessons(self.platform.uow(), ticket_id, body["lessons"],
+                                    who["name"])
+        return {"ticket_id": ticket_id}
+
+    # --- joint meetings ---------------------------------------------------------------------
+
+    @http("POST", "/tickets/<string:ticket_id>/meetings")
+    @json_api
+    def schedule_meeting(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
+        who = self._staff(request, "meeting")
+        body = load_json(request, MeetingSchema())
+        with _errors(ticket_id):
+            meeting_id, effect = meetings.schedule(
+                self.platform.uow(), ticket_id, body["title"], body["starts_at"],
+                body["agencies"], who["name"], self.partners)
+        return 201, {"meeting_id": meeting_id, "shared_with": list(effect.shared)}
+
+    @http("POST", "/meetings/<string:meeting_id>/minutes")
+    @json_api
+    def meeting_minutes(self, request: Any, meeting_id: str) -> dict[str, Any]:
+        who = self._staff(request, "meeting")
+        body = load_json(request, MinutesSchema())
+        with _errors(meeting_id):
+            tasks = meetings.record_minutes(self.platform.uow(), meeting_id, body["minutes"],
+                                            body["decisions"], who["name"])
+        return {"meeting_id": meeting_id, "task_ids": tasks}
+
+    # --- post-incident review ---------------------------------------------------------------
+
+    @http("GET", "/tickets/<string:ticket_id>/review.md")
+    def review_md(self, request: Any, ticket_id: str) -> Any:
+        return _raw(lambda: review_report.markdown(self._review(request, ticket_id)),
+                    "text/markdown; charset=utf-8")
+
+    @http("GET", "/tickets/<string:ticket_id>/review.png")
+    def review_png(self, request: Any, ticket_id: str) -> Any:
+        return _raw(lambda: review_report.chart_png(self._review(request, ticket_id)),
+                    "image/png")
+
+    def _review(self, request: Any, ticket_id: str) -> review_report.Report:
+        self._reader(request)
+        report = review_report.build(self.platform.uow(), ticket_id)
+        if report is None:
+            raise NotFound("no such ticket", ticket_id=ticket_id)
+        if report.ticket["status"] != "closed":
+            raise Conflict("the review is written for closed tickets",
+                           status=report.ticket["status"])
+        return report
+
+    # --- partners (their own token, issued by `civicpulse partners add`) --------------------
+
+    def _partner(self, request: Any) -> str:
+        agency = ticket_work.partner_agency(self.platform.uow(), bearer_token(request))
+        if agency is None:
+            raise Unauthorized("unknown partner token")
+        return agency
+
+    @http("POST", "/partner/tickets/<string:ticket_id>/ack")
+    @json_api
+    def partner_ack(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
+        agency = self._partner(request)
+        body = load_json(request, PartnerNoteSchema()) if request.get_data() else {"text": ""}
+        with _errors(ticket_id):
+            return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
+                                                 "partner.ack", body["text"], self.partners)
+
+    @http("POST", "/partner/tickets/<string:ticket_id>/comments")
+    @json_api
+    def partner_comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
+        agency = self._partner(request)
+        body = load_json(request, PartnerCommentSchema())
+        with _errors(ticket_id):
+            return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
+                                                 "partner.comment", body["text"], self.partners)
 
     @rpc
     def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:
         return handlers.get_ticket(self.platform.uow(), ticket_id)
 
+    def before_scrape(self) -> None:
+        counts = handlers.counts_by_level_status(self.platform.uow())
+        metrics.TICKETS_OPEN.clear()
+        for (level, status), n in counts.items():
+            metrics.TICKETS_OPEN.labels(level, status).set(n)
+
+
+def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:
+    if value is None:
+        raise NotFound("no such ticket", ticket_id=ticket_id)
+    return value
+
+
+@contextmanager
+def _errors(ref: str) -> Iterator[None]:
+    try:
+        yield
+    except handlers.TicketNotFound as exc:
+        raise NotFound("not found", ref=str(exc) or ref) from exc
+    except InvalidTransition as exc:
+        raise Conflict(str(exc), status=exc.current, to=exc.target) from exc
+    except ticket_work.UnknownAgency as exc:
+        raise BadRequest("unknown agency", agency=str(exc)) from exc
+    except ticket_work.NotShared as exc:
+        raise Forbidden(str(exc)) from exc
+
+
+def _raw(render: Any, content_type: str) -> Any:
+    try:
+        body = render()
+    except HttpError as exc:
+        return json_response(exc.status, {"error": str(exc), **exc.details})
+    return 200, {"Content-Type": content_type}, body

@@ -1,0 +1,247 @@
+"""What people do on a ticket: staff (assign, acknowledge, tasks, comments, pins, agencies,
+lessons) and partner agencies (acknowledge, comment). Each call is one unit of work."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from civicpulse.db import UnitOfWork
+from civicpulse.envelope import new_id, parse, utcnow
+from services.liaison import db, domain, metrics, partner_accounts
+from services.liaison.config import LiaisonConfig
+from services.liaison.handlers import (
+    Effect,
+    TicketNotFound,
+    _announce,
+    _aware,
+    _deliver,
+    _move,
+    _share,
+    _ticket_event,
+    _timeline,
+    set_fact,
+)
+
+ROLES = ("commander", "liaison_officer", "scribe", "partner_observer", "lead", "observer")
+
+
+class NotShared(PermissionError):
+    """The partner's agency is not on the ticket and nothing of it was shared with it."""
+
+
+class UnknownAgency(ValueError):
+    pass
+
+
+def _ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
+    t = db.ticket_by_id(uow.session, ticket_id)
+    if t is None:
+        raise TicketNotFound(ticket_id)
+    return t
+
+
+# --- agencies and backfill ------------------------------------------------------------------
+
+def add_agency(uow: UnitOfWork, ticket_id: str, agency: str, by: str, cfg: LiaisonConfig,
+               now: datetime | None = None) -> Effect:
+    """Put an agency on a ticket and send it what it missed (AMBER/GREEN/CLEAR shares)."""
+    now = now or utcnow()
+    if cfg.agency(agency) is None:
+        raise UnknownAgency(agency)
+    with uow:
+        t = _ticket(uow, ticket_id)
+        if agency in db.agencies_of(uow.session, ticket_id):
+            return Effect(ticket_id, t["status"])
+        uow.session.execute(insert(db.participants).values(
+            ticket_id=ticket_id, party=agency, kind="agency", role="partner_observer",
+            added_at=now))
+        _timeline(uow, ticket_id, now, "agency.added",
+                  f"{cfg.agency(agency).name}（{agency}）加入协同（{by}）", author=by)  # type: ignore[union-attr]
+        sent = backfill(uow, ticket_id, agency, cfg, now)
+        uow.commit()
+    return Effect(ticket_id, t["status"], sent).count()
+
+
+def backfill(uow: UnitOfWork, ticket_id: str, agency: str, cfg: LiaisonConfig,
+             now: datetime) -> tuple[str, ...]:
+    """Deliver, in order, every earlier share of the ticket the agency is now entitled to."""
+    have = set(uow.session.execute(select(db.shares.c.event_id).where(
+        db.shares.c.ticket_id == ticket_id, db.shares.c.agency == agency)).scalars())
+    agencies = db.agencies_of(uow.session, ticket_id)
+    sent = []
+    se = db.shared_events
+    rows = uow.session.execute(select(se).where(se.c.ticket_id == ticket_id)
+                               .order_by(se.c.at, se.c.event_id)).mappings().all()
+    for row in rows:
+        if row["event_id"] in have or agency not in domain.share_targets(
+                row["tlp"], agencies, cfg.directory):
+            continue
+        _deliver(uow, ticket_id, parse(json.loads(row["body"])), agency, cfg, now,
+                 backfill=True)
+        sent.append(agency)
+    return tuple(sent)
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+def assign(uow: UnitOfWork, ticket_id: str, party: str, role: str, by: str,
+           now: datetime | None = None) -> None:
+    """Give `party` a role on the ticket (a commander is unique: the previous one steps down)."""
+    now = now or utcnow()
+    with uow:
+        _ticket(uow, ticket_id)
+        s = uow.session
+        if role == "commander":
+            s.execute(update(db.ticket_facts).where(db.ticket_facts.c.ticket_id == ticket_id)
+                      .values(commander=party))
+            s.execute(update(db.participants).where(
+                db.participants.c.ticket_id == ticket_id,
+                db.participants.c.role == "commander").values(role="observer"))
+        existing = s.execute(select(db.participants.c.id).where(
+            db.participants.c.ticket_id == ticket_id, db.participants.c.party == party)
+        ).scalar_one_or_none()
+        if existing is None:
+            s.execute(insert(db.participants).values(
+                ticket_id=ticket_id, party=party, kind="person", role=role, added_at=now))
+        else:
+            s.execute(update(db.participants).where(db.participants.c.id == existing)
+                      .values(role=role))
+        _timeline(uow, ticket_id, now, "participant.assigned", f"{party} 担任 {role}（{by}）",
+                  author=by)
+        uow.commit()
+
+
+def acknowledge(uow: UnitOfWork, ticket_id: str, by: str, cfg: LiaisonConfig,
+                now: datetime | None = None) -> Effect:
+    """Staff take the ticket on: the acknowledge deadline is met (open → acknowledged)."""
+    now = now or utcnow()
+    with uow:
+        t = _ticket(uow, ticket_id)
+        facts = db.facts_of(uow.session, ticket_id)
+        if facts.get("acknowledged_at"):
+            return Effect(ticket_id, t["status"])
+        status, shared = t["status"], ()
+        set_fact(uow, ticket_id, "acknowledged_at", now)
+        _timeline(uow, ticket_id, now, "ticket.acknowledged", f"{by} 已签收", author=by,
+                  pinned=True)
+        if status == "open":
+            status = _move(uow, t, "acknowledged", now)
+            shared = _announce(uow, t, status, None, cfg, now, by=by)
+        else:
+            event = _ticket_event("liaison.ticket.acknowledged", t, status, None, by=by)
+            uow.publish(event)
+            shared = _share(uow, ticket_id, event, db.agencies_of(uow.session, ticket_id),
+                            cfg, now)
+        uow.commit()
+    metrics.TIME_TO_ACKNOWLEDGE.labels(t["level"]).observe(
+        (now - _aware(t["opened_at"])).total_seconds())
+    return Effect(ticket_id, status, shared).count()
+
+
+def add_task(uow: UnitOfWork, ticket_id: str, title: str, owner: str, due_at: datetime,
+             by: str, code: str | None = None, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    with uow:
+        _ticket(uow, ticket_id)
+        task_id = uow.session.execute(insert(db.tasks).values(
+            ticket_id=ticket_id, code=code or f"manual-{new_id()[:8]}", title=title,
+            assignee=owner, status="todo", due_at=due_at, created_at=now)
+        ).inserted_primary_key[0]
+        _timeline(uow, ticket_id, now, "task.added",
+                  f"任务「{title}」交 {owner}，"
+                  f"{due_at.isoformat(timespec='minutes')} 前完成（{by}）",
+                  author=by)
+        uow.commit()
+    return int(task_id)
+
+
+TASK_STATUSES = ("todo", "doing", "done", "cancelled")
+
+
+def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
+                status: str | None = None, owner: str | None = None,
+                now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with uow:
+        _ticket(uow, ticket_id)
+        row = uow.session.execute(select(db.tasks).where(
+            db.tasks.c.id == task_id, db.tasks.c.ticket_id == ticket_id)).mappings().first()
+        if row is None:
+            raise TicketNotFound(f"{ticket_id}/tasks/{task_id}")
+        values = {k: v for k, v in (("status", status), ("assignee", owner)) if v}
+        uow.session.execute(update(db.tasks).where(db.tasks.c.id == task_id).values(**values))
+        _timeline(uow, ticket_id, now, "task.updated",
+                  f"任务「{row['title']}」" + "，".join(f"{k} → {v}" for k, v in values.items())
+                  + f"（{by}）", author=by)
+        uow.commit()
+
+
+def comment(uow: UnitOfWork, ticket_id: str, text: str, by: str, pinned: bool = False,
+            now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with uow:
+        _ticket(uow, ticket_id)
+        _timeline(uow, ticket_id, now, "comment", text, pinned=pinned, author=by)
+        uow.commit()
+
+
+def pin(uow: UnitOfWork, ticket_id: str, entry_id: int, pinned: bool) -> None:
+    with uow:
+        result = uow.session.execute(update(db.timeline).where(
+            db.timeline.c.id == entry_id, db.timeline.c.ticket_id == ticket_id)
+            .values(pinned=pinned))
+        if result.rowcount != 1:
+            raise TicketNotFound(f"{ticket_id}/timeline/{entry_id}")
+        uow.commit()
+
+
+def set_lessons(uow: UnitOfWork, ticket_id: str, lessons: str, by: str,
+                now: datetime | None = None) -> None:
+    now = now or utcnow()
+    with uow:
+        _ticket(uow, ticket_id)
+        uow.session.execute(update(db.ticket_facts).where(
+            db.ticket_facts.c.ticket_id == ticket_id).values(lessons=lessons))
+        _timeline(uow, ticket_id, now, "review.lessons", f"复盘经验已更新（{by}）", author=by)
+        uow.commit()
+
+
+# --- partners -------------------------------------------------------------------------------
+
+def partner_agency(uow: UnitOfWork, token: str) -> str | None:
+    with uow:
+        return partner_accounts.agency_for_token(uow.session, token)
+
+
+def _shared_with(uow: UnitOfWork, ticket_id: str, agency: str) -> bool:
+    on_ticket = agency in db.agencies_of(uow.session, ticket_id)
+    got = uow.session.execute(select(db.shares.c.id).where(
+        db.shares.c.ticket_id == ticket_id, db.shares.c.agency == agency).limit(1)).first()
+    return on_ticket or got is not None
+
+
+def partner_note(uow: UnitOfWork, ticket_id: str, agency: str, kind: str, text: str,
+                 cfg: LiaisonConfig, now: datetime | None = None) -> dict[str, Any]:
+    """A partner's acknowledgement or comment lands on the timeline (its agency as author)."""
+    now = now or utcnow()
+    with uow:
+        _ticket(uow, ticket_id)
+        if not _shared_with(uow, ticket_id, agency):
+            raise NotShared(f"ticket {ticket_id} is not shared with {agency}")
+        name = a.name if (a := cfg.agency(agency)) else agency
+        if kind == "partner.ack":
+            text = f"{name} 已确认收到" + (f"：{text}" if text else "")
+        else:
+            text = f"{name}：{text}"
+        try:
+            _timeline(uow, ticket_id, now, kind, text, author=f"partner:{agency}",
+                      pinned=kind == "partner.ack")
+        except IntegrityError as exc:  # pragma: no cover - defensive
+            raise TicketNotFound(ticket_id) from exc
+        uow.commit()
+    return {"ticket_id": ticket_id, "agency": agency, "kind": kind, "at": now.isoformat()}

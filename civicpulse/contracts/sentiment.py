@@ -11,6 +11,8 @@ class _Incident(Contract):
     incident_id = fields.String(required=True)
     topic = fields.String(required=True)
     level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    # Optional additions: 一般 / 较大 / 重大 / 特别重大 for the level.
+    level_name = fields.String(load_default=None, allow_none=True)
 
 
 @register("sentiment.incident.detected", 1)
@@ -19,19 +21,37 @@ class IncidentDetectedV1(_Incident):
     negative_count = fields.Integer(required=True)
     volume = fields.Integer(required=True)
     negative_ratio = fields.Float(required=True)
+    # Top mentions by reach: {mention_id, source, channel, external_id, url, excerpt, reach,
+    # score, story_id, published_at}.
     evidence = fields.List(fields.Dict(), load_default=list)
+    # Optional additions: per-minute sentiment curve {minute, volume, negative, positive,
+    # negative_ratio} over the last hour; the threshold crossed and the baseline's expectation.
+    curve = fields.List(fields.Dict(), load_default=list)
+    threshold = fields.Float(load_default=None, allow_none=True)
+    expected = fields.Float(load_default=None, allow_none=True)
 
 
 @register("sentiment.incident.escalated", 1)
 class IncidentEscalatedV1(_Incident):
     previous_level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    # Optional additions (same meaning as in detected).
+    negative_count = fields.Integer(load_default=None, allow_none=True)
+    volume = fields.Integer(load_default=None, allow_none=True)
+    negative_ratio = fields.Float(load_default=None, allow_none=True)
+    evidence = fields.List(fields.Dict(), load_default=list)
+    curve = fields.List(fields.Dict(), load_default=list)
 
 
 @register("sentiment.incident.subsided", 1)
 class IncidentSubsidedV1(_Incident):
     negative_ratio = fields.Float(required=True)
+    negative_count = fields.Integer(load_default=None, allow_none=True)
 
 
 @register("sentiment.incident.closed", 1)
 class IncidentClosedV1(_Incident):
-    pass
+    # Optional additions: when it was detected and closed, and its highest level.
+    detected_at = fields.String(load_default=None, allow_none=True)
+    closed_at = fields.String(load_default=None, allow_none=True)
+    peak_level = fields.String(load_default=None, allow_none=True,
+                               validate=validate.OneOf(LEVELS))

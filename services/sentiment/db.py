@@ -1,23 +1,22 @@
-"""Sentiment tables and queries (SQLAlchemy Core)."""
+"""Sentiment tables (SQLAlchemy Core). Raw mentions are purged of text after the retention
+period; `topic_buckets` (per-topic, per-minute aggregates) and `stories` stay."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    and_,
-    func,
-    select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 metadata = MetaData()
@@ -35,7 +34,15 @@ mentions = Table(
     Column("reach", Integer, nullable=False, default=0),
     Column("score", Float, nullable=False),
     Column("label", String(16), nullable=False),
+    Column("url", String(1024), nullable=True),
+    Column("reposts", Integer, nullable=False, server_default="0"),
+    Column("likes", Integer, nullable=False, server_default="0"),
+    Column("comments", Integer, nullable=False, server_default="0"),
+    Column("story_id", Integer, nullable=True),
+    Column("purged_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("source", "external_id", name="uq_mentions_source_external"),
+    Index("ix_mentions_published_at", "published_at"),
+    Index("ix_mentions_story_id", "story_id"),
 )
 
 mention_topics = Table(
@@ -46,6 +53,40 @@ mention_topics = Table(
     Column("published_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
+stories = Table(
+    "stories", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("simhash", BigInteger, nullable=False),
+    Column("band0", Integer, nullable=False, index=True),
+    Column("band1", Integer, nullable=False, index=True),
+    Column("band2", Integer, nullable=False, index=True),
+    Column("band3", Integer, nullable=False, index=True),
+    Column("first_mention_id", Integer, nullable=True),
+    Column("mention_count", Integer, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False, index=True),
+)
+
+topic_buckets = Table(
+    "topic_buckets", metadata,
+    Column("topic", String(64), primary_key=True),
+    Column("bucket", DateTime(timezone=True), primary_key=True),
+    Column("volume", Integer, nullable=False),
+    Column("negative", Integer, nullable=False),
+    Column("positive", Integer, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("negative_weight", Float, nullable=False),
+)
+
+topic_baselines = Table(
+    "topic_baselines", metadata,
+    Column("topic", String(64), primary_key=True),
+    Column("mean", Float, nullable=False),
+    Column("var", Float, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("folded_until", DateTime(timezone=True), nullable=True),
+)
+
 incidents = Table(
     "incidents", metadata,
     Column("id", String(64), primary_key=True),
@@ -54,21 +95,15 @@ incidents = Table(
     Column("status", String(16), nullable=False),
     Column("detected_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("status_since", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("peak_level", String(4), nullable=True),
+    Column("peak_negative", Integer, nullable=True),
+    Column("evidence", Text, nullable=True),  # JSON: top mentions by reach, sentiment curve
 )
 
 
-def window_counts(session: Session, topic: str, since: datetime) -> tuple[int, int]:
-    """(negative, volume) of a topic's mentions published since `since`."""
-    row = session.execute(
-        select(func.count(), func.sum((mention_topics.c.label == "negative").cast(Integer)))
-        .where(and_(mention_topics.c.topic == topic, mention_topics.c.published_at >= since))
-    ).one()
-    return int(row[1] or 0), int(row[0] or 0)
-
-
-def open_incident(session: Session, topic: str) -> dict | None:
-    row = session.execute(
-        select(incidents).where(and_(incidents.c.topic == topic,
-                                     incidents.c.status.in_(("detected", "escalated"))))
-    ).mappings().first()
-    return dict(row) if row else None
+def upsert(session: Session, table: Table):  # noqa: ANN201 - dialect-specific Insert
+    """INSERT with ON CONFLICT support for the session's dialect (PostgreSQL or SQLite)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))

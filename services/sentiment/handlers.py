@@ -1,118 +1,171 @@
-"""Sentiment use cases: ingest a batch, detect bursts, notice when incidents subside."""
+"""Sentiment use cases: ingest a batch, sweep incidents, purge expired raw text, list incidents.
+
+Every ingestion path (HTTP, AMQP work queue, file import, feeds) ends in `ingest()`: one unit of
+work per batch, a few multi-row statements (exact duplicates found in one query, one INSERT of
+the new mentions, one of their topics, one upsert of the per-minute topic buckets), then the
+detector on the topics the batch touched.
+"""
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, tuple_, update
 
 from civicpulse.db import UnitOfWork
-from civicpulse.envelope import new_event, new_id, utcnow
-from services.sentiment import db, domain
+from civicpulse.envelope import utcnow
+from services.sentiment import db, detection, domain, incident_tracking, stories
+from services.sentiment.config import SentimentConfig
+from services.sentiment.metrics import metrics
+
+ALL = "*"  # the pseudo-topic of every mention, for digests (each mention counted once)
 
 
-def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, topics: dict[str, list[str]],
-           rule: domain.DetectionRule, key: bytes) -> dict[str, Any]:
-    """Store new mentions (exact duplicates dropped), then run detection on touched topics."""
-    accepted, duplicates = 0, 0
+def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, cfg: SentimentConfig,
+           scorer: domain.Scorer, now: datetime | None = None) -> dict[str, Any]:
+    """Store new mentions (exact duplicates dropped, reposts grouped into stories), then run
+    detection on the topics they touched. Mentions are validated already (`schemas`)."""
+    now = now or utcnow()
+    started = time.perf_counter()
+    m = metrics()
+    batch = list({(x["source"], x["external_id"]): x for x in mentions}.values())
+    with uow:
+        existing = _existing(uow, batch)
+        fresh = [x for x in batch if (x["source"], x["external_id"]) not in existing]
+        inserted = _store(uow, fresh, cfg, scorer, now) if fresh else []
+        touched = _aggregate(uow, inserted, cfg, now)
+        events = incident_tracking.detect(uow, touched, cfg.detector, now)
+        uow.commit()
+    duplicates = len(mentions) - len(inserted)
+    m.duplicates.inc(duplicates)
+    for x in inserted:
+        m.ingested.labels(x["source"], x["channel"]).inc()
+        if x["published_at"] <= now:
+            m.detector_lag.observe((now - x["published_at"]).total_seconds())
+    m.batch_seconds.observe(time.perf_counter() - started)
+    return {"accepted": len(inserted), "duplicates": duplicates,
+            "incidents": [e for e in events if e["event"] in ("detected", "escalated")]}
+
+
+def _existing(uow: UnitOfWork, batch: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    if not batch:
+        return set()
+    c = db.mentions.c
+    keys = [(x["source"], x["external_id"]) for x in batch]
+    cond = tuple_(c.source, c.external_id).in_(keys)
+    return {(r.source, r.external_id) for r in uow.session.execute(
+        select(c.source, c.external_id).where(cond))}
+
+
+def _store(uow: UnitOfWork, fresh: list[dict[str, Any]], cfg: SentimentConfig,
+           scorer: domain.Scorer, now: datetime) -> list[dict[str, Any]]:
+    texts = [x["text"] for x in fresh]
+    t0 = time.perf_counter()
+    probs = scorer.predict_proba(texts)
+    metrics().scoring_seconds.observe(time.perf_counter() - t0)
+    story_ids, reposts = stories.assign(uow.session, domain.simhashes(texts), now)
+    metrics().near_duplicates.inc(reposts)
+    rows = []
+    for x, p, sid in zip(fresh, probs, story_ids, strict=True):
+        x["published_at"] = x.get("published_at") or now
+        x["score"], x["label"], x["story_id"] = float(p), domain.label(p), sid
+        rows.append({
+            "source": x["source"], "external_id": x["external_id"], "channel": x["channel"],
+            "author_hash": domain.pseudonymise(x["author"], cfg.pseudonym_key)
+            if x.get("author") else None,
+            "text": x["text"], "url": x.get("url"), "published_at": x["published_at"],
+            "ingested_at": now, "reach": x["reach"], "reposts": x["reposts"],
+            "likes": x["likes"], "comments": x["comments"], "score": x["score"],
+            "label": x["label"], "story_id": sid})
+    c = db.mentions.c
+    result = uow.session.execute(
+        db.upsert(uow.session, db.mentions).values(rows)
+        .on_conflict_do_nothing(index_elements=[c.source, c.external_id])
+        .returning(c.id, c.source, c.external_id)).all()
+    ids = {(r.source, r.external_id): int(r.id) for r in result}
+    out = []
+    for x in fresh:  # a concurrent batch may have stored some of these meanwhile
+        key = (x["source"], x["external_id"])
+        if key in ids:
+            x["id"] = ids[key]
+            out.append(x)
+    return out
+
+
+def _aggregate(uow: UnitOfWork, inserted: list[dict[str, Any]], cfg: SentimentConfig,
+               now: datetime) -> list[str]:
+    """Topic rows and per-minute bucket sums of the stored mentions; the topics whose current
+    window they fall in (older mentions only update the aggregates)."""
+    topic_rows = []
+    sums: dict[tuple[str, datetime], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
+    window_start = detection.bucket_of(now) - timedelta(minutes=cfg.detector.window_minutes - 1)
     touched: set[str] = set()
-    now = utcnow()
-    with uow:
-        for m in mentions:
-            row_id = _insert_mention(uow, m, now, key)
-            if row_id is None:
-                duplicates += 1
+    for x in inserted:
+        neg = x["label"] == "negative"
+        w = detection.reach_weight(x["reach"])
+        bucket = detection.bucket_of(x["published_at"])
+        for topic in [ALL, *domain.topics_of(x["text"], cfg.topics)]:
+            s = sums[(topic, bucket)]
+            s[0] += 1
+            s[1] += neg
+            s[2] += x["label"] == "positive"
+            s[3] += w
+            s[4] += w if neg else 0.0
+            if topic == ALL:
                 continue
-            accepted += 1
-            p = domain.score(m["text"])
-            for topic in domain.topics_of(m["text"], topics):
-                uow.session.execute(insert(db.mention_topics).values(
-                    mention_id=row_id, topic=topic, label=domain.label(p),
-                    published_at=m.get("published_at") or now))
+            topic_rows.append({"mention_id": x["id"], "topic": topic, "label": x["label"],
+                               "published_at": x["published_at"]})
+            if window_start <= bucket <= now:
                 touched.add(topic)
-        events = [detect(uow, topic, rule, now) for topic in sorted(touched)]
-        uow.commit()
-    return {"accepted": accepted, "duplicates": duplicates,
-            "incidents": [e for e in events if e]}
+    if topic_rows:
+        uow.session.execute(db.upsert(uow.session, db.mention_topics).values(topic_rows)
+                            .on_conflict_do_nothing())
+    incident_tracking.add_to_buckets(uow, [
+        {"topic": t, "bucket": b, "volume": int(v[0]), "negative": int(v[1]),
+         "positive": int(v[2]), "weight": v[3], "negative_weight": v[4]}
+        for (t, b), v in sums.items()])
+    return sorted(touched)
 
 
-def _insert_mention(uow: UnitOfWork, m: dict[str, Any], now: datetime, key: bytes) -> int | None:
-    exists = uow.session.execute(select(db.mentions.c.id).where(
-        db.mentions.c.source == m["source"], db.mentions.c.external_id == m["external_id"]
-    )).first()
-    if exists:
-        return None
-    p = domain.score(m["text"])
-    try:
-        with uow.session.begin_nested():
-            result = uow.session.execute(insert(db.mentions).values(
-                source=m["source"], external_id=m["external_id"], channel=m["channel"],
-                author_hash=domain.pseudonymise(m["author"], key) if m.get("author") else None,
-                text=m["text"], published_at=m.get("published_at") or now, ingested_at=now,
-                reach=m.get("reach", 0), score=p, label=domain.label(p)))
-    except IntegrityError:
-        return None
-    return int(result.inserted_primary_key[0])
-
-
-def detect(uow: UnitOfWork, topic: str, rule: domain.DetectionRule, now: datetime
-           ) -> dict[str, Any] | None:
-    """Apply the burst rule to one topic's window; record detected/escalated events."""
-    negative, volume = db.window_counts(uow.session, topic,
-                                        now - timedelta(minutes=rule.window_minutes))
-    level = rule.level_for(negative, volume)
-    if level is None:
-        return None
-    current = db.open_incident(uow.session, topic)
-    if current is None:
-        incident_id = f"inc-{new_id()[:12]}"
-        uow.session.execute(insert(db.incidents).values(
-            id=incident_id, topic=topic, level=level, status="detected", detected_at=now,
-            updated_at=now))
-        uow.publish(new_event("sentiment.incident.detected", {
-            "incident_id": incident_id, "topic": topic, "level": level,
-            "detected_at": now.isoformat(), "negative_count": negative, "volume": volume,
-            "negative_ratio": round(negative / volume, 3),
-        }, correlation_id=incident_id, tlp="AMBER"))
-        return {"incident_id": incident_id, "topic": topic, "level": level, "status": "detected"}
-    if domain.is_higher(level, current["level"]):
-        uow.session.execute(update(db.incidents).where(db.incidents.c.id == current["id"])
-                            .values(level=level, status="escalated", updated_at=now))
-        uow.publish(new_event("sentiment.incident.escalated", {
-            "incident_id": current["id"], "topic": topic, "level": level,
-            "previous_level": current["level"]}, correlation_id=current["id"], tlp="AMBER"))
-        return {"incident_id": current["id"], "topic": topic, "level": level,
-                "status": "escalated"}
-    return None
-
-
-def sweep_subsided(uow: UnitOfWork, rule: domain.DetectionRule) -> int:
-    """Mark open incidents whose window has calmed down as subsiding; emit the event."""
-    now = utcnow()
-    count = 0
+def sweep(uow: UnitOfWork, cfg: SentimentConfig, now: datetime | None = None
+          ) -> list[dict[str, Any]]:
+    """Re-evaluate topics with an open incident (they subside and close without new mentions)."""
+    now = now or utcnow()
     with uow:
-        rows = uow.session.execute(select(db.incidents).where(
-            db.incidents.c.status.in_(("detected", "escalated")))).mappings().all()
-        for inc in rows:
-            negative, volume = db.window_counts(
-                uow.session, inc["topic"], now - timedelta(minutes=rule.window_minutes))
-            if not rule.subsided(negative, volume):
-                continue
-            uow.session.execute(update(db.incidents).where(db.incidents.c.id == inc["id"])
-                                .values(status="subsiding", updated_at=now))
-            uow.publish(new_event("sentiment.incident.subsided", {
-                "incident_id": inc["id"], "topic": inc["topic"], "level": inc["level"],
-                "negative_ratio": round(negative / volume, 3) if volume else 0.0,
-            }, correlation_id=inc["id"], tlp="GREEN"))
-            count += 1
+        events = incident_tracking.detect(uow, incident_tracking.open_topics(uow),
+                                          cfg.detector, now)
         uow.commit()
-    return count
+    return events
 
 
-def list_incidents(uow: UnitOfWork) -> list[dict[str, Any]]:
+def purge_expired(uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:
+    """Drop the raw text, URL and author pseudonym of mentions older than the retention period.
+    Scores, labels, topics, stories and the per-minute aggregates stay."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with uow:
-        rows = uow.session.execute(select(db.incidents).order_by(
-            db.incidents.c.detected_at.desc())).mappings().all()
+        result = uow.session.execute(update(db.mentions).where(
+            db.mentions.c.published_at < cutoff, db.mentions.c.purged_at.is_(None)).values(
+            text=None, url=None, author_hash=None, purged_at=now or utcnow()))
+        uow.commit()
+    metrics().purged.inc(result.rowcount or 0)
+    return int(result.rowcount or 0)
+
+
+def list_incidents(uow: UnitOfWork, status: str | None = None) -> list[dict[str, Any]]:
+    with uow:
+        q = select(db.incidents).order_by(db.incidents.c.detected_at.desc())
+        if status:
+            q = q.where(db.incidents.c.status == status)
+        rows = uow.session.execute(q).mappings().all()
         return [dict(r) for r in rows]
+
+
+def refresh_open_gauge(uow: UnitOfWork) -> None:
+    with uow:
+        rows = uow.session.execute(select(db.incidents.c.level).where(
+            db.incidents.c.status.in_(detection.OPEN))).scalars().all()
+    for level in domain.LEVEL_ORDER:
+        metrics().open_incidents.labels(level).set(sum(1 for r in rows if r == level))

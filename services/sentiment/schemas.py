@@ -1,19 +1,84 @@
-"""HTTP bodies of the sentiment service."""
+"""Mention bodies, the same on every ingestion path (HTTP, AMQP queue, file import, feeds)."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
+
+MAX_BATCH = 1000
 
 
 class MentionSchema(Schema):
+    """source, channel, external id or URL, author, text, published time, reach."""
+
     class Meta:
         unknown = EXCLUDE
 
     source = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    external_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    channel = fields.String(load_default="web", validate=validate.Length(max=64))
-    author = fields.String(load_default=None, allow_none=True)
+    external_id = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(min=1, max=255))
+    url = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=1024))
+    channel = fields.String(load_default="web", validate=validate.Length(min=1, max=64))
+    author = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
     text = fields.String(required=True, validate=validate.Length(min=1, max=20000))
     published_at = fields.AwareDateTime(load_default=None, allow_none=True)
-    reach = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    reposts = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    likes = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    comments = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    reach = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+
+    def __init__(self, channels: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channels = channels
+
+    @pre_load
+    def _drop_blanks(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):  # CSV gives "" for a missing cell
+            return {k: v for k, v in data.items() if v != "" and v is not None}
+        return data
+
+    @validates_schema
+    def _identity_and_channel(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("external_id") and not data.get("url"):
+            raise ValidationError("external_id or url is required", "external_id")
+        if self.channels is not None and data.get("channel") not in self.channels:
+            raise ValidationError(f"unknown channel; one of {sorted(self.channels)}", "channel")
 
 
-MAX_BATCH = 1000
+def normalise(m: dict[str, Any]) -> dict[str, Any]:
+    """Fill the derived fields: external_id from the URL, reach from reposts+likes+comments."""
+    if not m.get("external_id"):
+        m["external_id"] = m["url"][:255]
+    if m.get("reach") is None:
+        m["reach"] = m["reposts"] + m["likes"] + m["comments"]
+    return m
+
+
+def validate_batch(items: list[Any], channels: dict[str, str] | None
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split raw items into valid mentions and rejections `{index, errors}`."""
+    schema = MentionSchema(channels)
+    valid, rejected = [], []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            rejected.append({"index": i, "errors": {"_schema": ["a mention is a JSON object"]}})
+            continue
+        try:
+            valid.append(normalise(schema.load(item)))
+        except ValidationError as exc:
+            rejected.append({"index": i, "errors": exc.messages})
+    return valid, rejected
+
+
+def reject_reason(errors: dict[str, Any]) -> str:
+    """A short label for metrics: the first field that failed."""
+    return next(iter(errors), "_schema") if isinstance(errors, dict) else "_schema"

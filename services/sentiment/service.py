@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +13,33 @@ from nameko.web.handlers import http
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, json_api, load_json
-from services.sentiment import config, handlers
-from services.sentiment.schemas import MAX_BATCH, MentionSchema
+from services.sentiment import config, feeds, handlers, scoring
+from services.sentiment.batch_consumer import consume_batches
+from services.sentiment.metrics import metrics
+from services.sentiment.reports import http as report_http
+from services.sentiment.schemas import MAX_BATCH, reject_reason, validate_batch
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MENTIONS_QUEUE = "sentiment.mentions"
+log = logging.getLogger(__name__)
+
+
+def _ingest(platform: Any, items: list[Any], path: str) -> dict[str, Any]:
+    cfg = config.load()
+    valid, rejected = validate_batch(items, cfg.channels)
+    for r in rejected:
+        metrics().rejected.labels(path, reject_reason(r["errors"])).inc()
+    summary = handlers.ingest(platform.uow(), valid, cfg=cfg, scorer=scoring.load()) if valid \
+        else {"accepted": 0, "duplicates": 0, "incidents": []}
+    return {**summary, "rejected": rejected}
 
 
 class SentimentService(OperationsEndpoints):
     name = "sentiment"
     platform = Platform("sentiment", MIGRATIONS)
+
+    def before_scrape(self) -> None:
+        handlers.refresh_open_gauge(self.platform.uow())
 
     @http("POST", "/mentions")
     @json_api
@@ -28,29 +47,52 @@ class SentimentService(OperationsEndpoints):
         body = load_json(request)
         if not isinstance(body, list) or not 1 <= len(body) <= MAX_BATCH:
             raise BadRequest(f"body must be a JSON array of 1..{MAX_BATCH} mentions")
-        valid, rejected = [], []
-        for i, item in enumerate(body):
-            errors = MentionSchema().validate(item) if isinstance(item, dict) else {"_": "object"}
-            if errors:
-                rejected.append({"index": i, "errors": errors})
-            else:
-                valid.append(MentionSchema().load(item))
-        cfg = config.load()
-        summary = handlers.ingest(self.platform.uow(), valid, topics=cfg.topics, rule=cfg.rule,
-                                  key=cfg.pseudonym_key) if valid else {
-            "accepted": 0, "duplicates": 0, "incidents": []}
-        return (202 if valid else 400), {**summary, "rejected": rejected}
+        summary = _ingest(self.platform, body, "http")
+        accepted_any = summary["accepted"] or summary["duplicates"]
+        return (202 if accepted_any else 400), summary
+
+    @consume_batches(MENTIONS_QUEUE, max_messages=500, max_wait_ms=200)
+    def consume_mentions(self, items: list[Any]) -> dict[str, Any]:
+        """Collectors' work queue: one mention (JSON object) per message, handled in batches;
+        the rejected ones are dead-lettered by the consumer with their errors."""
+        return _ingest(self.platform, items, "amqp")
 
     @http("GET", "/incidents")
     @json_api
     def get_incidents(self, request: Any) -> dict[str, Any]:
-        return {"incidents": handlers.list_incidents(self.platform.uow())}
+        return {"incidents": handlers.list_incidents(self.platform.uow(),
+                                                     request.args.get("status"))}
+
+    @http("GET", "/reports/daily")
+    def daily_report(self, request: Any) -> Any:
+        return report_http.respond(self.platform.uow(), "daily", request.args)
+
+    @http("GET", "/reports/weekly")
+    def weekly_report(self, request: Any) -> Any:
+        return report_http.respond(self.platform.uow(), "weekly", request.args)
 
     @rpc
     def incidents(self) -> list[dict[str, Any]]:
-        return [{**i, "detected_at": str(i["detected_at"]), "updated_at": str(i["updated_at"])}
-                for i in handlers.list_incidents(self.platform.uow())]
+        return [{k: (str(v) if k.endswith("_at") or k == "status_since" else v)
+                 for k, v in i.items()} for i in handlers.list_incidents(self.platform.uow())]
 
     @timer(interval=30)
-    def sweep_subsided(self) -> None:
-        handlers.sweep_subsided(self.platform.uow(), config.load().rule)
+    def sweep_incidents(self) -> None:
+        handlers.sweep(self.platform.uow(), config.load())
+
+    @timer(interval=config.load().feed_poll_seconds)
+    def poll_feeds(self) -> None:
+        cfg = config.load()
+        for name, feed in cfg.feeds.items():
+            try:
+                items = feeds.fetch(name, feed["url"], feed["channel"])
+            except feeds.FeedError as exc:
+                log.warning("feed %s: %s", name, exc)
+                continue
+            for i in range(0, len(items), MAX_BATCH):
+                _ingest(self.platform, items[i:i + MAX_BATCH], "feed")
+
+    @timer(interval=3600)
+    def purge_expired_text(self) -> None:
+        handlers.purge_expired(self.platform.uow(), config.load().retention_days)
+

@@ -1,26 +1,11 @@
 from services.sentiment import domain
 
-RULE = domain.DetectionRule(window_minutes=10, min_negative=5, min_negative_ratio=0.6,
-                            levels={"IV": 5, "III": 20, "II": 50, "I": 100})
-
 
 def test_placeholder_scorer_separates_obvious_cases():
-    assert domain.label(domain.score("回复敷衍，不作为，太失望")) == "negative"
-    assert domain.label(domain.score("点赞，高效透明，感谢")) == "positive"
-    assert domain.label(domain.score("今天开会")) == "neutral"
-
-
-def test_burst_levels_follow_thresholds():
-    assert RULE.level_for(4, 4) is None
-    assert RULE.level_for(5, 6) == "IV"
-    assert RULE.level_for(5, 20) is None  # ratio too low
-    assert RULE.level_for(25, 30) == "III"
-    assert RULE.level_for(120, 150) == "I"
-
-
-def test_subsiding_needs_clearly_lower_volume():
-    assert RULE.subsided(1, 10)
-    assert not RULE.subsided(5, 6)
+    s = domain.LexiconScorer()
+    assert domain.label(s.score("回复敷衍，不作为，太失望")) == "negative"
+    assert domain.label(s.score("点赞，高效透明，感谢")) == "positive"
+    assert [domain.label(p) for p in s.predict_proba(["今天开会"])] == ["neutral"]
 
 
 def test_topics_include_configured_matches_and_hashtags():
@@ -35,3 +20,21 @@ def test_pseudonyms_are_keyed_and_stable():
     assert a == domain.pseudonymise("@someone ", b"k1")
     assert a != domain.pseudonymise("@someone", b"k2")
     assert "someone" not in a
+
+
+def test_reposts_are_near_duplicates_and_other_texts_are_not():
+    original = "反映的小区夜间施工噪音问题一直没人管，回复敷衍，太失望了"
+    repost = f"//@张三: {original} [怒] #噪音# https://t.cn/abc"
+    other = "今天人大常委会审议了预算草案，代表们认真发言"
+    a, b, c = domain.simhashes([original, repost, other])
+    assert domain.near_duplicate(a, b)
+    assert not domain.near_duplicate(a, c)
+    assert domain.simhash(original) == a
+    assert set(domain.bands(a)) & set(domain.bands(b))
+
+
+def test_signed_storage_round_trips():
+    for h in (0, 1, (1 << 63) - 1, 1 << 63, (1 << 64) - 1):
+        s = domain.to_signed64(h)
+        assert -(1 << 63) <= s < 1 << 63
+        assert domain.from_signed64(s) == h

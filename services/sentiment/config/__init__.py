@@ -1,4 +1,5 @@
-"""Sentiment configuration: topics and detection thresholds (YAML), validated at start."""
+"""Sentiment configuration (YAML, validated at start): topics, detection thresholds, channels,
+feed sources, retention. `SENTIMENT_CONFIG` points at another file."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import yaml
 from marshmallow import Schema, fields, validate
 
-from services.sentiment.domain import LEVEL_ORDER, DetectionRule
+from services.sentiment.detection import DetectorConfig
+from services.sentiment.domain import LEVEL_ORDER
 
 HERE = Path(__file__).parent
 
@@ -19,21 +21,44 @@ class _Detection(Schema):
     window_minutes = fields.Integer(required=True, validate=validate.Range(min=1))
     min_negative = fields.Integer(required=True, validate=validate.Range(min=1))
     min_negative_ratio = fields.Float(required=True, validate=validate.Range(0, 1))
+    floor_negative = fields.Integer(load_default=10, validate=validate.Range(min=1))
+    warmup_minutes = fields.Integer(load_default=180, validate=validate.Range(min=0))
+    ewma_alpha = fields.Float(load_default=0.02, validate=validate.Range(0, 1,
+                                                                         min_inclusive=False))
+    k_sigma = fields.Float(load_default=4.0, validate=validate.Range(min=0))
+    subside_fraction = fields.Float(load_default=0.5, validate=validate.Range(0, 1))
+    ratio_hysteresis = fields.Float(load_default=0.15, validate=validate.Range(0, 1))
+    close_after_minutes = fields.Integer(load_default=30, validate=validate.Range(min=0))
+    cooldown_minutes = fields.Integer(load_default=60, validate=validate.Range(min=0))
     levels = fields.Dict(keys=fields.String(validate=validate.OneOf(LEVEL_ORDER)),
                          values=fields.Integer(validate=validate.Range(min=1)), required=True)
+
+
+class _Feed(Schema):
+    url = fields.String(required=True)
+    channel = fields.String(load_default="feed")
 
 
 class _Config(Schema):
     topics = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          required=True)
     detection = fields.Nested(_Detection, required=True)
+    channels = fields.Dict(keys=fields.String(), values=fields.String(),
+                           load_default=lambda: {"web": "web"})
+    feeds = fields.Dict(keys=fields.String(), values=fields.Nested(_Feed), load_default=dict)
+    feed_poll_seconds = fields.Integer(load_default=300, validate=validate.Range(min=5))
+    retention_days = fields.Integer(load_default=90, validate=validate.Range(min=1))
 
 
 @dataclass(frozen=True)
 class SentimentConfig:
     topics: dict[str, list[str]]
-    rule: DetectionRule
+    detector: DetectorConfig
     pseudonym_key: bytes
+    channels: dict[str, str]
+    feeds: dict[str, dict[str, str]]
+    feed_poll_seconds: int
+    retention_days: int
 
 
 @cache
@@ -43,5 +68,11 @@ def load(path: str | None = None) -> SentimentConfig:
     det = data["detection"]
     if set(det["levels"]) != set(LEVEL_ORDER):
         raise ValueError(f"{file}: detection.levels must name all of {LEVEL_ORDER}")
+    if [det["levels"][lv] for lv in LEVEL_ORDER] != sorted(det["levels"].values()):
+        raise ValueError(f"{file}: detection.levels must rise from IV to I")
+    for name, feed in data["feeds"].items():
+        if feed["channel"] not in data["channels"]:
+            raise ValueError(f"{file}: feed {name} uses unknown channel {feed['channel']!r}")
     key = os.environ.get("SENTIMENT_PSEUDONYM_KEY", "civicpulse-dev-key-change-me").encode()
-    return SentimentConfig(data["topics"], DetectionRule(**det), key)
+    return SentimentConfig(data["topics"], DetectorConfig(**det), key, data["channels"],
+                           data["feeds"], data["feed_poll_seconds"], data["retention_days"])

@@ -1,0 +1,196 @@
+"""`@consume_batches(queue)`: a nameko entrypoint that consumes a work queue in batches.
+
+nameko's `@consume` runs one worker per message. For high-volume collectors that costs one
+transaction per mention; this entrypoint instead runs a kombu consumer loop in a managed thread:
+
+- prefetch is bounded (`prefetch`, default 2 x `max_messages`);
+- it drains up to `max_messages` messages or waits at most `max_wait_ms` after the first one;
+- it runs ONE worker with the decoded bodies (a list) and waits for it;
+- the worker returns `{"rejected": [{"index": i, "errors": ...}, ...]}` for the items it refused:
+  those messages go to the service's dead-letter queue `civicpulse.dlq.<service>` with the errors
+  as the reason; an undecodable body goes there before any worker runs;
+- after the worker committed, the batch is acknowledged with one multiple-ack;
+- if the worker raises, the batch is retried one message at a time: a message that fails on its
+  own while others succeed is dead-lettered (reason `error`); if every one fails (database down)
+  the batch is requeued after a pause. Nothing is acknowledged before it was committed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import eventlet
+import kombu
+from eventlet.event import Event
+from kombu.message import Message
+from nameko.extensions import Entrypoint
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from civicpulse import deadletter
+from civicpulse.observability import platform_metrics
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+class BatchConsumer(Entrypoint):
+    def __init__(self, queue: str, max_messages: int = 500, max_wait_ms: int = 200,
+                 prefetch: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queue_name = queue
+        self.max_messages = max_messages
+        self.max_wait = max_wait_ms / 1000
+        self.prefetch = prefetch or 2 * max_messages
+
+    def setup(self) -> None:
+        self.service = self.container.service_name
+        self.uri = self.container.config["AMQP_URI"]
+        self.heartbeat = self.container.config.get("HEARTBEAT", 30)
+        self._stopping = False
+        self._thread: Any = None
+        self.consumed = 0
+
+    def start(self) -> None:
+        self._thread = self.container.spawn_managed_thread(
+            self._run, identifier=f"batch-consumer:{self.queue_name}")
+
+    def stop(self) -> None:
+        self._stopping = True
+        if self._thread is not None:
+            with eventlet.Timeout(10, False):
+                self._thread.wait()
+
+    def kill(self) -> None:
+        self._stopping = True
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pause = 0.5
+        while not self._stopping:
+            try:
+                with kombu.Connection(self.uri, heartbeat=self.heartbeat,
+                                      transport_options={"confirm_publish": True}) as conn:
+                    conn.ensure_connection(max_retries=1)
+                    pause = 0.5
+                    self._consume(conn)
+            except Exception as exc:  # noqa: BLE001 - broker trouble: reconnect, never die
+                if self._stopping:
+                    return
+                log.warning("batch consumer on %s: %s; reconnecting in %.1fs",
+                            self.queue_name, exc, pause)
+                eventlet.sleep(pause)
+                pause = min(pause * 2, 10)
+
+    def _consume(self, conn: kombu.Connection) -> None:
+        channel = conn.channel()
+        queue = kombu.Queue(self.queue_name, durable=True)(channel)
+        queue.declare()
+        deadletter.dlq(self.service)(channel).declare()
+        channel.basic_qos(0, self.prefetch, False)
+        pending: list[Message] = []
+        consumer = kombu.Consumer(channel, [queue], on_message=pending.append, no_ack=False)
+        self._producer = kombu.Producer(channel)
+        self._multiple_ack = conn.transport.driver_type == "amqp"
+        with consumer:
+            while not self._stopping:
+                self._fill(conn, pending)
+                if pending:
+                    batch, pending[:] = list(pending), []
+                    self._handle(batch)
+                if self.heartbeat:
+                    conn.heartbeat_check()
+
+    def _fill(self, conn: kombu.Connection, pending: list[Message]) -> None:
+        """Wait up to 1 s for a first message, then up to max_wait for the batch to fill."""
+        deadline: float | None = None
+        while len(pending) < self.max_messages and not self._stopping:
+            now = time.monotonic()
+            if pending and deadline is None:
+                deadline = now + self.max_wait
+            timeout = 1.0 if deadline is None else deadline - now
+            if timeout <= 0:
+                return
+            try:
+                conn.drain_events(timeout=timeout)
+            except TimeoutError:
+                if deadline is None:
+                    return
+
+    # --- one batch -----------------------------------------------------------------------
+
+    def _handle(self, batch: list[Message]) -> None:
+        items, messages = [], []
+        for message in batch:
+            try:
+                item = json.loads(message.body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                self._dead_letter(message, "malformed", f"undecodable JSON: {exc}")
+                continue
+            if not isinstance(item, dict):
+                self._dead_letter(message, "malformed", "a message is one JSON object")
+                continue
+            items.append(item)
+            messages.append(message)
+        if items:
+            ok, result = self._run_worker(items)
+            if ok:
+                self._settle(messages, result)
+            else:
+                self._one_by_one(items, messages)
+        self._ack(batch)
+        self.consumed += len(batch)
+
+    def _one_by_one(self, items: list[Any], messages: list[Message]) -> None:
+        outcomes = [self._run_worker([item]) for item in items]
+        transient = [not ok and isinstance(r, TRANSIENT) for ok, r in outcomes]
+        first_time = [not m.delivery_info.get("redelivered") for m in messages]
+        if any(transient) or (not any(ok for ok, _ in outcomes) and any(first_time)):
+            # The database (or everything) is failing, not one message: requeue the batch.
+            log.warning("a batch of %d failed on %s; requeueing it", len(items), self.queue_name)
+            eventlet.sleep(1.0)
+            raise ConnectionError("batch failed; requeued by reconnecting")
+        for message, (ok, result) in zip(messages, outcomes, strict=True):
+            if ok:
+                self._settle([message], result)
+            else:
+                self._dead_letter(message, "error", f"{type(result).__name__}: {result}")
+
+    def _run_worker(self, items: list[Any]) -> tuple[bool, Any]:
+        done = Event()
+
+        def handle_result(worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
+            done.send((exc_info is None, result if exc_info is None else exc_info[1]))
+            return result, exc_info
+
+        self.container.spawn_worker(self, (items,), {}, handle_result=handle_result)
+        return done.wait()
+
+    def _settle(self, messages: list[Message], result: Any) -> None:
+        for r in (result or {}).get("rejected", []) if isinstance(result, dict) else []:
+            self._dead_letter(messages[r["index"]], "invalid",
+                              json.dumps(r.get("errors"), ensure_ascii=False))
+
+    def _dead_letter(self, message: Message, reason: str, error: str) -> None:
+        headers = deadletter.dead_letter_headers(
+            message.headers, service=self.service, queue=self.queue_name, reason=reason,
+            error=error)
+        self._producer.publish(
+            message.body, exchange=deadletter.dlx_exchange(), routing_key=self.service,
+            headers=headers, content_type=message.content_type or "application/json",
+            content_encoding=message.content_encoding or "utf-8", delivery_mode=2,
+            serializer=None)
+        platform_metrics(self.service).dead_letters.labels(reason).inc()
+
+    def _ack(self, batch: list[Message]) -> None:
+        if self._multiple_ack:
+            batch[-1].channel.basic_ack(batch[-1].delivery_tag, multiple=True)
+        else:
+            for message in batch:
+                message.ack()
+
+
+consume_batches = BatchConsumer.decorator

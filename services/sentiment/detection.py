@@ -1,0 +1,229 @@
+"""Negative-burst detection per topic, pure (no I/O): windows, baseline, severity, lifecycle.
+
+Time is cut into one-minute buckets per topic (volume, negative, reach-weighted sums). A topic's
+*window* is the sum of its last `window_minutes` buckets. Its *baseline* is an exponentially
+weighted mean and variance of negative mentions per bucket, folded in as buckets leave the
+window. A window alerts when
+
+    negative >= threshold   and   reach-weighted negative ratio >= min_negative_ratio
+
+where the threshold is `max(min_negative, expected + k_sigma * deviation)` once the baseline has
+`warmup_minutes` of history, and the absolute floor `floor_negative` before that (a brand-new
+topic, such as a fresh #hashtag#, has no baseline but a burst on it must still alert).
+Severity comes from the excess over the expected count against configurable level thresholds.
+
+Lifecycle: detected -> escalated (level rises) -> subsiding (window well below the threshold:
+hysteresis) -> closed (calm for `close_after_minutes`). After a close, a topic cannot alert
+again for `cooldown_minutes`. The same code drives the service (state in the database) and the
+offline evaluation (state in memory).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from services.sentiment.domain import LEVEL_ORDER, is_higher
+
+OPEN = ("detected", "escalated", "subsiding")
+
+
+def reach_weight(reach: int) -> float:
+    """Weight of one mention: 1 for no reach, growing with the log of reposts+likes+comments."""
+    return 1.0 + math.log1p(max(reach, 0))
+
+
+def bucket_of(ts: datetime, minutes: int = 1) -> datetime:
+    return ts.replace(second=0, microsecond=0, minute=ts.minute - ts.minute % minutes)
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    window_minutes: int = 10
+    min_negative: int = 5
+    min_negative_ratio: float = 0.6
+    floor_negative: int = 10
+    warmup_minutes: int = 180
+    ewma_alpha: float = 0.02
+    k_sigma: float = 4.0
+    subside_fraction: float = 0.5
+    ratio_hysteresis: float = 0.15
+    close_after_minutes: int = 30
+    cooldown_minutes: int = 60
+    levels: dict[str, int] = field(default_factory=lambda: {"IV": 5, "III": 20, "II": 50,
+                                                             "I": 100})
+
+    def level_for(self, excess: float) -> str | None:
+        level = None
+        for name in LEVEL_ORDER:
+            if excess >= self.levels[name]:
+                level = name
+        return level
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    volume: int = 0
+    negative: int = 0
+    weight: float = 0.0
+    negative_weight: float = 0.0
+
+    def __add__(self, other: Bucket) -> Bucket:
+        return Bucket(self.start, self.volume + other.volume, self.negative + other.negative,
+                      self.weight + other.weight, self.negative_weight + other.negative_weight)
+
+
+@dataclass(frozen=True)
+class Window:
+    volume: int = 0
+    negative: int = 0
+    weight: float = 0.0
+    negative_weight: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        """Negative ratio weighted by reach."""
+        return self.negative_weight / self.weight if self.weight else 0.0
+
+    @classmethod
+    def of(cls, buckets: Iterable[Bucket]) -> Window:
+        v = n = 0
+        w = nw = 0.0
+        for b in buckets:
+            v, n, w, nw = v + b.volume, n + b.negative, w + b.weight, nw + b.negative_weight
+        return cls(v, n, w, nw)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """EWMA of negative mentions per minute; `folded_until` = end of the last folded bucket."""
+
+    mean: float = 0.0
+    var: float = 0.0
+    minutes: int = 0
+    folded_until: datetime | None = None
+
+    def warmed(self, cfg: DetectorConfig) -> bool:
+        return self.minutes >= cfg.warmup_minutes
+
+    def expected(self, cfg: DetectorConfig) -> float:
+        return self.mean * cfg.window_minutes if self.warmed(cfg) else 0.0
+
+    def threshold(self, cfg: DetectorConfig) -> float:
+        if not self.warmed(cfg):
+            return float(cfg.floor_negative)
+        w = cfg.window_minutes
+        # Deviation of a window sum: EWMA variance per minute, at least Poisson's.
+        dev = math.sqrt(max(self.var * w, self.mean * w, 1.0))
+        return max(float(cfg.min_negative), self.mean * w + cfg.k_sigma * dev)
+
+
+def fold(baseline: Baseline, buckets: dict[datetime, int], until: datetime,
+         cfg: DetectorConfig) -> Baseline:
+    """Fold the per-minute negative counts of [folded_until, until) into the baseline.
+
+    `buckets` maps minute -> negative count (missing minutes count as zero). The first fold of a
+    topic starts at its first bucket."""
+    start = baseline.folded_until or (min(buckets) if buckets else until)
+    if start >= until:
+        return baseline
+    steps = int((until - start).total_seconds() // 60)
+    mean, var, a = baseline.mean, baseline.var, cfg.ewma_alpha
+    t = start
+    for _ in range(steps):
+        x = buckets.get(t, 0)
+        if x == 0 and mean == 0.0 and var == 0.0:
+            t += timedelta(minutes=1)
+            continue
+        diff = x - mean
+        incr = a * diff
+        mean += incr
+        var = (1 - a) * (var + diff * incr)
+        t += timedelta(minutes=1)
+    return Baseline(mean, var, baseline.minutes + steps, start + timedelta(minutes=steps))
+
+
+@dataclass(frozen=True)
+class IncidentState:
+    status: str  # detected | escalated | subsiding | closed
+    level: str
+    since: datetime  # when the current status began
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What changed for a topic at one evaluation; `event` is None when nothing did."""
+
+    event: str | None
+    state: IncidentState | None
+    level: str | None = None
+    previous_level: str | None = None
+    threshold: float = 0.0
+    expected: float = 0.0
+
+
+def evaluate(window: Window, baseline: Baseline, incident: IncidentState | None,
+             now: datetime, cfg: DetectorConfig) -> Decision:
+    threshold = baseline.threshold(cfg)
+    expected = baseline.expected(cfg)
+    alerting = (window.negative >= threshold and window.ratio >= cfg.min_negative_ratio)
+    level = cfg.level_for(window.negative - expected) if alerting else None
+    if alerting and level is None:
+        level = LEVEL_ORDER[0]
+    calm = (window.negative < threshold * cfg.subside_fraction
+            or window.ratio < cfg.min_negative_ratio - cfg.ratio_hysteresis)
+    info = {"threshold": threshold, "expected": expected}
+
+    if incident is None or incident.status == "closed":
+        cooling = (incident is not None and incident.closed_at is not None
+                   and now - incident.closed_at < timedelta(minutes=cfg.cooldown_minutes))
+        if alerting and level and not cooling:
+            return Decision("detected", IncidentState("detected", level, now), level, **info)
+        return Decision(None, incident, **info)
+
+    if alerting and level and is_higher(level, incident.level):
+        return Decision("escalated", IncidentState("escalated", level, now), level,
+                        incident.level, **info)
+    if incident.status in ("detected", "escalated"):
+        if calm:
+            return Decision("subsided", replace(incident, status="subsiding", since=now),
+                            incident.level, **info)
+        return Decision(None, incident, **info)
+    # subsiding
+    if not calm:
+        return Decision(None, replace(incident, since=now), **info)  # not calm yet: wait more
+    if now - incident.since >= timedelta(minutes=cfg.close_after_minutes):
+        return Decision("closed", replace(incident, status="closed", since=now, closed_at=now),
+                        incident.level, **info)
+    return Decision(None, incident, **info)
+
+
+@dataclass
+class TopicDetector:
+    """In-memory detector of one topic, for replays: add mentions, step the clock."""
+
+    cfg: DetectorConfig
+    buckets: dict[datetime, Bucket] = field(default_factory=dict)
+    baseline: Baseline = field(default_factory=Baseline)
+    incident: IncidentState | None = None
+
+    def add(self, ts: datetime, negative: bool, reach: int = 0) -> None:
+        start = bucket_of(ts)
+        w = reach_weight(reach)
+        b = Bucket(start, 1, int(negative), w, w if negative else 0.0)
+        self.buckets[start] = self.buckets[start] + b if start in self.buckets else b
+
+    def step(self, now: datetime) -> Decision:
+        window_start = bucket_of(now) - timedelta(minutes=self.cfg.window_minutes - 1)
+        self.baseline = fold(self.baseline, {k: b.negative for k, b in self.buckets.items()
+                                             if k < window_start}, window_start, self.cfg)
+        for k in [k for k in self.buckets if k < window_start]:
+            del self.buckets[k]
+        decision = evaluate(Window.of(self.buckets.values()), self.baseline, self.incident,
+                            now, self.cfg)
+        self.incident = decision.state
+        return decision

@@ -1,0 +1,1 @@
+"""Bulk ingestion from files: `civicpulse mentions import FILE` (JSONL or CSV)."""

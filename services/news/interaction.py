@@ -104,14 +104,12 @@ def refresh_gauges(uow: UnitOfWork, now: datetime | None = None) -> None:
     now = now or utcnow()
     c = db.comments.c
     with uow:
+        channels = set(uow.session.execute(select(c.channel).distinct()).scalars())
         waiting = dict(uow.session.execute(select(c.channel, func.count()).where(
             c.replied_at.is_(None)).group_by(c.channel)).all())
         overdue = dict(uow.session.execute(select(c.channel, func.count()).where(
             c.replied_at.is_(None), c.reply_due_at < now).group_by(c.channel)).all())
-    for channel in set(waiting) | {k[0] for k in _known(metrics.comments_awaiting)}:
+    for channel in channels:
         metrics.comments_awaiting.labels(channel).set(waiting.get(channel, 0))
         metrics.comments_overdue.labels(channel).set(overdue.get(channel, 0))
 
-
-def _known(gauge: Any) -> list[tuple[str, ...]]:
-    return list(gauge._metrics)  # noqa: SLF001 - label sets already exported

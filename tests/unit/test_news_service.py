@@ -87,3 +87,109 @@ def test_statement_to_published_page(service: Any) -> None:
     assert service.site_page(request(), "..%2Fnews.db")[0] == 404
     _, _, text = service.metrics(request())
     assert 'civicpulse_news_items_published_total{channel="website"}' in text
+
+
+def _published_long_ago(service: Any, uow: Any, years: int = 2) -> str:
+    """An article published `years` ago (handlers with an explicit clock)."""
+    from datetime import timedelta
+
+    from civicpulse.envelope import utcnow
+    from services.news import config, handlers, queue
+
+    then = utcnow() - timedelta(days=365 * years)
+    _, item = answer(service.post_item(request("POST", "/items", {**DRAFT, "column": "法治前沿"})))
+    answer(service.post_submit(request("POST"), item["id"]))
+    rev = service.get_item(item["id"])["revisions"][-1]
+    handlers.on_case_approved(uow(), new_event("review.case.approved", {
+        "case_id": "c", "item_id": item["id"], "revision": 1, "reference_no": "RD-1",
+        "content_hash": rev["content_hash"]}, correlation_id=item["id"]), config.load(), then)
+    queue.deliver_due(uow(), config.load(), now=then)
+    return item["id"]
+
+
+@pytest.fixture
+def wired(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("NEWS_EXPIRY_GRACE_HOURS", "0")
+    monkeypatch.delenv("NEWS_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("NEWS_WECHAT_URL", raising=False)
+    uow = uow_factory("news")
+    return worker_factory(NewsService, platform=FakePlatform(uow)), uow
+
+
+def test_timers_are_wired_and_the_sweep_timer_expires_an_outdated_item(wired: Any) -> None:
+    from nameko.timer import Timer
+
+    from services.news import config
+
+    service, uow = wired
+    intervals = {name: next(e.interval for e in getattr(NewsService, name).nameko_entrypoints
+                            if isinstance(e, Timer))
+                 for name in ("publication_tick", "expiry_sweep")}
+    assert intervals == {"publication_tick": config.queue_interval(),
+                         "expiry_sweep": config.sweep_interval()}
+    item_id = _published_long_ago(service, uow)
+    assert service.get_item(item_id)["status"] == "published"
+    service.expiry_sweep()  # notifies the owner
+    assert answer(service.get_notifications(request(query={"recipient": "zhou"})))[1][
+        "notifications"][0]["item_id"] == item_id
+    service.expiry_sweep()  # grace 0: expires
+    assert service.get_item(item_id)["status"] == "expired"
+    service.publication_tick()  # the website is told
+    page = (config.load().site_dir / f"{item_id}.html").read_text(encoding="utf-8")
+    assert "已过期归档" in page
+    [entry] = answer(service.get_archive(request()))[1]["archive"]
+    assert entry["item_id"] == item_id and entry["previous_status"] == "published"
+    status, restored = answer(service.post_restore(request("POST"), item_id))
+    assert status == 200 and restored["status"] == "published"
+    assert answer(service.post_restore(request("POST"), item_id))[0] == 409
+
+
+def test_locked_in_review_and_amendments_over_http(wired: Any) -> None:
+    service, uow = wired
+    _, item = answer(service.post_item(request("POST", "/items", DRAFT)))
+    answer(service.post_submit(request("POST"), item["id"]))
+    status, body = answer(service.post_revision(
+        request("POST", body={"title": "t", "body": "b"}), item["id"]))
+    assert status == 409 and "locked" in body["error"]
+    note = {"note": "更正", "by": "zhou"}
+    assert answer(service.post_correction(request("POST", body=note), item["id"]))[0] == 409
+    assert answer(service.post_correction(request("POST", body={"by": "x"}), item["id"]))[0] == 400
+    item_id = _published_long_ago(service, uow)
+    status, corrected = answer(service.post_correction(request("POST", body=note), item_id))
+    assert status == 201 and corrected["status"] == "corrected"
+    status, retracted = answer(service.post_retraction(request("POST", body=note), item_id))
+    assert status == 201 and [n["kind"] for n in retracted["notes"]] == [
+        "correction", "retraction"]
+    assert answer(service.post_item(request("POST", "/items", {**DRAFT, "column": "无"})))[0] == 400
+
+
+def test_plan_comments_and_stats_over_http(wired: Any) -> None:
+    service, _ = wired
+    assert answer(service.get_plan(request(query={"month": "2026-13"})))[0] == 400
+    status, theme = answer(service.post_theme(request("POST", body={
+        "month": "2026-03", "title": "执法检查"})))
+    assert status == 201
+    status, _ = answer(service.post_plan_entry(request("POST", body={
+        "title": "启动", "kind": "article", "due_on": "2000-03-02"}), theme["id"]))
+    assert status == 201
+    assert answer(service.post_plan_entry(request("POST", body={
+        "title": "x", "kind": "article", "due_on": "2026-03-02"}), 999))[0] == 404
+    status, month = answer(service.get_plan(request(query={"month": "2026-03"})))
+    assert status == 200 and [e["title"] for e in month["late"]] == ["启动"]
+
+    batch = [{"channel": "weibo", "external_id": "w1", "author": "网友", "text": "何时公布？"}]
+    assert answer(service.post_comments(request("POST", body=batch)))[1]["accepted"] == 1
+    assert answer(service.post_comments(request("POST", body={"a": 1})))[0] == 400
+    [c] = answer(service.get_comments(request(query={"state": "awaiting"})))[1]["comments"]
+    reply = {"reply": "近期公布。", "by": "li"}
+    assert answer(service.post_reply(request("POST", body=reply), c["id"]))[0] == 200
+    assert answer(service.post_reply(request("POST", body=reply), c["id"]))[0] == 409
+    assert answer(service.post_reply(request("POST", body=reply), 999))[0] == 404
+    _, item = answer(service.post_item(request("POST", "/items", DRAFT)))
+    stats = {"channel": "weibo", "views": 5, "likes": 1, "comments": 1}
+    assert answer(service.post_stats(request("POST", body=stats), item["id"]))[0] == 200
+    assert answer(service.post_stats(request("POST", body=stats), "itm-x"))[0] == 404
+    _, _, text = service.metrics(request())
+    assert 'civicpulse_news_comments_awaiting_reply{channel="weibo"} 0.0' in text
+    assert "civicpulse_news_publication_queue_depth" in text

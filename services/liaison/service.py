@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
+from werkzeug.wrappers import Response
 
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
@@ -336,4 +337,4 @@ def _raw(render: Any, content_type: str) -> Any:
         body = render()
     except HttpError as exc:
         return json_response(exc.status, {"error": str(exc), **exc.details})
-    return 200, {"Content-Type": content_type}, body
+    return Response(body, status=200, content_type=content_type)  # bytes need a Response

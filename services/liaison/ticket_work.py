@@ -219,10 +219,9 @@ def partner_agency(uow: UnitOfWork, token: str) -> str | None:
 
 
 def _shared_with(uow: UnitOfWork, ticket_id: str, agency: str) -> bool:
-    on_ticket = agency in db.agencies_of(uow.session, ticket_id)
-    got = uow.session.execute(select(db.shares.c.id).where(
-        db.shares.c.ticket_id == ticket_id, db.shares.c.agency == agency).limit(1)).first()
-    return on_ticket or got is not None
+    """On the ticket (the AMBER audience). An agency that only saw GREEN/CLEAR notices of it
+    (e.g. the published statement) has nothing to acknowledge and may not comment."""
+    return agency in db.agencies_of(uow.session, ticket_id)
 
 
 def partner_note(uow: UnitOfWork, ticket_id: str, agency: str, kind: str, text: str,

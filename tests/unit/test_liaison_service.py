@@ -203,17 +203,18 @@ def test_partner_ack_and_comment(service: Any, ) -> None:
 def test_review_report_for_a_closed_ticket(service: Any) -> None:
     tid = open_one(service)
     hdr = staff("principal")
-    assert body(service.review_md(request(), ticket_id=tid))[0] == 409  # not closed yet
+    assert service.review_md(request(), ticket_id=tid)[0] == 409  # not closed yet
     for to in ("monitoring", "resolved", "closed"):
         assert body(service.transition(request("POST", headers=hdr, json={"to": to}),
                                        ticket_id=tid))[0] == 200
     assert body(service.lessons(request("PUT", headers=hdr, json={
         "lessons": "首次回应偏慢"}), ticket_id=tid))[0] == 200
-    status, headers, text = service.review_md(request(), ticket_id=tid)
-    assert status == 200 and headers["Content-Type"].startswith("text/markdown")
+    md = service.review_md(request(), ticket_id=tid)
+    assert md.status_code == 200 and md.content_type.startswith("text/markdown")
+    text = md.get_data(as_text=True)
     assert "首次回应偏慢" in text and "| 签收 |" in text and "![" in text
-    status, headers, png = service.review_png(request(), ticket_id=tid)
-    assert status == 200 and png[:8] == b"\x89PNG\r\n\x1a\n"
+    png = service.review_png(request(), ticket_id=tid)
+    assert png.status_code == 200 and png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
     assert service.review_md(request(), ticket_id="tkt-missing")[0] == 404
 
 

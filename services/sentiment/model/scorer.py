@@ -1,53 +1,104 @@
-"""The shipped scorer: a fastText linear model over character n-grams, loaded once per process."""
+"""The shipped scorer: fastText linear models over character n-grams, loaded once per process.
+
+Two models: a general one (all corpora, Weibo posts with and without their emoticon tags) and an
+emoticon expert (Weibo posts only). Texts carrying ``[emoticon]`` tags get the expert's log-odds
+blended with the general model's (``EXPERT_WEIGHT``); plain texts get the general model alone, so
+the expert's reliance on emoticons never decides a text without them.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import fasttext
+import numpy as np
 
-from services.sentiment.model.text import tokens
+from services.sentiment.model.text import EMOTICON_TAG, tokens
 
 MODEL_PATH = Path(__file__).with_name("sentiment.ftz")
+EXPERT_SUFFIX = ".emoticons"
 POSITIVE = "__label__1"
 NEGATIVE = "__label__0"
+EXPERT_WEIGHT = 0.7
+_EPS = 1e-6
+
+
+def expert_path(path: str | os.PathLike[str]) -> Path:
+    """Where the emoticon expert of model `path` lives (``sentiment.emoticons.ftz``)."""
+    path = Path(path)
+    return path.with_name(path.stem + EXPERT_SUFFIX + path.suffix)
+
+
+def _load(path: Path):  # noqa: ANN202 - fasttext has no type hints
+    fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
+    return fasttext.load_model(str(path)).f  # the C++ object: no numpy wrapping on the hot path
 
 
 class Scorer:
-    """Probability that a text is positive. Thread-safe for prediction (fastText is read-only)."""
+    """Probability that a text is positive. Safe to share between threads (read-only models)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"sentiment model not found: {self.path}")
-        fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
-        self._model = fasttext.load_model(str(self.path))
-        self._f = self._model.f  # the C++ object: skips the numpy wrapping on the hot path
+        self._general = _load(self.path)
+        expert = expert_path(self.path)
+        self._expert = _load(expert) if expert.is_file() else None
+        self.size_bytes = self.path.stat().st_size + (expert.stat().st_size if self._expert else 0)
 
     def score(self, text: str) -> float:
-        """Probability that one text is positive (0..1)."""
+        """Probability that one text is positive (0..1); 0.5 for an empty text."""
         prepared = tokens(text)
         if not prepared:
             return 0.5
-        result = self._f.predict(prepared + "\n", 1, 0.0, "replace")
-        if not result:
-            return 0.5
-        prob, label = result[0]
-        return _positive(prob, label)
+        line = prepared + "\n"
+        p = _one(self._general, line)
+        if self._expert is not None and "[" in text and EMOTICON_TAG.search(text):
+            p = _blend(_one(self._expert, line), p)
+        return p
 
     def predict_proba(self, texts: list[str]) -> list[float]:
-        """Probabilities that each text is positive, in order (one batched call into fastText)."""
+        """Probabilities that each text is positive, in order (batched calls into fastText)."""
         if not texts:
             return []
-        batch = [tokens(t) + "\n" for t in texts]
-        labels, probs = self._f.multilinePredict(batch, 1, 0.0, "replace")
-        return [
-            _positive(p[0], lab[0]) if lab and len(line) > 1 else 0.5
-            for line, p, lab in zip(batch, probs, labels, strict=True)
-        ]
+        lines = [tokens(t) + "\n" for t in texts]
+        probs = _many(self._general, lines)
+        if self._expert is not None:
+            tagged = [i for i, t in enumerate(texts) if "[" in t and EMOTICON_TAG.search(t)]
+            if tagged:
+                expert = _many(self._expert, [lines[i] for i in tagged])
+                for i, q in zip(tagged, expert, strict=True):
+                    probs[i] = _blend(q, probs[i])
+        return [p if len(line) > 1 else 0.5 for p, line in zip(probs, lines, strict=True)]
+
+
+def _one(model, line: str) -> float:  # noqa: ANN001
+    result = model.predict(line, 1, 0.0, "replace")
+    return _positive(*result[0]) if result else 0.5
+
+
+def _many(model, lines: list[str]) -> list[float]:  # noqa: ANN001
+    labels, probs = model.multilinePredict(lines, 1, 0.0, "replace")
+    if not all(labels):  # an empty line has no prediction
+        return [_positive(p[0], lab[0]) if lab else 0.5
+                for p, lab in zip(probs, labels, strict=True)]
+    top = np.clip(np.concatenate(probs), 0.0, 1.0)
+    positive = np.fromiter((lab[0] == POSITIVE for lab in labels), dtype=bool, count=len(labels))
+    return np.where(positive, top, 1.0 - top).tolist()
 
 
 def _positive(prob: float, label: str) -> float:
     prob = min(max(float(prob), 0.0), 1.0)
     return prob if label == POSITIVE else 1.0 - prob
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, _EPS), 1.0 - _EPS)
+    return math.log(p / (1.0 - p))
+
+
+def _blend(expert: float, general: float) -> float:
+    z = EXPERT_WEIGHT * _logit(expert) + (1.0 - EXPERT_WEIGHT) * _logit(general)
+    return 1.0 / (1.0 + math.exp(-z))

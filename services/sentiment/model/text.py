@@ -7,10 +7,17 @@ word n-grams become character n-grams. Emoticon tags such as ``[哈哈]`` stay a
 from __future__ import annotations
 
 import re
-import unicodedata
 
 EMOTICON_TAG = re.compile(r"\[[^\[\]\s]{1,8}\]")
-_BOM = "\ufeff"
+# Handles, retweet chains and links carry no sentiment and make every post look unique.
+NOISE = re.compile(r"https?://\S+|//@[^:：\s]{1,30}[:：]?|@[^\s:：@,，。!！?？]{1,30}|回复|转发微博")
+# Full-width ASCII forms to ASCII, A-Z to a-z, ideographic space to space, BOM dropped: the part of
+# NFKC that matters here, at half its cost.
+_NORMALISE = str.maketrans(
+    {chr(code): chr(code - 0xFEE0).lower() for code in range(0xFF01, 0xFF5F)}
+    | {chr(code): chr(code).lower() for code in range(ord("A"), ord("Z") + 1)}
+    | {"\u3000": " ", "\ufeff": None}
+)
 
 
 def strip_emoticon_tags(text: str) -> str:
@@ -19,6 +26,9 @@ def strip_emoticon_tags(text: str) -> str:
 
 
 def tokens(text: str) -> str:
-    """Space-separated characters of `text`: NFKC-normalised, lower-cased, whitespace dropped."""
-    text = unicodedata.normalize("NFKC", text.replace(_BOM, "")).lower()
+    """Space-separated characters of `text`: half-width, lower-cased, handles/links and whitespace
+    dropped."""
+    text = text.translate(_NORMALISE)
+    if "@" in text or "http" in text or "转发" in text or "回复" in text:
+        text = NOISE.sub(" ", text)
     return " ".join("".join(text.split()))

@@ -1,0 +1,50 @@
+"""Accuracy of a model on the fixed held-out splits, and its throughput on one core.
+
+    python -m services.sentiment.model.evaluate [--model PATH] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from services.sentiment.model.data import DEFAULT_DATA_DIR, Example, load_corpus
+from services.sentiment.model.scorer import MODEL_PATH, Scorer
+
+
+def accuracy(scorer: Scorer, examples: list[Example]) -> float:
+    """Share of examples whose label matches score >= 0.5 (no neutral band: a forced choice)."""
+    probs = scorer.predict_proba([text for _, text in examples])
+    hits = sum((p >= 0.5) == bool(label) for p, (label, _) in zip(probs, examples, strict=True))
+    return hits / len(examples)
+
+
+def evaluate(model: Path = MODEL_PATH, data_dir: Path = DEFAULT_DATA_DIR) -> dict:
+    scorer = Scorer(model)
+    corpus = load_corpus(data_dir)
+    return {
+        name: {"n": len(split), "positive": sum(label for label, _ in split),
+               "accuracy": round(accuracy(scorer, split), 4)}
+        for name, split in corpus.splits.items() if split
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Held-out accuracy and throughput")
+    parser.add_argument("--model", type=Path, default=MODEL_PATH)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--no-speed", action="store_true", help="skip the throughput run")
+    args = parser.parse_args(argv)
+    report: dict = {"model": str(args.model), "held_out": evaluate(args.model, args.data.resolve())}
+    if not args.no_speed and args.model == MODEL_PATH:
+        from services.sentiment.model.throughput import measure_scoring
+
+        report["throughput"] = measure_scoring()
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Scoring throughput of the sentiment model on one core (batched and one text at a time).
+
+    python -m bench.sentiment_scoring    # or: python -m services.sentiment.model.evaluate
+
+`measure_scoring()` is what `make bench-sentiment` reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from services.sentiment.model import MODEL_PATH, Scorer
+from services.sentiment.model.data import DEFAULT_DATA_DIR, load_corpus
+
+FALLBACK_TEXTS = ["办事效率很高，点赞[赞]", "拖了三个月没人管，太失望了", "今天下午召开常委会会议",
+                  "服务态度差，投诉也没回音", "代表们认真听取了群众意见，很满意"]
+
+
+@contextmanager
+def _one_core() -> Iterator[int | None]:
+    """Pin this process to one CPU (the first allowed) for the block, then restore its affinity;
+    yields the CPU, or None where affinity is unsupported."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield None
+        return
+    allowed = os.sched_getaffinity(0)
+    cpu = min(allowed)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield cpu
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+def _texts(n: int) -> list[str]:
+    corpus = load_corpus(DEFAULT_DATA_DIR) if DEFAULT_DATA_DIR.is_dir() else None
+    pool = [t for split in corpus.splits.values() for _, t in split] if corpus else []
+    pool = pool or FALLBACK_TEXTS
+    return [pool[i % len(pool)] for i in range(n)]
+
+
+def measure_scoring(n: int = 50_000, batch: int = 10_000, one_by_one: int = 20_000,
+                    repeats: int = 3) -> dict:
+    """Texts/s scored in batches and one text at a time on one core (best of `repeats` runs, as
+    the machine is shared: the best run is the one least disturbed), plus the model's load time."""
+    texts = _texts(n)
+    with _one_core() as cpu:
+        started = time.perf_counter()
+        scorer = Scorer(MODEL_PATH)  # a fresh load, to time it
+        load_s = time.perf_counter() - started
+        scorer.predict_proba(texts[:batch])  # warm up
+        batched = max(_batched(scorer, texts, batch) for _ in range(repeats))
+        single = max(_one_at_a_time(scorer, texts[:one_by_one]) for _ in range(repeats))
+    return {
+        "cpu": cpu,
+        "texts": n,
+        "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
+        "batched_texts_per_s": round(batched),
+        "one_at_a_time_texts_per_s": round(single),
+        "repeats": repeats,
+        "model_load_s": round(load_s, 3),
+        "model_bytes": scorer.size_bytes,
+    }
+
+
+def _batched(scorer: Scorer, texts: list[str], batch: int) -> float:
+    started = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        scorer.predict_proba(texts[i:i + batch])
+    return len(texts) / (time.perf_counter() - started)
+
+
+def _one_at_a_time(scorer: Scorer, texts: list[str]) -> float:
+    started = time.perf_counter()
+    for text in texts:
+        scorer.score(text)
+    return len(texts) / (time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure_scoring(), indent=2))

@@ -21,6 +21,7 @@ offline evaluation (state in memory).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -48,6 +49,7 @@ class DetectorConfig:
     warmup_minutes: int = 180
     ewma_alpha: float = 0.02
     k_sigma: float = 4.0
+    tail_probability: float = 1e-5
     subside_fraction: float = 0.5
     ratio_hysteresis: float = 0.15
     close_after_minutes: int = 30
@@ -109,16 +111,42 @@ class Baseline:
     def warmed(self, cfg: DetectorConfig) -> bool:
         return self.minutes >= cfg.warmup_minutes
 
+    def rate(self, cfg: DetectorConfig) -> tuple[float, float]:
+        """Bias-corrected EWMA mean and variance of negative mentions per minute (an EWMA
+        started at zero underestimates until it has seen about 1/alpha minutes)."""
+        if self.minutes == 0:
+            return 0.0, 0.0
+        c = 1 - (1 - cfg.ewma_alpha) ** self.minutes
+        return self.mean / c, self.var / c
+
     def expected(self, cfg: DetectorConfig) -> float:
-        return self.mean * cfg.window_minutes if self.warmed(cfg) else 0.0
+        return self.rate(cfg)[0] * cfg.window_minutes
 
     def threshold(self, cfg: DetectorConfig) -> float:
-        if not self.warmed(cfg):
-            return float(cfg.floor_negative)
-        w = cfg.window_minutes
-        # Deviation of a window sum: EWMA variance per minute, at least Poisson's.
-        dev = math.sqrt(max(self.var * w, self.mean * w, 1.0))
-        return max(float(cfg.min_negative), self.mean * w + cfg.k_sigma * dev)
+        """Negative mentions in a window that are unusual for this topic: beyond the Poisson
+        tail of its expected count, and beyond k deviations when it is over-dispersed; never
+        below `min_negative`, nor below the absolute floor before the warm-up is over."""
+        mean, var = self.rate(cfg)
+        lam = mean * cfg.window_minutes
+        stat = max(poisson_tail_quantile(lam, cfg.tail_probability),
+                   lam + cfg.k_sigma * math.sqrt(var * cfg.window_minutes))
+        return max(stat, float(cfg.min_negative if self.warmed(cfg) else cfg.floor_negative))
+
+
+def poisson_tail_quantile(lam: float, p: float) -> float:
+    """Smallest n with P(X >= n) <= p for X ~ Poisson(lam) (normal approximation above 100)."""
+    if lam <= 0:
+        return 1.0
+    if lam > 100:
+        z = statistics.NormalDist().inv_cdf(1 - p)
+        return math.ceil(lam + z * math.sqrt(lam) + 0.5)
+    n, pmf = 0, math.exp(-lam)
+    cdf = pmf
+    while 1 - cdf > p:
+        n += 1
+        pmf *= lam / n
+        cdf += pmf
+    return float(n + 1)
 
 
 def fold(baseline: Baseline, buckets: dict[datetime, int], until: datetime,

@@ -26,6 +26,8 @@ class _Detection(Schema):
     ewma_alpha = fields.Float(load_default=0.02, validate=validate.Range(0, 1,
                                                                          min_inclusive=False))
     k_sigma = fields.Float(load_default=4.0, validate=validate.Range(min=0))
+    tail_probability = fields.Float(load_default=1e-5, validate=validate.Range(
+        0, 0.5, min_inclusive=False))
     subside_fraction = fields.Float(load_default=0.5, validate=validate.Range(0, 1))
     ratio_hysteresis = fields.Float(load_default=0.15, validate=validate.Range(0, 1))
     close_after_minutes = fields.Integer(load_default=30, validate=validate.Range(min=0))

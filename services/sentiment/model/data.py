@@ -71,6 +71,14 @@ def read_labelled(path: Path, text_column: str = "text") -> list[Example]:
     return out
 
 
+def split_off(examples: list[Example], share: float) -> tuple[list[Example], list[Example]]:
+    """(kept, held out): `share` of `examples` held out, chosen with the fixed seed."""
+    shuffled = list(examples)
+    random.Random(SEED).shuffle(shuffled)
+    cut = int(len(shuffled) * share)
+    return shuffled[cut:], shuffled[:cut]
+
+
 def strip_tags(examples: Iterable[Example]) -> list[Example]:
     """The examples with emoticon tags removed; those left empty are dropped."""
     out = []
@@ -84,12 +92,8 @@ def strip_tags(examples: Iterable[Example]) -> list[Example]:
 def load_corpus(data_dir: Path = DEFAULT_DATA_DIR) -> Corpus:
     """Read whichever of the three corpora exist in `data_dir` and split them (fixed seed)."""
     corpus = Corpus()
-    rng = random.Random(SEED)
     if (data_dir / WEIBO).is_file():
-        weibo = read_labelled(data_dir / WEIBO)
-        rng.shuffle(weibo)
-        cut = int(len(weibo) * WEIBO_TEST_SHARE)
-        test, train = weibo[:cut], weibo[cut:]
+        train, test = split_off(read_labelled(data_dir / WEIBO), WEIBO_TEST_SHARE)
         corpus.splits["weibo"] = test
         corpus.splits["weibo_stripped"] = strip_tags(test)
         # Both the posts and their tag-stripped copies: the model must learn the words as well as

@@ -10,25 +10,25 @@ import json
 import sys
 from pathlib import Path
 
+from services.sentiment.model import label_of
 from services.sentiment.model.data import DEFAULT_DATA_DIR, Example, load_corpus
 from services.sentiment.model.scorer import MODEL_PATH, Scorer
 
 
-def accuracy(scorer: Scorer, examples: list[Example]) -> float:
-    """Share of examples whose label matches score >= 0.5 (no neutral band: a forced choice)."""
+def split_report(scorer: Scorer, examples: list[Example]) -> dict:
+    """Size, positives, accuracy (forced choice at 0.5) and the share scored neutral (0.4-0.6)."""
     probs = scorer.predict_proba([text for _, text in examples])
     hits = sum((p >= 0.5) == bool(label) for p, (label, _) in zip(probs, examples, strict=True))
-    return hits / len(examples)
+    neutral = sum(label_of(p) == "neutral" for p in probs)
+    return {"n": len(examples), "positive": sum(label for label, _ in examples),
+            "accuracy": round(hits / len(examples), 4),
+            "neutral_share": round(neutral / len(examples), 4)}
 
 
 def evaluate(model: Path = MODEL_PATH, data_dir: Path = DEFAULT_DATA_DIR) -> dict:
     scorer = Scorer(model)
     corpus = load_corpus(data_dir)
-    return {
-        name: {"n": len(split), "positive": sum(label for label, _ in split),
-               "accuracy": round(accuracy(scorer, split), 4)}
-        for name, split in corpus.splits.items() if split
-    }
+    return {name: split_report(scorer, split) for name, split in corpus.splits.items() if split}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,18 +20,23 @@ from pathlib import Path
 
 import fasttext
 
+from services.sentiment.model.calibration import fit_temperature
 from services.sentiment.model.data import (
     DEFAULT_DATA_DIR,
     SEED,
     Example,
     load_corpus,
     read_labelled,
+    split_off,
 )
-from services.sentiment.model.evaluate import accuracy
+from services.sentiment.model.evaluate import split_report
 from services.sentiment.model.scorer import MODEL_PATH, NEGATIVE, POSITIVE, Scorer, expert_path
 from services.sentiment.model.text import EMOTICON_TAG, tokens
 
 MIN_EXPERT_EXAMPLES = 1_000
+CALIBRATION_SHARE = 0.05
+MIN_CALIBRATION_EXAMPLES = 200
+EXTRA_HOLDOUT = 0.2
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,24 @@ def write_fasttext_file(examples: list[Example], path: Path) -> None:
                 handle.write(f"{POSITIVE if label else NEGATIVE} {prepared}\n")
 
 
+def _train_supervised(train_file: Path, params: Params, attempts: int = 4):  # noqa: ANN202
+    """fastText's supervised training; a run that diverges (NaN, which small or skewed sets can
+    cause) is retried with half the learning rate."""
+    lr = params.lr
+    for attempt in range(attempts):
+        try:
+            return fasttext.train_supervised(
+                input=str(train_file), dim=params.dim, wordNgrams=params.word_ngrams,
+                bucket=params.bucket, epoch=params.epoch, lr=lr, minCount=params.min_count,
+                thread=params.threads, seed=SEED, verbose=0,
+            )
+        except RuntimeError as exc:
+            if "NaN" not in str(exc) or attempt == attempts - 1:
+                raise
+            lr /= 2
+    raise AssertionError("unreachable")
+
+
 def fit(examples: list[Example], out: Path, params: Params = Params()) -> Path:
     """Train on `examples` and save the model to `out`; returns `out`."""
     if len({label for label, _ in examples}) < 2:
@@ -68,11 +91,7 @@ def fit(examples: list[Example], out: Path, params: Params = Params()) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         train_file = Path(tmp) / "train.txt"
         write_fasttext_file(examples, train_file)
-        model = fasttext.train_supervised(
-            input=str(train_file), dim=params.dim, wordNgrams=params.word_ngrams,
-            bucket=params.bucket, epoch=params.epoch, lr=params.lr, minCount=params.min_count,
-            thread=params.threads, seed=SEED, verbose=0,
-        )
+        model = _train_supervised(train_file, params)
         if params.quantize:
             model.quantize(input=str(train_file), cutoff=params.cutoff, retrain=True,
                            qnorm=True, thread=params.threads, verbose=0)
@@ -81,14 +100,20 @@ def fit(examples: list[Example], out: Path, params: Params = Params()) -> Path:
 
 
 def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
-          params: Params = Params()) -> dict:
-    """Load the corpora (+ extra rows), train, score the held-out splits, write the sidecar."""
+          params: Params = Params(), extra_holdout: float = EXTRA_HOLDOUT) -> dict:
+    """Load the corpora (+ extra rows), train, calibrate, score the held-out splits, write the
+    sidecar JSON next to the model."""
     corpus = load_corpus(data_dir)
-    examples = list(corpus.train)
     extra_rows = read_labelled(extra) if extra else []
-    examples += extra_rows * extra_weight
+    extra_train, extra_test = split_off(extra_rows, extra_holdout)
+    if extra_test:
+        corpus.splits["extra"] = extra_test
+    examples = list(corpus.train) + extra_train * extra_weight
     if not examples:
         raise ValueError(f"no training data in {data_dir} (and no --extra)")
+    calibration: list[Example] = []
+    if len(examples) >= MIN_CALIBRATION_EXAMPLES * 2:
+        examples, calibration = split_off(examples, CALIBRATION_SHARE)
     started = time.perf_counter()
     fit(examples, out, params)
     tagged = [e for e in examples if EMOTICON_TAG.search(e[1])]
@@ -98,20 +123,25 @@ def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
         fit(tagged, expert, replace(params, threads=1, bucket=params.expert_bucket))
     else:
         expert.unlink(missing_ok=True)
-    scorer = Scorer(out)
+    temperature = 1.0
+    if len(calibration) >= MIN_CALIBRATION_EXAMPLES:
+        raw = Scorer(out, temperature=1.0).predict_proba([text for _, text in calibration])
+        temperature = fit_temperature(raw, [label for label, _ in calibration])
+    scorer = Scorer(out, temperature=temperature)
     report = {
         "model": out.name,
         "size_bytes": scorer.size_bytes,
         "train_examples": len(examples),
         "emoticon_expert_examples": len(tagged) if expert.is_file() else 0,
         "extra_rows": len(extra_rows),
+        "extra_rows_held_out": len(extra_test),
         "extra_weight": extra_weight,
+        "calibration_examples": len(calibration),
+        "temperature": temperature,
         "train_seconds": round(time.perf_counter() - started, 1),
         "params": asdict(params),
-        "held_out": {
-            name: {"n": len(split), "accuracy": round(accuracy(scorer, split), 4)}
-            for name, split in corpus.splits.items() if split
-        },
+        "held_out": {name: split_report(scorer, split)
+                     for name, split in corpus.splits.items() if split},
     }
     out.with_suffix(".json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return report
@@ -125,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="CSV of label,text (label 1/0 or positive/negative) to train on too")
     parser.add_argument("--extra-weight", type=int, default=2,
                         help="how many times each --extra row counts (default 2)")
+    parser.add_argument("--extra-holdout", type=float, default=EXTRA_HOLDOUT,
+                        help="share of --extra rows held out to report accuracy on (default 0.2)")
     parser.add_argument("--out", type=Path, default=MODEL_PATH, help="model file to write")
     parser.add_argument("--epoch", type=int, default=Params.epoch)
     parser.add_argument("--threads", type=int, default=Params.threads)
@@ -133,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = Params(epoch=args.epoch, threads=args.threads, quantize=args.quantize)
     try:
-        report = train(args.data.resolve(), args.extra, args.out, args.extra_weight, params)
+        report = train(args.data.resolve(), args.extra, args.out, args.extra_weight, params,
+                       args.extra_holdout)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -112,13 +112,15 @@ def test_enough_data_gets_a_fitted_temperature(corpora, tmp_path):
     assert Scorer(out).temperature == report["temperature"]
 
 
-def test_bad_training_input_is_a_clear_error(tmp_path, capsys):
+def test_bad_training_input_is_a_clear_error_and_keeps_the_old_model(tmp_path, capsys):
     extra = _write(tmp_path / "bad.csv", ["label", "text"], [["maybe", "嗯"]])
-    assert train.main(["--data", str(tmp_path), "--extra", str(extra),
-                       "--out", str(tmp_path / "m.ftz")]) == 2
+    previous = tmp_path / "m.ftz"
+    previous.write_bytes(b"previous model")
+    assert train.main(["--data", str(tmp_path), "--extra", str(extra), "--out", str(previous)]) == 2
     assert "bad.csv:2" in capsys.readouterr().err
-    assert train.main(["--data", str(tmp_path), "--out", str(tmp_path / "m.ftz")]) == 2
-    assert not (tmp_path / "m.ftz").exists()
+    assert train.main(["--data", str(tmp_path), "--out", str(previous)]) == 2
+    assert previous.read_bytes() == b"previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "m.ftz"]
 
 
 def test_labels_accept_numbers_and_words():

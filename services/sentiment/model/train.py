@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -101,9 +102,28 @@ def fit(examples: list[Example], out: Path, params: Params = Params()) -> Path:
 
 def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
           params: Params = Params(), extra_holdout: float = EXTRA_HOLDOUT) -> dict:
-    """Load the corpora (+ extra rows), train, calibrate, score the held-out splits, write the
-    sidecar JSON next to the model."""
+    """Load the corpora (+ extra rows), train, calibrate, score the held-out splits, then put the
+    model files and their sidecar JSON in place at `out` together (a failed run leaves the
+    previous model untouched)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".training-") as work:
+        report = _train_into(data_dir, extra, Path(work) / out.name, extra_weight, params,
+                             extra_holdout)
+        for made in (expert_path(Path(work) / out.name), Path(work) / out.name,
+                     (Path(work) / out.name).with_suffix(".json")):
+            target = out.parent / made.name
+            if made.is_file():
+                os.replace(made, target)
+            else:
+                target.unlink(missing_ok=True)
+    return report
+
+
+def _train_into(data_dir: Path, extra: Path | None, out: Path, extra_weight: int,
+                params: Params, extra_holdout: float) -> dict:
     corpus = load_corpus(data_dir)
+    if not corpus.train and not corpus.splits:
+        print(f"note: no public corpora in {data_dir}; training on --extra only", file=sys.stderr)
     extra_rows = read_labelled(extra) if extra else []
     extra_train, extra_test = split_off(extra_rows, extra_holdout)
     if extra_test:
@@ -121,8 +141,6 @@ def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
     if len(tagged) >= MIN_EXPERT_EXAMPLES and len({label for label, _ in tagged}) == 2:
         # A small set: one thread (several can diverge to NaN), a smaller hash table.
         fit(tagged, expert, replace(params, threads=1, bucket=params.expert_bucket))
-    else:
-        expert.unlink(missing_ok=True)
     temperature = 1.0
     if len(calibration) >= MIN_CALIBRATION_EXAMPLES:
         raw = Scorer(out, temperature=1.0).predict_proba([text for _, text in calibration])

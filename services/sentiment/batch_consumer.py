@@ -3,9 +3,10 @@
 nameko's `@consume` runs one worker per message. For high-volume collectors that costs one
 transaction per mention; this entrypoint instead runs a kombu consumer loop in a managed thread:
 
-- prefetch is bounded (`prefetch`, default 2 x `max_messages`);
+- prefetch is bounded (`prefetch`, default (`in_flight` + 1) x `max_messages`);
 - it drains up to `max_messages` messages or waits at most `max_wait_ms` after the first one;
-- it runs ONE worker with the decoded bodies (a list) and waits for it;
+- it runs ONE worker with the decoded bodies (a list); while it runs the next batch is drained
+  and started (at most `in_flight` batches at once, settled in delivery order);
 - the worker returns `{"rejected": [{"index": i, "errors": ...}, ...]}` for the items it refused:
   those messages go to the service's dead-letter queue `civicpulse.dlq.<service>` with the errors
   as the reason; an undecodable body goes there before any worker runs;
@@ -20,6 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 import eventlet
@@ -36,14 +39,30 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
+@dataclass
+class _InFlight:
+    batch: list[Message]
+    items: list[Any]
+    messages: list[Message]
+    result: Event | None
+
+    def done(self) -> bool:
+        return self.result is None or self.result.ready()
+
+    def wait(self) -> None:
+        if self.result is not None:
+            self.result.wait()
+
+
 class BatchConsumer(Entrypoint):
     def __init__(self, queue: str, max_messages: int = 500, max_wait_ms: int = 200,
-                 prefetch: int | None = None, **kwargs: Any) -> None:
+                 prefetch: int | None = None, in_flight: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.in_flight = in_flight
         self.queue_name = queue
         self.max_messages = max_messages
         self.max_wait = max_wait_ms / 1000
-        self.prefetch = prefetch or 2 * max_messages
+        self.prefetch = prefetch or (in_flight + 1) * max_messages
 
     def setup(self) -> None:
         self.service = self.container.service_name
@@ -95,23 +114,37 @@ class BatchConsumer(Entrypoint):
         consumer = kombu.Consumer(channel, [queue], on_message=pending.append, no_ack=False)
         self._producer = kombu.Producer(channel)
         self._multiple_ack = conn.transport.driver_type == "amqp"
-        with consumer:
-            while not self._stopping:
-                self._fill(conn, pending)
-                if pending:
-                    batch, pending[:] = list(pending), []
-                    self._handle(batch)
-                if self.heartbeat:
-                    conn.heartbeat_check()
+        inflight: deque[_InFlight] = deque()
+        try:
+            with consumer:
+                while not self._stopping:
+                    self._fill(conn, pending, busy=bool(inflight))
+                    if pending:
+                        batch, pending[:] = list(pending), []
+                        inflight.append(self._start(batch))
+                    # Settle in delivery order (a multiple-ack covers every earlier tag); keep
+                    # at most `in_flight` batches running so that one batch's database round
+                    # trips overlap the next one's decoding, scoring and hashing.
+                    while inflight and (inflight[0].done() or len(inflight) >= self.in_flight
+                                        or not pending and self._stopping):
+                        self._finish(inflight.popleft())
+                    if self.heartbeat:
+                        conn.heartbeat_check()
+                while inflight:
+                    self._finish(inflight.popleft())
+        finally:
+            for job in inflight:  # not acknowledged: the broker redelivers them
+                job.wait()
 
-    def _fill(self, conn: kombu.Connection, pending: list[Message]) -> None:
-        """Wait up to 1 s for a first message, then up to max_wait for the batch to fill."""
+    def _fill(self, conn: kombu.Connection, pending: list[Message], busy: bool) -> None:
+        """Wait for a first message (1 s, or 10 ms while a batch is running), then up to
+        max_wait for the batch to fill."""
         deadline: float | None = None
         while len(pending) < self.max_messages and not self._stopping:
             now = time.monotonic()
             if pending and deadline is None:
                 deadline = now + self.max_wait
-            timeout = 1.0 if deadline is None else deadline - now
+            timeout = (0.01 if busy else 1.0) if deadline is None else deadline - now
             if timeout <= 0:
                 return
             try:
@@ -122,7 +155,7 @@ class BatchConsumer(Entrypoint):
 
     # --- one batch -----------------------------------------------------------------------
 
-    def _handle(self, batch: list[Message]) -> None:
+    def _start(self, batch: list[Message]) -> _InFlight:
         items, messages = [], []
         for message in batch:
             try:
@@ -135,14 +168,17 @@ class BatchConsumer(Entrypoint):
                 continue
             items.append(item)
             messages.append(message)
-        if items:
-            ok, result = self._run_worker(items)
+        return _InFlight(batch, items, messages, self._spawn(items) if items else None)
+
+    def _finish(self, job: _InFlight) -> None:
+        if job.result is not None:
+            ok, result = job.result.wait()
             if ok:
-                self._settle(messages, result)
+                self._settle(job.messages, result)
             else:
-                self._one_by_one(items, messages)
-        self._ack(batch)
-        self.consumed += len(batch)
+                self._one_by_one(job.items, job.messages)
+        self._ack(job.batch)
+        self.consumed += len(job.batch)
 
     def _one_by_one(self, items: list[Any], messages: list[Message]) -> None:
         outcomes = [self._run_worker([item]) for item in items]
@@ -159,7 +195,7 @@ class BatchConsumer(Entrypoint):
             else:
                 self._dead_letter(message, "error", f"{type(result).__name__}: {result}")
 
-    def _run_worker(self, items: list[Any]) -> tuple[bool, Any]:
+    def _spawn(self, items: list[Any]) -> Event:
         done = Event()
 
         def handle_result(worker_ctx: Any, result: Any = None, exc_info: Any = None) -> Any:
@@ -167,7 +203,10 @@ class BatchConsumer(Entrypoint):
             return result, exc_info
 
         self.container.spawn_worker(self, (items,), {}, handle_result=handle_result)
-        return done.wait()
+        return done
+
+    def _run_worker(self, items: list[Any]) -> tuple[bool, Any]:
+        return self._spawn(items).wait()
 
     def _settle(self, messages: list[Message], result: Any) -> None:
         for r in (result or {}).get("rejected", []) if isinstance(result, dict) else []:

@@ -1,6 +1,7 @@
 """Detection evaluation: replay synthetic streams with injected bursts through the detector.
 
-    python -m services.sentiment.evaluation [--days 7] [--seed 7] [--out docs/detection-evaluation.md]
+    python -m services.sentiment.evaluation --days 7 --bursts 24 \\
+        --out docs/detection-evaluation.md
 
 The stream mixes
 - generated mentions about the office's work: for every configured topic, Chinese templates
@@ -96,7 +97,7 @@ def steady_stream(days: int, rng: random.Random, background: list[tuple[str, int
     bg = iter(background * 50)
     for minute in range(days * 24 * 60):
         ts = T0 + timedelta(minutes=minute)
-        for topic, subjects in SUBJECTS.items():
+        for subjects in SUBJECTS.values():
             for _ in range(_poisson(rng, rate_at(ts, office_rate / len(SUBJECTS)))):
                 kind = rng.choices((NEUTRAL, POSITIVE, NEGATIVE), (0.5, 0.25, 0.25))[0]
                 out.append(Mention(_jitter(ts, rng), rng.choice(kind).format(
@@ -214,9 +215,13 @@ def markdown(r: dict) -> str:
     c: DetectorConfig = r["config"]
     sizes = " · ".join(f"{s}: {v:.0%}" for s, v in m["recall_by_size"].items())
     fmt = lambda x: "n/a" if x is None else f"{x:.1f} min"  # noqa: E731
+    precision = f"{m['precision']:.0%} ({m['true_detections']}/{m['detections']})"
+    steady = (f"{r['false_alarms_per_day']:.2f} ({r['steady_false_alarms']} in "
+              f"{r['days']} days)")
     return f"""# Detection evaluation
 
-Produced by `python -m services.sentiment.evaluation --days {r['days']} --seed {r['seed']}`
+Produced by `python -m services.sentiment.evaluation --days {r['days']} --bursts {m['bursts']}
+--seed {r['seed']} --out docs/detection-evaluation.md`
 (the file is overwritten by each run; see the module docstring for the method).
 
 ## Set-up
@@ -240,10 +245,10 @@ Produced by `python -m services.sentiment.evaluation --days {r['days']} --seed {
 | measure | value |
 |---|---:|
 | recall (bursts detected) | {m['recall']:.0%} ({m['detected_bursts']}/{m['bursts']}) |
-| precision (detections that match a burst) | {m['precision']:.0%} ({m['true_detections']}/{m['detections']}) |
+| precision (detections that match a burst) | {precision} |
 | detection delay after burst start, median | {fmt(m['delay_median'])} |
 | detection delay, 90th percentile | {fmt(m['delay_p90'])} |
-| false alarms per day on a steady stream without bursts | {r['false_alarms_per_day']:.2f} ({r['steady_false_alarms']} in {r['days']} days) |
+| false alarms per day on a steady stream without bursts | {steady} |
 
 Recall by burst size (critical mentions): {sizes}.
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
@@ -55,9 +55,16 @@ def _existing(uow: UnitOfWork, batch: list[dict[str, Any]]) -> set[tuple[str, st
         return set()
     c = db.mentions.c
     keys = [(x["source"], x["external_id"]) for x in batch]
-    cond = tuple_(c.source, c.external_id).in_(keys)
-    return {(r.source, r.external_id) for r in uow.session.execute(
-        select(c.source, c.external_id).where(cond))}
+    if uow.session.get_bind().dialect.name == "postgresql":
+        rows = uow.session.execute(text(
+            "SELECT m.source, m.external_id FROM mentions m JOIN unnest("
+            "CAST(:s AS text[]), CAST(:e AS text[])) AS k(source, external_id) "
+            "ON m.source = k.source AND m.external_id = k.external_id"),
+            {"s": [k[0] for k in keys], "e": [k[1] for k in keys]})
+    else:
+        rows = uow.session.execute(select(c.source, c.external_id).where(
+            tuple_(c.source, c.external_id).in_(keys)))
+    return {(r.source, r.external_id) for r in rows}
 
 
 def _store(uow: UnitOfWork, fresh: list[dict[str, Any]], cfg: SentimentConfig,
@@ -80,11 +87,8 @@ def _store(uow: UnitOfWork, fresh: list[dict[str, Any]], cfg: SentimentConfig,
             "ingested_at": now, "reach": x["reach"], "reposts": x["reposts"],
             "likes": x["likes"], "comments": x["comments"], "score": x["score"],
             "label": x["label"], "story_id": sid})
-    c = db.mentions.c
-    result = uow.session.execute(
-        db.upsert(uow.session, db.mentions).values(rows)
-        .on_conflict_do_nothing(index_elements=[c.source, c.external_id])
-        .returning(c.id, c.source, c.external_id)).all()
+    result = db.bulk_insert(uow.session, db.mentions, rows, conflict=("source", "external_id"),
+                            returning=("id", "source", "external_id"))
     ids = {(r.source, r.external_id): int(r.id) for r in result}
     out = []
     for x in fresh:  # a concurrent batch may have stored some of these meanwhile
@@ -121,12 +125,12 @@ def _aggregate(uow: UnitOfWork, inserted: list[dict[str, Any]], cfg: SentimentCo
             if window_start <= bucket <= now:
                 touched.add(topic)
     if topic_rows:
-        uow.session.execute(db.upsert(uow.session, db.mention_topics).values(topic_rows)
-                            .on_conflict_do_nothing())
+        db.bulk_insert(uow.session, db.mention_topics, topic_rows,
+                       conflict=("mention_id", "topic"))
     incident_tracking.add_to_buckets(uow, [
         {"topic": t, "bucket": b, "volume": int(v[0]), "negative": int(v[1]),
          "positive": int(v[2]), "weight": v[3], "negative_weight": v[4]}
-        for (t, b), v in sums.items()])
+        for (t, b), v in sorted(sums.items())])  # one lock order for concurrent batches
     return sorted(touched)
 
 

@@ -28,11 +28,8 @@ def add_to_buckets(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     t = db.topic_buckets
-    ins = db.upsert(uow.session, t).values(rows)
-    uow.session.execute(ins.on_conflict_do_update(
-        index_elements=[t.c.topic, t.c.bucket],
-        set_={c: t.c[c] + ins.excluded[c]
-              for c in ("volume", "negative", "positive", "weight", "negative_weight")}))
+    db.bulk_insert(uow.session, t, rows, conflict=("topic", "bucket"), add_on_conflict=(
+        "volume", "negative", "positive", "weight", "negative_weight"))
 
 
 def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetime
@@ -104,9 +101,9 @@ def _lock_baselines(uow: UnitOfWork, topics: list[str]) -> dict[str, Baseline]:
     """Each topic's baseline row, created if missing and locked (PostgreSQL: FOR UPDATE, in
     topic order) so that concurrent batches evaluate one topic one after the other."""
     t = db.topic_baselines
-    uow.session.execute(db.upsert(uow.session, t).values(
-        [{"topic": topic, "mean": 0.0, "var": 0.0, "minutes": 0} for topic in topics]
-    ).on_conflict_do_nothing(index_elements=[t.c.topic]))
+    uow.session.execute(db.upsert(uow.session, t).on_conflict_do_nothing(
+        index_elements=[t.c.topic]),
+        [{"topic": topic, "mean": 0.0, "var": 0.0, "minutes": 0} for topic in topics])
     rows = uow.session.execute(select(t).where(t.c.topic.in_(topics)).order_by(t.c.topic)
                                .with_for_update()).all()
     return {r.topic: Baseline(r.mean, r.var, r.minutes, _aware(r.folded_until)) for r in rows}

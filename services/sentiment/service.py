@@ -51,7 +51,7 @@ class SentimentService(OperationsEndpoints):
         accepted_any = summary["accepted"] or summary["duplicates"]
         return (202 if accepted_any else 400), summary
 
-    @consume_batches(MENTIONS_QUEUE, max_messages=500, max_wait_ms=200)
+    @consume_batches(MENTIONS_QUEUE, max_messages=1000, max_wait_ms=200)
     def consume_mentions(self, items: list[Any]) -> dict[str, Any]:
         """Collectors' work queue: one mention (JSON object) per message, handled in batches;
         the rejected ones are dead-lettered by the consumer with their errors."""

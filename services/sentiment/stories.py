@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, cast, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.sentiment import db, domain
@@ -13,37 +13,60 @@ from services.sentiment import db, domain
 LOOKBACK = timedelta(days=7)  # reposts of a story older than this start a new story
 
 
+class _BandIndex:
+    """Hashes indexed by each of their 16-bit bands: near duplicates share at least one."""
+
+    def __init__(self) -> None:
+        self._bands: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(domain.BANDS)]
+
+    def add(self, key: int, h: int, bands: tuple[int, ...] | None = None) -> None:
+        for i, b in enumerate(bands or domain.bands(h)):
+            self._bands[i].setdefault(b, []).append((key, h))
+
+    def find(self, h: int) -> int | None:
+        for i, b in enumerate(domain.bands(h)):
+            for key, other in self._bands[i].get(b, ()):
+                if domain.near_duplicate(h, other):
+                    return key
+        return None
+
+
 def assign(session: Session, hashes: list[int], now: datetime) -> tuple[list[int], int]:
     """Story id for each hash (new stories created); and how many joined an existing story."""
-    candidates = _candidates(session, hashes, now)
-    new_reps: list[int] = []  # representative hashes of stories created in this batch
+    known = _BandIndex()
+    for sid, h, bands in _candidates(session, hashes, now):
+        known.add(sid, h, bands)
+    fresh = _BandIndex()  # stories created by this batch, keyed by their index in new_reps
+    new_reps: list[int] = []
     per_story: dict[int, int] = {}
     pending: list[int] = []  # index into new_reps for each hash that starts/joins a new story
     assigned: list[int | None] = []
     for h in hashes:
-        sid = _match(h, candidates)
+        sid = known.find(h)
         if sid is not None:
             assigned.append(sid)
             per_story[sid] = per_story.get(sid, 0) + 1
             pending.append(-1)
             continue
-        j = next((i for i, r in enumerate(new_reps) if domain.near_duplicate(h, r)), None)
+        j = fresh.find(h)
         if j is None:
             new_reps.append(h)
             j = len(new_reps) - 1
+            fresh.add(j, h)
         assigned.append(None)
         pending.append(j)
     new_ids = _create(session, new_reps, pending, now)
     if per_story:
-        for sid, n in per_story.items():
-            session.execute(update(db.stories).where(db.stories.c.id == sid).values(
-                mention_count=db.stories.c.mention_count + n, last_seen=now))
+        session.execute(update(db.stories).where(db.stories.c.id == bindparam("sid")).values(
+            mention_count=db.stories.c.mention_count + bindparam("n"), last_seen=now),
+            [{"sid": sid, "n": n} for sid, n in sorted(per_story.items())])
     out = [a if a is not None else new_ids[p] for a, p in zip(assigned, pending, strict=True)]
     reposts = len(hashes) - len(new_reps)
     return out, reposts
 
 
-def _candidates(session: Session, hashes: list[int], now: datetime) -> list[tuple[int, int]]:
+def _candidates(session: Session, hashes: list[int], now: datetime
+                ) -> list[tuple[int, int, tuple[int, ...]]]:
     if not hashes:
         return []
     bands = [set() for _ in range(domain.BANDS)]
@@ -51,17 +74,14 @@ def _candidates(session: Session, hashes: list[int], now: datetime) -> list[tupl
         for i, b in enumerate(domain.bands(h)):
             bands[i].add(b)
     cols = [db.stories.c.band0, db.stories.c.band1, db.stories.c.band2, db.stories.c.band3]
-    rows = session.execute(select(db.stories.c.id, db.stories.c.simhash).where(
-        db.stories.c.last_seen >= now - LOOKBACK,
-        or_(*[c.in_(sorted(b)) for c, b in zip(cols, bands, strict=True)]))).all()
-    return [(int(r.id), domain.from_signed64(int(r.simhash))) for r in rows]
-
-
-def _match(h: int, candidates: list[tuple[int, int]]) -> int | None:
-    for sid, other in candidates:
-        if domain.near_duplicate(h, other):
-            return sid
-    return None
+    if session.get_bind().dialect.name == "postgresql":
+        cond = or_(*[c == any_(cast(bindparam(f"b{i}", sorted(b)), ARRAY(Integer)))
+                     for i, (c, b) in enumerate(zip(cols, bands, strict=True))])
+    else:
+        cond = or_(*[c.in_(sorted(b)) for c, b in zip(cols, bands, strict=True)])
+    rows = session.execute(select(db.stories.c.id, db.stories.c.simhash, *cols).where(
+        db.stories.c.last_seen >= now - LOOKBACK, cond)).all()
+    return [(r[0], domain.from_signed64(r[1]), (r[2], r[3], r[4], r[5])) for r in rows]
 
 
 def _create(session: Session, reps: list[int], pending: list[int], now: datetime) -> list[int]:
@@ -77,6 +97,4 @@ def _create(session: Session, reps: list[int], pending: list[int], now: datetime
         rows.append({"simhash": domain.to_signed64(h), "band0": b[0], "band1": b[1],
                      "band2": b[2], "band3": b[3], "mention_count": n, "first_seen": now,
                      "last_seen": now})
-    result = session.execute(insert(db.stories).returning(db.stories.c.id, db.stories.c.simhash,
-                                                           sort_by_parameter_order=True), rows)
-    return [int(r.id) for r in result]
+    return [int(r.id) for r in db.bulk_insert(session, db.stories, rows, returning=("id",))]

@@ -8,8 +8,9 @@ detector on the topics the batch touched.
 
 from __future__ import annotations
 
+import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,8 +42,9 @@ def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, cfg: SentimentCon
         uow.commit()
     duplicates = len(mentions) - len(inserted)
     m.duplicates.inc(duplicates)
+    for (source, channel), n in Counter((x["source"], x["channel"]) for x in inserted).items():
+        m.ingested.labels(source, channel).inc(n)
     for x in inserted:
-        m.ingested.labels(x["source"], x["channel"]).inc()
         if x["published_at"] <= now:
             m.detector_lag.observe((now - x["published_at"]).total_seconds())
     m.batch_seconds.observe(time.perf_counter() - started)
@@ -153,9 +155,25 @@ def purge_expired(uow: UnitOfWork, retention_days: int, now: datetime | None = N
         result = uow.session.execute(update(db.mentions).where(
             db.mentions.c.published_at < cutoff, db.mentions.c.purged_at.is_(None)).values(
             text=None, url=None, author_hash=None, purged_at=now or utcnow()))
+        _purge_evidence(uow, cutoff)
         uow.commit()
     metrics().purged.inc(result.rowcount or 0)
     return int(result.rowcount or 0)
+
+
+def _purge_evidence(uow: UnitOfWork, cutoff: datetime) -> None:
+    """Excerpts and URLs in the evidence of incidents older than the retention period go too."""
+    i = db.incidents.c
+    for row in uow.session.execute(select(i.id, i.evidence).where(
+            i.detected_at < cutoff, i.evidence.is_not(None))).all():
+        evidence = json.loads(row.evidence)
+        tops = evidence.get("top_mentions", [])
+        if not any(m.get("excerpt") or m.get("url") for m in tops):
+            continue
+        for m in tops:
+            m["excerpt"], m["url"] = "", None
+        uow.session.execute(update(db.incidents).where(i.id == row.id).values(
+            evidence=json.dumps(evidence, ensure_ascii=False)))
 
 
 def list_incidents(uow: UnitOfWork, status: str | None = None) -> list[dict[str, Any]]:

@@ -19,9 +19,11 @@ class _BandIndex:
     def __init__(self) -> None:
         self._bands: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(domain.BANDS)]
 
-    def add(self, key: int, h: int, bands: tuple[int, ...] | None = None) -> None:
+    def add(self, key: int, h: int, bands: tuple[int, ...] | None = None,
+            only: list[set[int]] | None = None) -> None:
         for i, b in enumerate(bands or domain.bands(h)):
-            self._bands[i].setdefault(b, []).append((key, h))
+            if only is None or b in only[i]:
+                self._bands[i].setdefault(b, []).append((key, h))
 
     def find(self, h: int) -> int | None:
         for i, b in enumerate(domain.bands(h)):
@@ -34,8 +36,12 @@ class _BandIndex:
 def assign(session: Session, hashes: list[int], now: datetime) -> tuple[list[int], int]:
     """Story id for each hash (new stories created); and how many joined an existing story."""
     known = _BandIndex()
-    for sid, h, bands in _candidates(session, hashes, now):
-        known.add(sid, h, bands)
+    wanted: list[set[int]] = [set() for _ in range(domain.BANDS)]
+    for h in hashes:
+        for i, b in enumerate(domain.bands(h)):
+            wanted[i].add(b)
+    for sid, h, bands in _candidates(session, wanted, now):
+        known.add(sid, h, bands, wanted)  # only the bands a hash of this batch can look up
     fresh = _BandIndex()  # stories created by this batch, keyed by their index in new_reps
     new_reps: list[int] = []
     per_story: dict[int, int] = {}
@@ -65,14 +71,10 @@ def assign(session: Session, hashes: list[int], now: datetime) -> tuple[list[int
     return out, reposts
 
 
-def _candidates(session: Session, hashes: list[int], now: datetime
+def _candidates(session: Session, bands: list[set[int]], now: datetime
                 ) -> list[tuple[int, int, tuple[int, ...]]]:
-    if not hashes:
+    if not bands[0]:
         return []
-    bands = [set() for _ in range(domain.BANDS)]
-    for h in hashes:
-        for i, b in enumerate(domain.bands(h)):
-            bands[i].add(b)
     cols = [db.stories.c.band0, db.stories.c.band1, db.stories.c.band2, db.stories.c.band3]
     if session.get_bind().dialect.name == "postgresql":
         cond = or_(*[c == any_(cast(bindparam(f"b{i}", sorted(b)), ARRAY(Integer)))

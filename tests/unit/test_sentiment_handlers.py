@@ -110,17 +110,23 @@ def test_old_mentions_update_aggregates_but_raise_no_alarm(uow):
 
 
 def test_purge_drops_raw_text_and_pseudonym_but_keeps_aggregates(uow):
+    old_burst = NOW - timedelta(days=100)
+    handlers.ingest(uow(), mentions(12, prefix="o", published_at=old_burst.isoformat()), cfg=CFG,
+                    scorer=SCORER, now=old_burst)  # an incident back then, with evidence
     handlers.ingest(uow(), mentions(3, published_at=(NOW - timedelta(days=100)).isoformat()),
                     cfg=CFG, scorer=SCORER, now=NOW)
     handlers.ingest(uow(), mentions(2, prefix="new"), cfg=CFG, scorer=SCORER, now=NOW)
-    assert handlers.purge_expired(uow(), 90, NOW) == 3
+    assert handlers.purge_expired(uow(), 90, NOW) == 15
     assert handlers.purge_expired(uow(), 90, NOW) == 0
     with uow() as u:
         rows = u.session.execute(select(db.mentions).order_by(db.mentions.c.id)).mappings().all()
-    assert [r["text"] is None for r in rows] == [True, True, True, False, False]
-    assert all(r["author_hash"] is None for r in rows[:3]) and rows[0]["label"] == "negative"
+        [evidence] = u.session.execute(select(db.incidents.c.evidence)).scalars().all()
+    assert [r["text"] is None for r in rows] == [True] * 15 + [False, False]
+    assert all(r["author_hash"] is None for r in rows[:15]) and rows[0]["label"] == "negative"
+    assert {m["excerpt"] for m in json.loads(evidence)["top_mentions"]} == {""}
+    assert json.loads(evidence)["curve"]  # aggregates stay
     day = (NOW - timedelta(days=100)).date().isoformat()
-    assert build(uow(), "daily", day)["topics"][0]["volume"] == 3
+    assert build(uow(), "daily", day)["topics"][0]["volume"] == 15
 
 
 def test_daily_digest_renders_as_json_markdown_and_png(uow):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, cast, or_, select, update
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.sentiment import db, domain
@@ -35,20 +35,25 @@ class _BandIndex:
 
 def assign(session: Session, hashes: list[int], now: datetime) -> tuple[list[int], int]:
     """Story id for each hash (new stories created); and how many joined an existing story."""
-    known = _BandIndex()
-    wanted: list[set[int]] = [set() for _ in range(domain.BANDS)]
-    for h in hashes:
-        for i, b in enumerate(domain.bands(h)):
-            wanted[i].add(b)
-    for sid, h, bands in _candidates(session, wanted, now):
-        known.add(sid, h, bands, wanted)  # only the bands a hash of this batch can look up
+    if session.get_bind().dialect.name == "postgresql":
+        matches = _matches_pg(session, hashes, now)
+        known = None
+    else:
+        matches = {}
+        known = _BandIndex()
+        wanted: list[set[int]] = [set() for _ in range(domain.BANDS)]
+        for h in hashes:
+            for i, b in enumerate(domain.bands(h)):
+                wanted[i].add(b)
+        for sid, h, bands in _candidates(session, wanted, now):
+            known.add(sid, h, bands, wanted)  # only the bands a hash of this batch looks up
     fresh = _BandIndex()  # stories created by this batch, keyed by their index in new_reps
     new_reps: list[int] = []
     per_story: dict[int, int] = {}
     pending: list[int] = []  # index into new_reps for each hash that starts/joins a new story
     assigned: list[int | None] = []
-    for h in hashes:
-        sid = known.find(h)
+    for k, h in enumerate(hashes):
+        sid = matches.get(k) if known is None else known.find(h)
         if sid is not None:
             assigned.append(sid)
             per_story[sid] = per_story.get(sid, 0) + 1
@@ -71,16 +76,33 @@ def assign(session: Session, hashes: list[int], now: datetime) -> tuple[list[int
     return out, reposts
 
 
+def _matches_pg(session: Session, hashes: list[int], now: datetime) -> dict[int, int]:
+    """Index in `hashes` -> an existing story within 3 bits, computed by PostgreSQL: one join
+    per band (each on its index), Hamming distance with bit_count."""
+    if not hashes:
+        return {}
+    bands = [domain.bands(h) for h in hashes]
+    params: dict[str, object] = {"h": [domain.to_signed64(h) for h in hashes],
+                                 "since": now - LOOKBACK, "bits": domain.NEAR_DUPLICATE_BITS}
+    for i in range(domain.BANDS):
+        params[f"b{i}"] = [b[i] for b in bands]
+    joins = " UNION ALL ".join(
+        f"SELECT q.i, s.id FROM q JOIN stories s ON s.band{i} = q.b{i} "
+        f"WHERE s.last_seen >= :since AND bit_count((s.simhash # q.h)::bit(64)) <= :bits"
+        for i in range(domain.BANDS))
+    rows = session.execute(text(
+        "WITH q AS (SELECT * FROM unnest(CAST(:h AS int8[]), CAST(:b0 AS int4[]), "
+        "CAST(:b1 AS int4[]), CAST(:b2 AS int4[]), CAST(:b3 AS int4[])) WITH ORDINALITY "
+        f"AS q(h, b0, b1, b2, b3, i)) SELECT i, min(id) FROM ({joins}) m GROUP BY i"), params)
+    return {int(i) - 1: int(sid) for i, sid in rows}
+
+
 def _candidates(session: Session, bands: list[set[int]], now: datetime
                 ) -> list[tuple[int, int, tuple[int, ...]]]:
     if not bands[0]:
         return []
     cols = [db.stories.c.band0, db.stories.c.band1, db.stories.c.band2, db.stories.c.band3]
-    if session.get_bind().dialect.name == "postgresql":
-        cond = or_(*[c == any_(cast(bindparam(f"b{i}", sorted(b)), ARRAY(Integer)))
-                     for i, (c, b) in enumerate(zip(cols, bands, strict=True))])
-    else:
-        cond = or_(*[c.in_(sorted(b)) for c, b in zip(cols, bands, strict=True)])
+    cond = or_(*[c.in_(sorted(b)) for c, b in zip(cols, bands, strict=True)])
     rows = session.execute(select(db.stories.c.id, db.stories.c.simhash, *cols).where(
         db.stories.c.last_seen >= now - LOOKBACK, cond)).all()
     return [(r[0], domain.from_signed64(r[1]), (r[2], r[3], r[4], r[5])) for r in rows]

@@ -1,8 +1,12 @@
 """`civicpulse mentions import` (JSONL and CSV, idempotent), `civicpulse sentiment report`, and
 feed entries as mentions (a local Atom file)."""
 
+import functools
 import json
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 
@@ -68,10 +72,23 @@ def test_csv_import_with_blank_cells_and_a_markdown_report(tmp_path, sqlite_url)
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
+def test_an_unreadable_feed_is_an_error(tmp_path):
+    with pytest.raises(feeds.FeedError):
+        feeds.fetch("none", str(tmp_path / "missing.atom"))
+
+
 def test_feed_entries_become_valid_mentions(tmp_path):
     f = tmp_path / "forum.atom"
     f.write_text(ATOM, encoding="utf-8")
-    items = feeds.fetch("forum", str(f), "forum")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        items = feeds.fetch("forum", f"http://127.0.0.1:{server.server_port}/forum.atom",
+                            "forum")
+    finally:
+        server.shutdown()
+    assert items == feeds.fetch("forum", str(f), "forum")  # a local path works too
     valid, rejected = validate_batch(items, config.load().channels)
     assert rejected == []
     assert [m["external_id"] for m in valid] == ["urn:forum:1", "urn:forum:2"]

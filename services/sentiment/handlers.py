@@ -182,7 +182,8 @@ def list_incidents(uow: UnitOfWork, status: str | None = None) -> list[dict[str,
         if status:
             q = q.where(db.incidents.c.status == status)
         rows = uow.session.execute(q).mappings().all()
-        return [dict(r) for r in rows]
+        return [{**r, "evidence": json.loads(r["evidence"]) if r["evidence"] else None}
+                for r in rows]
 
 
 def refresh_open_gauge(uow: UnitOfWork) -> None:

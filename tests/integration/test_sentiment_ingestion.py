@@ -64,6 +64,9 @@ def test_http_batch_detects_a_burst_and_reports_rejects(sentiment):
     assert body["accepted"] == 12 and body["duplicates"] == 0
     assert [x["index"] for x in body["rejected"]] == [12, 13]
     assert body["incidents"][0]["topic"] == "#夜间施工"
+    [listed] = requests.get(f"{sentiment['url']}/incidents", timeout=5).json()["incidents"]
+    assert listed["status"] == "detected" and listed["level"] == "IV"
+    assert listed["evidence"]["top_mentions"][0]["reach"] == 11
     assert requests.post(f"{sentiment['url']}/mentions", json=burst, timeout=20
                          ).json()["duplicates"] == 12
     metrics = requests.get(f"{sentiment['url']}/metrics", timeout=5).text

@@ -11,9 +11,11 @@ transaction per mention; this entrypoint instead runs a kombu consumer loop in a
   those messages go to the service's dead-letter queue `civicpulse.dlq.<service>` with the errors
   as the reason; an undecodable body goes there before any worker runs;
 - after the worker committed, the batch is acknowledged with one multiple-ack;
-- if the worker raises, the batch is retried one message at a time: a message that fails on its
-  own while others succeed is dead-lettered (reason `error`); if every one fails (database down)
-  the batch is requeued after a pause. Nothing is acknowledged before it was committed.
+- if the worker raises a transient error (database or broker unreachable) the batch is
+  requeued after a pause; any other error retries the batch one message at a time: a message
+  that fails on its own while others succeed is dead-lettered (reason `error`); if every one
+  fails on its first delivery the batch is requeued. Nothing is acknowledged before it was
+  committed.
 """
 
 from __future__ import annotations
@@ -175,6 +177,8 @@ class BatchConsumer(Entrypoint):
             ok, result = job.result.wait()
             if ok:
                 self._settle(job.messages, result)
+            elif isinstance(result, TRANSIENT):
+                self._requeue(len(job.items), result)
             else:
                 self._one_by_one(job.items, job.messages)
         self._ack(job.batch)
@@ -186,14 +190,18 @@ class BatchConsumer(Entrypoint):
         first_time = [not m.delivery_info.get("redelivered") for m in messages]
         if any(transient) or (not any(ok for ok, _ in outcomes) and any(first_time)):
             # The database (or everything) is failing, not one message: requeue the batch.
-            log.warning("a batch of %d failed on %s; requeueing it", len(items), self.queue_name)
-            eventlet.sleep(1.0)
-            raise ConnectionError("batch failed; requeued by reconnecting")
+            self._requeue(len(items), next((r for ok, r in outcomes if not ok), None))
         for message, (ok, result) in zip(messages, outcomes, strict=True):
             if ok:
                 self._settle([message], result)
             else:
                 self._dead_letter(message, "error", f"{type(result).__name__}: {result}")
+
+    def _requeue(self, n: int, error: Any) -> None:
+        """Leave the batch unacknowledged and reconnect: the broker redelivers it."""
+        log.warning("a batch of %d failed on %s (%s); requeueing it", n, self.queue_name, error)
+        eventlet.sleep(1.0)
+        raise ConnectionError("batch failed; requeued by reconnecting")
 
     def _spawn(self, items: list[Any]) -> Event:
         done = Event()

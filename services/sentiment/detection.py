@@ -1,7 +1,9 @@
 """Negative-burst detection per topic, pure (no I/O): windows, baseline, severity, lifecycle.
 
 Time is cut into one-minute buckets per topic (volume, negative, reach-weighted sums). A topic's
-*window* is the sum of its last `window_minutes` buckets. Its *baseline* is an exponentially
+*window* is the sum of its last `window_minutes` buckets; a second, long window
+(`long_window_minutes`, once the baseline has warmed up) catches slow burns with the same rule
+scaled to its length. Its *baseline* is an exponentially
 weighted mean and variance of negative mentions per bucket, folded in as buckets leave the
 window. A window alerts when
 
@@ -43,6 +45,7 @@ def bucket_of(ts: datetime, minutes: int = 1) -> datetime:
 @dataclass(frozen=True)
 class DetectorConfig:
     window_minutes: int = 10
+    long_window_minutes: int = 30  # a second, slower window for slow burns (0: off)
     min_negative: int = 5
     min_negative_ratio: float = 0.6
     floor_negative: int = 10
@@ -119,18 +122,22 @@ class Baseline:
         c = 1 - (1 - cfg.ewma_alpha) ** self.minutes
         return self.mean / c, self.var / c
 
-    def expected(self, cfg: DetectorConfig) -> float:
-        return self.rate(cfg)[0] * cfg.window_minutes
+    def expected(self, cfg: DetectorConfig, minutes: int | None = None) -> float:
+        return self.rate(cfg)[0] * (minutes or cfg.window_minutes)
 
-    def threshold(self, cfg: DetectorConfig) -> float:
-        """Negative mentions in a window that are unusual for this topic: beyond the Poisson
-        tail of its expected count, and beyond k deviations when it is over-dispersed; never
-        below `min_negative`, nor below the absolute floor before the warm-up is over."""
+    def threshold(self, cfg: DetectorConfig, minutes: int | None = None) -> float:
+        """Negative mentions in a window of `minutes` (default: the short window) that are
+        unusual for this topic: beyond the Poisson tail of its expected count, and beyond k
+        deviations when it is over-dispersed; never below `min_negative`, nor below the
+        absolute floor (scaled to the window's length) before the warm-up is over."""
+        w = minutes or cfg.window_minutes
         mean, var = self.rate(cfg)
-        lam = mean * cfg.window_minutes
+        lam = mean * w
         stat = max(poisson_tail_quantile(lam, cfg.tail_probability),
-                   lam + cfg.k_sigma * math.sqrt(var * cfg.window_minutes))
-        return max(stat, float(cfg.min_negative if self.warmed(cfg) else cfg.floor_negative))
+                   lam + cfg.k_sigma * math.sqrt(var * w))
+        scale = w / cfg.window_minutes
+        floor = cfg.min_negative if self.warmed(cfg) else cfg.floor_negative
+        return max(stat, float(floor) * scale)
 
 
 def poisson_tail_quantile(lam: float, p: float) -> float:
@@ -195,13 +202,22 @@ class Decision:
 
 
 def evaluate(window: Window, baseline: Baseline, incident: IncidentState | None,
-             now: datetime, cfg: DetectorConfig) -> Decision:
+             now: datetime, cfg: DetectorConfig, long_window: Window | None = None
+             ) -> Decision:
+    """The state change of a topic at `now`, given its short window (and its long window, when
+    `long_window_minutes` is on and the baseline has warmed up: before that only the absolute
+    floor of the short window applies). Either window alerting raises an incident; its level is
+    the higher of the two; subsiding (hysteresis) looks at the short window."""
     threshold = baseline.threshold(cfg)
     expected = baseline.expected(cfg)
-    alerting = (window.negative >= threshold and window.ratio >= cfg.min_negative_ratio)
-    level = cfg.level_for(window.negative - expected) if alerting else None
-    if alerting and level is None:
-        level = LEVEL_ORDER[0]
+    alerting, level = _alerts(window, threshold, expected, cfg)
+    if long_window is not None and cfg.long_window_minutes and baseline.warmed(cfg):
+        lw = cfg.long_window_minutes
+        long_alerting, long_level = _alerts(long_window, baseline.threshold(cfg, lw),
+                                            baseline.expected(cfg, lw), cfg)
+        if long_alerting and (level is None or (long_level and is_higher(long_level, level))):
+            level = long_level
+        alerting = alerting or long_alerting
     calm = (window.negative < threshold * cfg.subside_fraction
             or window.ratio < cfg.min_negative_ratio - cfg.ratio_hysteresis)
     info = {"threshold": threshold, "expected": expected}
@@ -230,6 +246,20 @@ def evaluate(window: Window, baseline: Baseline, incident: IncidentState | None,
     return Decision(None, incident, **info)
 
 
+def _alerts(window: Window, threshold: float, expected: float, cfg: DetectorConfig
+            ) -> tuple[bool, str | None]:
+    if window.negative < threshold or window.ratio < cfg.min_negative_ratio:
+        return False, None
+    return True, cfg.level_for(window.negative - expected) or LEVEL_ORDER[0]
+
+
+def windows(cfg: DetectorConfig, now: datetime) -> tuple[datetime, datetime]:
+    """Start of the short window and of the oldest window kept (the long one when on)."""
+    short = bucket_of(now) - timedelta(minutes=cfg.window_minutes - 1)
+    span = max(cfg.window_minutes, cfg.long_window_minutes)
+    return short, bucket_of(now) - timedelta(minutes=span - 1)
+
+
 @dataclass
 class TopicDetector:
     """In-memory detector of one topic, for replays: add mentions, step the clock."""
@@ -246,12 +276,13 @@ class TopicDetector:
         self.buckets[start] = self.buckets[start] + b if start in self.buckets else b
 
     def step(self, now: datetime) -> Decision:
-        window_start = bucket_of(now) - timedelta(minutes=self.cfg.window_minutes - 1)
+        short, kept = windows(self.cfg, now)
         self.baseline = fold(self.baseline, {k: b.negative for k, b in self.buckets.items()
-                                             if k < window_start}, window_start, self.cfg)
-        for k in [k for k in self.buckets if k < window_start]:
+                                             if k < kept}, kept, self.cfg)
+        for k in [k for k in self.buckets if k < kept]:
             del self.buckets[k]
-        decision = evaluate(Window.of(self.buckets.values()), self.baseline, self.incident,
-                            now, self.cfg)
+        decision = evaluate(Window.of(b for k, b in self.buckets.items() if k >= short),
+                            self.baseline, self.incident, now, self.cfg,
+                            Window.of(self.buckets.values()))
         self.incident = decision.state
         return decision

@@ -107,7 +107,7 @@ def _aggregate(uow: UnitOfWork, inserted: list[dict[str, Any]], cfg: SentimentCo
     window they fall in (older mentions only update the aggregates)."""
     topic_rows = []
     sums: dict[tuple[str, datetime], list[float]] = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
-    window_start = detection.bucket_of(now) - timedelta(minutes=cfg.detector.window_minutes - 1)
+    window_start = detection.windows(cfg.detector, now)[1]
     touched: set[str] = set()
     for x in inserted:
         neg = x["label"] == "negative"

@@ -40,7 +40,7 @@ def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetim
     s = uow.session
     topics = sorted(set(topics))
     baselines = _lock_baselines(uow, topics)
-    window_start = detection.bucket_of(now) - timedelta(minutes=cfg.window_minutes - 1)
+    short_start, window_start = detection.windows(cfg, now)
     since = {t: min(window_start, baselines[t].folded_until or now - NEW_TOPIC_LOOKBACK)
              for t in topics}
     buckets: dict[str, list[Bucket]] = {t: [] for t in topics}
@@ -57,12 +57,15 @@ def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetim
                                if b.start < window_start}, window_start, cfg)
         if base != baselines[topic]:
             _save_baseline(uow, topic, base)
-        window = detection.Window.of(b for b in buckets[topic] if b.start >= window_start)
+        window = detection.Window.of(b for b in buckets[topic] if b.start >= short_start)
+        long_window = detection.Window.of(b for b in buckets[topic] if b.start >= window_start)
         row = incidents.get(topic)
         state = _state(row)
-        decision = detection.evaluate(window, base, state, now, cfg)
+        decision = detection.evaluate(window, base, state, now, cfg, long_window)
         if decision.event:
-            changes.append(_apply(uow, topic, row, decision, window, now))
+            shown = window if window.negative >= decision.threshold or decision.event not in (
+                "detected", "escalated") else long_window  # the window that alerted
+            changes.append(_apply(uow, topic, row, decision, shown, now))
         elif row is not None and decision.state is not None and decision.state != state:
             s.execute(update(db.incidents).where(db.incidents.c.id == row["id"]).values(
                 status_since=decision.state.since))

@@ -102,3 +102,14 @@ def test_replay_detects_a_burst_on_a_steady_stream_and_closes_it():
             events.append((minute, d.event))
     assert [e for _, e in events] == ["detected", "escalated", "subsided", "closed"]
     assert 120 <= events[0][0] <= 123
+
+
+def test_the_long_window_catches_a_slow_burn_on_a_warmed_topic():
+    busy = Baseline(mean=0.5, var=0.5, minutes=600, folded_until=T0)  # ~5 per 10 min
+    short, long = window(12, 18), window(40, 55)  # 40 critical mentions over 30 minutes
+    assert busy.threshold(CFG) > 12 and busy.threshold(CFG, 30) < 40
+    assert evaluate(short, busy, None, T0, CFG).event is None
+    d = evaluate(short, busy, None, T0, CFG, long)
+    assert d.event == "detected" and d.level == "III"  # 40 over the expected 15
+    assert evaluate(short, Baseline(), None, T0, CFG, long).event == "detected"  # floor: 12
+    assert evaluate(window(9, 9), Baseline(), None, T0, CFG, long).event is None  # cold: short only

@@ -19,6 +19,7 @@ HERE = Path(__file__).parent
 
 class _Detection(Schema):
     window_minutes = fields.Integer(required=True, validate=validate.Range(min=1))
+    long_window_minutes = fields.Integer(load_default=30, validate=validate.Range(min=0))
     min_negative = fields.Integer(required=True, validate=validate.Range(min=1))
     min_negative_ratio = fields.Float(required=True, validate=validate.Range(0, 1))
     floor_negative = fields.Integer(load_default=10, validate=validate.Range(min=1))

@@ -9,8 +9,10 @@ detector on the topics the batch touched.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,11 +20,25 @@ from sqlalchemy import select, text, tuple_, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
-from services.sentiment import db, detection, domain, incident_tracking, stories
+from services.sentiment import db, detection, domain, feeds, incident_tracking, stories
 from services.sentiment.config import SentimentConfig
 from services.sentiment.metrics import metrics
+from services.sentiment.schemas import MAX_BATCH, reject_reason, validate_batch
 
+log = logging.getLogger(__name__)
 ALL = "*"  # the pseudo-topic of every mention, for digests (each mention counted once)
+
+
+def ingest_raw(uow: UnitOfWork, items: list[Any], *, cfg: SentimentConfig,
+               scorer: domain.Scorer, path: str) -> dict[str, Any]:
+    """Validate raw items (per-item errors, counted by reason) and ingest the valid ones:
+    `{accepted, duplicates, incidents, rejected: [{index, errors}]}`."""
+    valid, rejected = validate_batch(items, cfg.channels)
+    for r in rejected:
+        metrics().rejected.labels(path, reject_reason(r["errors"])).inc()
+    summary = ingest(uow, valid, cfg=cfg, scorer=scorer) if valid else {
+        "accepted": 0, "duplicates": 0, "incidents": []}
+    return {**summary, "rejected": rejected}
 
 
 def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, cfg: SentimentConfig,
@@ -134,6 +150,25 @@ def _aggregate(uow: UnitOfWork, inserted: list[dict[str, Any]], cfg: SentimentCo
          "positive": int(v[2]), "weight": v[3], "negative_weight": v[4]}
         for (t, b), v in sorted(sums.items())])  # one lock order for concurrent batches
     return sorted(touched)
+
+
+def poll_feeds(new_uow: Callable[[], UnitOfWork], cfg: SentimentConfig, scorer: domain.Scorer
+               ) -> dict[str, int]:
+    """Fetch every configured feed and ingest its entries; mentions accepted per feed (an
+    unreadable feed is logged and skipped; exact duplicates make re-polling harmless)."""
+    accepted: dict[str, int] = {}
+    for name, feed in cfg.feeds.items():
+        try:
+            items = feeds.fetch(name, feed["url"], feed["channel"])
+        except feeds.FeedError as exc:
+            log.warning("feed %s: %s", name, exc)
+            continue
+        accepted[name] = 0
+        for i in range(0, len(items), MAX_BATCH):
+            out = ingest_raw(new_uow(), items[i:i + MAX_BATCH], cfg=cfg, scorer=scorer,
+                             path="feed")
+            accepted[name] += out["accepted"]
+    return accepted
 
 
 def sweep(uow: UnitOfWork, cfg: SentimentConfig, now: datetime | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,18 @@ from nameko.web.handlers import http
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, json_api, load_json
-from services.sentiment import config, feeds, handlers, scoring
+from services.sentiment import config, handlers, scoring
 from services.sentiment.batch_consumer import consume_batches
-from services.sentiment.metrics import metrics
 from services.sentiment.reports import http as report_http
-from services.sentiment.schemas import MAX_BATCH, reject_reason, validate_batch
+from services.sentiment.schemas import MAX_BATCH
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MENTIONS_QUEUE = "sentiment.mentions"
-log = logging.getLogger(__name__)
 
 
 def _ingest(platform: Any, items: list[Any], path: str) -> dict[str, Any]:
-    cfg = config.load()
-    valid, rejected = validate_batch(items, cfg.channels)
-    for r in rejected:
-        metrics().rejected.labels(path, reject_reason(r["errors"])).inc()
-    summary = handlers.ingest(platform.uow(), valid, cfg=cfg, scorer=scoring.load()) if valid \
-        else {"accepted": 0, "duplicates": 0, "incidents": []}
-    return {**summary, "rejected": rejected}
+    return handlers.ingest_raw(platform.uow(), items, cfg=config.load(), scorer=scoring.load(),
+                               path=path)
 
 
 class SentimentService(OperationsEndpoints):
@@ -82,15 +74,7 @@ class SentimentService(OperationsEndpoints):
 
     @timer(interval=config.load().feed_poll_seconds)
     def poll_feeds(self) -> None:
-        cfg = config.load()
-        for name, feed in cfg.feeds.items():
-            try:
-                items = feeds.fetch(name, feed["url"], feed["channel"])
-            except feeds.FeedError as exc:
-                log.warning("feed %s: %s", name, exc)
-                continue
-            for i in range(0, len(items), MAX_BATCH):
-                _ingest(self.platform, items[i:i + MAX_BATCH], "feed")
+        handlers.poll_feeds(self.platform.uow, config.load(), scoring.load())
 
     @timer(interval=3600)
     def purge_expired_text(self) -> None:

@@ -1,6 +1,7 @@
 """`civicpulse mentions import` (JSONL and CSV, idempotent), `civicpulse sentiment report`, and
 feed entries as mentions (a local Atom file)."""
 
+import dataclasses
 import functools
 import json
 import threading
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 
-from services.sentiment import config, db, feeds
+from services.sentiment import config, db, domain, feeds, handlers
 from services.sentiment.ingest.commands import import_mentions
 from services.sentiment.reports.commands import report
 from services.sentiment.schemas import validate_batch
@@ -95,3 +96,15 @@ def test_feed_entries_become_valid_mentions(tmp_path):
     assert valid[0]["text"] == "人大常委会审议预算草案 预算公开 透明 ，点赞"
     assert valid[0]["url"] == "https://forum.example.cn/t/1" and valid[0]["author"] == "网友甲"
     assert valid[1]["published_at"].isoformat() == "2026-11-27T07:30:00+00:00"
+
+
+def test_polling_feeds_ingests_entries_once_and_skips_a_broken_feed(tmp_path, uow_factory):
+    f = tmp_path / "forum.atom"
+    f.write_text(ATOM, encoding="utf-8")
+    cfg = dataclasses.replace(config.load(), feeds={
+        "forum": {"url": str(f), "channel": "forum"},
+        "broken": {"url": str(tmp_path / "missing.atom"), "channel": "feed"}})
+    new_uow = uow_factory("sentiment")
+    scorer = domain.LexiconScorer()
+    assert handlers.poll_feeds(new_uow, cfg, scorer) == {"forum": 2}
+    assert handlers.poll_feeds(new_uow, cfg, scorer) == {"forum": 0}

@@ -12,7 +12,7 @@ eventlet.monkey_patch()
 import os  # noqa: E402
 import socket  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -52,18 +52,32 @@ def postgres_admin() -> str:
 
 
 @pytest.fixture
-def pg_database(postgres_admin: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
-    name = f"cp_test_{uuid.uuid4().hex[:10]}"
+def pg_database_factory(postgres_admin: str) -> Iterator[Callable[[str], str]]:
+    """`create(prefix)` makes a fresh, empty PostgreSQL database and returns its URL; every
+    database made this way is dropped when the test ends."""
     admin = create_engine(postgres_admin, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def create(prefix: str = "cp_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return postgres_admin.rsplit("/", 1)[0] + f"/{name}"
+
+    yield create
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        for name in made:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_database_factory: Callable[[str], str]) -> str:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    return pg_database_factory("cp_test")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, text
 
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES
@@ -34,21 +33,8 @@ def vhost_uri(rabbitmq: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def service_databases(postgres_admin: str) -> Iterator[dict[str, str]]:
-    admin = create_engine(postgres_admin, isolation_level="AUTOCOMMIT")
-    suffix = uuid.uuid4().hex[:8]
-    names = {svc: f"cp_e2e_{svc}_{suffix}" for svc in SERVICES}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = postgres_admin.rsplit("/", 1)[0]
-    yield {svc: f"{base}/{name}" for svc, name in names.items()}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :n"), {"n": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+def service_databases(pg_database_factory) -> dict[str, str]:
+    return {svc: pg_database_factory(f"cp_e2e_{svc}") for svc in SERVICES}
 
 
 @pytest.fixture

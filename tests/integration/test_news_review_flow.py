@@ -5,14 +5,12 @@ and the site page is written."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import kombu
 import pytest
-from sqlalchemy import create_engine, text
 
 from civicpulse.db import UnitOfWork, make_engine, session_factory
 from civicpulse.envelope import Envelope, new_event
@@ -28,17 +26,8 @@ OK = {"accuracy": True, "orientation": True, "format": True}
 
 
 @pytest.fixture
-def second_database(postgres_admin: str) -> Iterator[str]:
-    name = f"cp_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_admin.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = :n"), {"n": name})
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+def second_database(pg_database_factory: Callable[[str], str]) -> str:
+    return pg_database_factory("cp_test")
 
 
 @pytest.fixture

@@ -242,3 +242,30 @@ def statement_body(*, title: str, brief: str, topic: str, level: str, on: date) 
         f"{OFFICE}\n{on.year}年{on.month}月{on.day}日",
     ]
     return "\n\n".join(paragraphs)
+
+
+# --- who may do what (staff roles come from the review service's accounts) -----------------
+
+STAFF_ROLES = ("editor", "section_head", "leader_in_charge", "principal", "admin")
+SENIOR_ROLES = frozenset({"section_head", "leader_in_charge", "principal", "admin"})
+# Everyday desk work: any staff member.
+DESK_ACTIONS = ("create", "edit", "submit", "plan", "stats", "comments", "reply")
+# Changing what is (or will be) live, or how long it stays: section_head or above, or admin.
+SENIOR_ACTIONS = ("correct", "retract", "restore", "embargo", "override_expiry")
+PERMISSIONS: dict[str, frozenset[str]] = {
+    **{action: frozenset(STAFF_ROLES) for action in DESK_ACTIONS},
+    **{action: SENIOR_ROLES for action in SENIOR_ACTIONS},
+}
+
+
+def may(role: str | None, action: str) -> bool:
+    """Whether a staff member with `role` may perform `action` (an unknown action: nobody)."""
+    return role is not None and role in PERMISSIONS.get(action, frozenset())
+
+
+def create_actions(data: dict[str, object]) -> tuple[str, ...]:
+    """What creating an item with this body amounts to: an embargo (`publish_at`) or an explicit
+    expiry (`valid_until`) on a new item need the same role as setting them later."""
+    extra = (("embargo",) if data.get("publish_at") is not None else ()) + (
+        ("override_expiry",) if data.get("valid_until") is not None else ())
+    return ("create", *extra)

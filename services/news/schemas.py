@@ -23,7 +23,8 @@ class ItemSchema(_Body):
     body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
     column = fields.String(load_default=None, allow_none=True,
                            validate=validate.Length(min=1, max=64))
-    author = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    # Ignored: the author is the staff member whose token created the item.
+    author = fields.String(load_default=None, allow_none=True)
     correlation_id = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(min=1, max=128))
     publish_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -50,7 +51,7 @@ class EmbargoSchema(_Body):
 
 class NoteSchema(_Body):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    by = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    by = fields.String(load_default=None, allow_none=True)  # ignored: the token's staff name
 
 
 class ItemFilterSchema(_Body):
@@ -105,7 +106,7 @@ class CommentSchema(_Body):
 
 class ReplySchema(_Body):
     reply = fields.String(required=True, validate=validate.Length(min=1, max=5000))
-    by = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    by = fields.String(load_default=None, allow_none=True)  # ignored: the token's staff name
 
 
 class CommentQuerySchema(_Body):

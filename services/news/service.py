@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.utils import safe_join
@@ -19,7 +19,17 @@ from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
-from services.news import config, domain, handlers, interaction, metrics, plan, queue, sweep
+from services.news import (
+    config,
+    domain,
+    handlers,
+    interaction,
+    metrics,
+    plan,
+    queue,
+    staff_auth,
+    sweep,
+)
 from services.news.schemas import (
     CommentQuerySchema,
     CommentSchema,
@@ -62,6 +72,11 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
 class NewsService(OperationsEndpoints):
     name = "news"
     platform = Platform("news", MIGRATIONS)
+    review = RpcProxy("review")  # staff tokens: review.authenticate(token)
+
+    def _staff(self, request: Any, action: str) -> dict[str, str]:
+        """The calling staff member if their role may `action` (401/403 otherwise)."""
+        return staff_auth.staff(request, action, self.review.authenticate)
 
     def before_scrape(self) -> None:
         depth = queue.queue_depth(self.platform.uow())
@@ -111,11 +126,15 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items")
     @json_api
     def post_item(self, request: Any) -> tuple[int, dict[str, Any]]:
-        return 201, handlers.create_item(self.platform.uow(), load_json(request, ItemSchema()))
+        who = staff_auth.authenticated(request, self.review.authenticate)
+        body = load_json(request, ItemSchema())
+        staff_auth.authorize(who, *domain.create_actions(body))
+        return 201, handlers.create_item(self.platform.uow(), {**body, "author": who["name"]})
 
     @http("POST", "/items/<string:item_id>/revisions")
     @json_api
     def post_revision(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        self._staff(request, "edit")
         body = load_json(request, RevisionSchema())
         with _http_errors():
             return 201, handlers.revise_item(self.platform.uow(), item_id, **body)
@@ -123,6 +142,7 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/submit")
     @json_api
     def post_submit(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        self._staff(request, "submit")
         body = load_json(request, SubmitSchema()) if request.get_data() else {}
         with _http_errors():
             return 202, handlers.submit_item(self.platform.uow(), item_id,
@@ -131,6 +151,7 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/embargo")
     @json_api
     def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
+        self._staff(request, "embargo")
         body = load_json(request, EmbargoSchema())
         with _http_errors():
             return handlers.set_embargo(self.platform.uow(), item_id, body["publish_at"])
@@ -138,9 +159,10 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/corrections")
     @json_api
     def post_correction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        who = self._staff(request, "correct")
         body = load_json(request, NoteSchema())
         with _http_errors():
-            item = handlers.correct_item(self.platform.uow(), item_id, body["note"], body["by"],
+            item = handlers.correct_item(self.platform.uow(), item_id, body["note"], who["name"],
                                          config.load())
         self._deliver()
         return 201, item
@@ -148,9 +170,10 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/retraction")
     @json_api
     def post_retraction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        who = self._staff(request, "retract")
         body = load_json(request, NoteSchema())
         with _http_errors():
-            item = handlers.retract_item(self.platform.uow(), item_id, body["note"], body["by"],
+            item = handlers.retract_item(self.platform.uow(), item_id, body["note"], who["name"],
                                          config.load())
         self._deliver()
         return 201, item
@@ -158,6 +181,7 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/restore")
     @json_api
     def post_restore(self, request: Any, item_id: str) -> dict[str, Any]:
+        self._staff(request, "restore")
         with _http_errors():
             item = sweep.restore(self.platform.uow(), item_id, config.load())
         self._deliver()
@@ -197,11 +221,13 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/plan/themes")
     @json_api
     def post_theme(self, request: Any) -> tuple[int, dict[str, Any]]:
+        self._staff(request, "plan")
         return 201, plan.add_theme(self.platform.uow(), load_json(request, ThemeSchema()))
 
     @http("POST", "/plan/themes/<int:theme_id>/entries")
     @json_api
     def post_plan_entry(self, request: Any, theme_id: int) -> tuple[int, dict[str, Any]]:
+        self._staff(request, "plan")
         body = load_json(request, PlanEntrySchema())
         with _http_errors():
             return 201, plan.add_entry(self.platform.uow(), theme_id, body)
@@ -209,6 +235,7 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/plan/entries/<int:entry_id>/item")
     @json_api
     def post_plan_link(self, request: Any, entry_id: int) -> dict[str, Any]:
+        self._staff(request, "plan")
         body = load_json(request, LinkSchema())
         with _http_errors():
             plan.link_item(self.platform.uow(), entry_id, body["item_id"])
@@ -219,6 +246,7 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/stats")
     @json_api
     def post_stats(self, request: Any, item_id: str) -> dict[str, Any]:
+        self._staff(request, "stats")
         body = load_json(request, StatsSchema())
         with _http_errors():
             return interaction.record_stats(self.platform.uow(), item_id, body)
@@ -226,6 +254,7 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/comments")
     @json_api
     def post_comments(self, request: Any) -> tuple[int, dict[str, Any]]:
+        self._staff(request, "comments")
         batch = load_json(request, CommentSchema(many=True))
         if len(batch) > 1000:
             raise BadRequest("at most 1,000 comments per request")
@@ -240,9 +269,10 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/comments/<int:comment_id>/reply")
     @json_api
     def post_reply(self, request: Any, comment_id: int) -> dict[str, Any]:
+        who = self._staff(request, "reply")
         body = load_json(request, ReplySchema())
         with _http_errors():
-            return interaction.reply(self.platform.uow(), comment_id, body["reply"], body["by"])
+            return interaction.reply(self.platform.uow(), comment_id, body["reply"], who["name"])
 
     # --- the website, served ------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """An article published to two channels after all three review approvals, with the four
 services as processes on RabbitMQ and PostgreSQL: the website (filesystem) publishes at once,
 the webhook channel (a signed POST to a receiver this test runs) fails twice with 500 and
-recovers on its retries; `news.item.published` reaches the bus once."""
+recovers on its retries; `news.item.published` reaches the bus once. News writes carry staff
+tokens made with `civicpulse users add`: none is a 401, an editor retracting is a 403."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ T = TypeVar("T")
 SECRET = "e2e-webhook-secret"
 STAGES = ("section_head", "leader_in_charge", "principal")
 OK = {"accuracy": True, "orientation": True, "format": True}
-ARTICLE = {"kind": "article", "column": "人大工作进行时", "author": "editor-e2e",
+ARTICLE = {"kind": "article", "column": "人大工作进行时",
            "title": "市人大常委会召开主任会议研究部署执法检查工作",
            "body": "会议听取了关于食品安全法执法检查工作方案的汇报。\n\n会议要求，"
                    "要突出重点、务求实效，推动法律全面有效实施。"}
@@ -51,13 +52,18 @@ def wait_for(what: str, fn: Callable[[], T | None], timeout: float = 60.0) -> T:
 
 def test_article_to_two_channels_with_one_failing_and_recovering(
         webhook: WebhookReceiver, running_suite: Any, suite_env: dict[str, str]) -> None:
-    tokens = {role: add_reviewer(role, "pub") for role in STAGES}
-    r = requests.post(url("news", "/items"), json=ARTICLE, timeout=10)
+    tokens = {role: add_reviewer(role, "pub") for role in (*STAGES, "editor")}
+    editor = {"Authorization": f"Bearer {tokens['editor']}"}
+    anonymous = requests.post(url("news", "/items"), json=ARTICLE, timeout=10)
+    assert anonymous.status_code == 401 and "token" in anonymous.json()["error"]
+    r = requests.post(url("news", "/items"), json=ARTICLE, headers=editor, timeout=10)
     assert r.status_code == 201, r.text
     item_id = r.json()["id"]
-    assert requests.post(url("news", f"/items/{item_id}/submit"), timeout=10).status_code == 202
+    assert r.json()["author"] == "demo-editor-pub", "the author is the token's staff member"
+    assert requests.post(url("news", f"/items/{item_id}/submit"), headers=editor,
+                         timeout=10).status_code == 202
     locked = requests.post(url("news", f"/items/{item_id}/revisions"), timeout=10,
-                           json={"title": "改", "body": "改"})
+                           headers=editor, json={"title": "改", "body": "改"})
     assert locked.status_code == 409 and "locked" in locked.json()["error"]
 
     def case() -> dict[str, Any] | None:
@@ -94,6 +100,11 @@ def test_article_to_two_channels_with_one_failing_and_recovering(
     assert (doc["item_id"], doc["action"], doc["title"]) == (item_id, "publish", ARTICLE["title"])
     assert doc["reference_no"] == item["reference_no"]
     assert sorted(p["channel"] for p in item["publications"]) == ["webhook", "website"]
+    refused = requests.post(url("news", f"/items/{item_id}/retraction"), headers=editor,
+                            json={"note": "撤回"}, timeout=10)
+    assert refused.status_code == 403, refused.text
+    assert (refused.json()["role"], refused.json()["action"]) == ("editor", "retract")
+    assert get_json("news", f"/items/{item_id}")["status"] == "published"
 
     metrics = requests.get(url("news", "/metrics"), timeout=5).text
     assert ('civicpulse_news_publication_attempts_total{channel="webhook",outcome="failure"} 2.0'

@@ -176,3 +176,31 @@ def test_plan_entry_states_and_months() -> None:
 
 def test_reply_deadline() -> None:
     assert domain.reply_due(NOW, 24) == NOW + timedelta(hours=24)
+
+
+# --- who may do what -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", domain.STAFF_ROLES)
+@pytest.mark.parametrize("action", ["create", "edit", "submit", "plan", "stats", "comments",
+                                    "reply"])
+def test_every_staff_role_does_desk_work(role: str, action: str) -> None:
+    assert domain.may(role, action)
+
+
+@pytest.mark.parametrize("action", ["correct", "retract", "restore", "embargo",
+                                    "override_expiry"])
+def test_going_live_or_changing_expiry_needs_section_head_or_above(action: str) -> None:
+    assert [r for r in domain.STAFF_ROLES if domain.may(r, action)] == [
+        "section_head", "leader_in_charge", "principal", "admin"]
+
+
+def test_no_role_and_unknown_roles_or_actions_may_nothing() -> None:
+    assert not domain.may(None, "create")
+    assert not domain.may("citizen", "create")
+    assert not domain.may("admin", "delete_everything")
+
+
+def test_creating_with_an_embargo_or_expiry_counts_as_those_actions() -> None:
+    assert domain.create_actions({"publish_at": None}) == ("create",)
+    assert domain.create_actions({"publish_at": 1, "valid_until": 2}) == (
+        "create", "embargo", "override_expiry")

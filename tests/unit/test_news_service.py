@@ -20,11 +20,25 @@ class FakePlatform:
         self.uow = uow
 
 
+STAFF = {"zhou": "editor", "wang": "section_head", "admin": "admin"}
+
+
+class FakeReview:
+    """Stands in for the review service's `authenticate` RPC: token "<name>-token"."""
+
+    def authenticate(self, token: str) -> dict[str, str] | None:
+        name = token.removesuffix("-token")
+        return {"name": name, "role": STAFF[name]} if name in STAFF else None
+
+
 def request(method: str = "GET", path: str = "/", body: Any = None,
-            query: dict[str, str] | None = None) -> Request:
+            query: dict[str, str] | None = None, as_staff: str | None = "zhou") -> Request:
+    """A request; with `as_staff`'s bearer token ("zhou" is an editor, "wang" a section head)."""
     data = json.dumps(body) if body is not None else None
+    headers = {"Authorization": f"Bearer {as_staff}-token"} if as_staff else {}
     return Request(EnvironBuilder(method=method, path=path, data=data, query_string=query,
-                                  content_type="application/json").get_environ())
+                                  headers=headers, content_type="application/json"
+                                  ).get_environ())
 
 
 def answer(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
@@ -34,10 +48,11 @@ def answer(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
 @pytest.fixture
 def service(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
-    return worker_factory(NewsService, platform=FakePlatform(uow_factory("news")))
+    return worker_factory(NewsService, platform=FakePlatform(uow_factory("news")),
+                          review=FakeReview())
 
 
-DRAFT = {"kind": "article", "title": "常委会召开会议", "body": "会议审议了……", "author": "zhou"}
+DRAFT = {"kind": "article", "title": "常委会召开会议", "body": "会议审议了……"}
 
 
 def test_create_submit_read(service: Any) -> None:
@@ -114,7 +129,7 @@ def wired(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("NEWS_WEBHOOK_URL", raising=False)
     monkeypatch.delenv("NEWS_WECHAT_URL", raising=False)
     uow = uow_factory("news")
-    return worker_factory(NewsService, platform=FakePlatform(uow)), uow
+    return worker_factory(NewsService, platform=FakePlatform(uow), review=FakeReview()), uow
 
 
 def test_timers_are_wired_and_the_sweep_timer_expires_an_outdated_item(wired: Any) -> None:
@@ -140,9 +155,10 @@ def test_timers_are_wired_and_the_sweep_timer_expires_an_outdated_item(wired: An
     assert "已过期归档" in page
     [entry] = answer(service.get_archive(request()))[1]["archive"]
     assert entry["item_id"] == item_id and entry["previous_status"] == "published"
-    status, restored = answer(service.post_restore(request("POST"), item_id))
+    assert answer(service.post_restore(request("POST"), item_id))[0] == 403  # an editor
+    status, restored = answer(service.post_restore(request("POST", as_staff="wang"), item_id))
     assert status == 200 and restored["status"] == "published"
-    assert answer(service.post_restore(request("POST"), item_id))[0] == 409
+    assert answer(service.post_restore(request("POST", as_staff="wang"), item_id))[0] == 409
 
 
 def test_locked_in_review_and_amendments_over_http(wired: Any) -> None:
@@ -152,15 +168,20 @@ def test_locked_in_review_and_amendments_over_http(wired: Any) -> None:
     status, body = answer(service.post_revision(
         request("POST", body={"title": "t", "body": "b"}), item["id"]))
     assert status == 409 and "locked" in body["error"]
-    note = {"note": "更正", "by": "zhou"}
-    assert answer(service.post_correction(request("POST", body=note), item["id"]))[0] == 409
-    assert answer(service.post_correction(request("POST", body={"by": "x"}), item["id"]))[0] == 400
+    note = {"note": "更正", "by": "someone-else"}
+    head = {"as_staff": "wang"}
+    assert answer(service.post_correction(request("POST", body=note, **head), item["id"]))[0] == 409
+    assert answer(service.post_correction(request("POST", body={"by": "x"}, **head),
+                                          item["id"]))[0] == 400
     item_id = _published_long_ago(service, uow)
-    status, corrected = answer(service.post_correction(request("POST", body=note), item_id))
+    status, corrected = answer(service.post_correction(request("POST", body=note, **head),
+                                                       item_id))
     assert status == 201 and corrected["status"] == "corrected"
-    status, retracted = answer(service.post_retraction(request("POST", body=note), item_id))
+    status, retracted = answer(service.post_retraction(request("POST", body=note, **head),
+                                                       item_id))
     assert status == 201 and [n["kind"] for n in retracted["notes"]] == [
         "correction", "retraction"]
+    assert {n["by"] for n in retracted["notes"]} == {"wang"}, "the token's name, not the body's"
     assert answer(service.post_item(request("POST", "/items", {**DRAFT, "column": "无"})))[0] == 400
 
 
@@ -193,3 +214,36 @@ def test_plan_comments_and_stats_over_http(wired: Any) -> None:
     _, _, text = service.metrics(request())
     assert 'civicpulse_news_comments_awaiting_reply{channel="weibo"} 0.0' in text
     assert "civicpulse_news_publication_queue_depth" in text
+
+
+def test_writes_need_a_staff_token_and_reads_stay_open(service: Any) -> None:
+    anonymous, stranger = {"as_staff": None}, {"as_staff": "nobody"}
+    for who in (anonymous, stranger):
+        status, body = answer(service.post_item(request("POST", "/items", DRAFT, **who)))
+        assert status == 401 and "token" in body["error"]
+        assert answer(service.post_submit(request("POST", **who), "itm-x"))[0] == 401
+        assert answer(service.post_comments(request("POST", body=[], **who)))[0] == 401
+    assert answer(service.get_items(request(as_staff=None)))[0] == 200
+    assert answer(service.get_item_http(request(as_staff=None), "itm-x"))[0] == 404
+
+
+def test_the_author_is_the_token_s_staff_member(service: Any) -> None:
+    status, item = answer(service.post_item(request("POST", "/items",
+                                                    {**DRAFT, "author": "forged"})))
+    assert status == 201 and item["author"] == "zhou"
+
+
+def test_an_editor_may_not_retract_embargo_or_set_an_expiry(service: Any) -> None:
+    _, item = answer(service.post_item(request("POST", "/items", DRAFT)))
+    status, body = answer(service.post_retraction(request("POST", body={"note": "撤回"}),
+                                                  item["id"]))
+    assert status == 403 and (body["role"], body["action"]) == ("editor", "retract")
+    embargo = {"publish_at": "2030-01-01T00:00:00+00:00"}
+    status, body = answer(service.post_embargo(request("POST", body=embargo), item["id"]))
+    assert status == 403 and body["action"] == "embargo"
+    status, body = answer(service.post_item(request(
+        "POST", "/items", {**DRAFT, "valid_until": "2030-01-01T00:00:00+00:00"})))
+    assert status == 403 and body["action"] == "override_expiry"
+    status, body = answer(service.post_embargo(request("POST", body=embargo, as_staff="admin"),
+                                               item["id"]))
+    assert status == 200 and body["publish_at"].startswith("2030-01-01")

@@ -1,0 +1,82 @@
+"""civicpulse.staff: the shared token → identity TTL cache and bearer-token identification."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from civicpulse import staff
+from civicpulse.web import Unauthorized
+
+WHO = {"name": "wang", "role": "section_head"}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Review:
+    """Counts calls; "good" is wang's token, anything else is unknown."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.accounts: dict[str, dict[str, str]] = {"good": WHO}
+
+    def authenticate(self, token: str) -> dict[str, str] | None:
+        self.calls.append(token)
+        return self.accounts.get(token)
+
+
+def request(auth: str | None) -> Request:
+    headers = {"Authorization": auth} if auth is not None else {}
+    return Request(EnvironBuilder(headers=headers).get_environ())
+
+
+def test_answers_are_cached_for_the_ttl_then_asked_again() -> None:
+    clock, review = Clock(), Review()
+    cache = staff.TtlCache(30, clock)
+    assert cache.get_or("good", review.authenticate) == WHO
+    clock.now += 29.9
+    assert cache.get_or("good", review.authenticate) == WHO
+    assert review.calls == ["good"]
+    del review.accounts["good"]  # disabled in review
+    clock.now += 0.2
+    assert cache.get_or("good", review.authenticate) is None
+    assert review.calls == ["good", "good"]
+
+
+def test_unknown_tokens_are_cached_too_and_no_raw_token_is_kept() -> None:
+    review = Review()
+    cache = staff.TtlCache(30, Clock())
+    assert cache.get_or("bad", review.authenticate) is None
+    assert cache.get_or("bad", review.authenticate) is None
+    assert review.calls == ["bad"]
+    assert list(cache._items) == [hashlib.sha256(b"bad").hexdigest()]
+    cache.clear()
+    assert cache.get_or("bad", review.authenticate) is None and len(review.calls) == 2
+
+
+def test_identify_returns_the_caller_or_raises_unauthorized() -> None:
+    review, cache = Review(), staff.TtlCache(30, Clock())
+    assert staff.identify(request("Bearer good"), review.authenticate, cache) == WHO
+    for auth in (None, "Basic x", "Bearer ", "Bearer bad"):
+        with pytest.raises(Unauthorized):
+            staff.identify(request(auth), review.authenticate, cache)
+    assert review.calls == ["good", "bad"], "a missing header never reaches review"
+
+
+def test_ttl_from_env_with_a_service_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(staff.TTL_ENV, raising=False)
+    monkeypatch.delenv("SVC_AUTH_TTL_SECONDS", raising=False)
+    assert staff.ttl_seconds("SVC_AUTH_TTL_SECONDS") == staff.DEFAULT_TTL_SECONDS == 30.0
+    monkeypatch.setenv(staff.TTL_ENV, "5")
+    assert staff.ttl_seconds() == staff.ttl_seconds("SVC_AUTH_TTL_SECONDS") == 5.0
+    monkeypatch.setenv("SVC_AUTH_TTL_SECONDS", "0.5")
+    assert staff.ttl_seconds("SVC_AUTH_TTL_SECONDS") == 0.5

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from civicpulse.db import make_engine, migrate, session_factory
 from civicpulse.envelope import utcnow
 from civicpulse.settings import amqp_uri, for_service
-from services.liaison import config, partner_accounts
+from services.liaison import agency_directory, config, partner_accounts
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -53,11 +53,20 @@ def partners() -> None:
 
 @partners.command("list")
 def partners_list() -> None:
-    """The agency directory and which agencies have access."""
+    """The agency directory (table `agencies`, seeded from the YAML), its sharing groups, and
+    which agencies have a partner account."""
+    cfg = config.load()
     with liaison_session() as s:
-        for a in config.load().agencies:
-            acc = partner_accounts.account(s, a.code)
-            click.echo(f"{a.code:<12} {a.name:<12} {'access' if acc else 'no access'}")
+        agency_directory.seed(s, cfg, utcnow())
+        for a in agency_directory.rows(s, cfg):
+            acc = partner_accounts.account(s, a["code"])
+            desk = a["contacts"][0]["desk"] if a["contacts"] else "-"
+            click.echo(f"{a['code']:<12} {a['name']:<10} {a['kind']:<11} "
+                       f"{'active' if a['active'] else 'inactive':<9} "
+                       f"{'access' if acc else 'no access':<10} "
+                       f"groups={','.join(a['groups']) or '-'}  contact={desk}")
+    for name, members in cfg.groups.items():
+        click.echo(f"group:{name} = {', '.join(members)}")
 
 
 @partners.command("add")

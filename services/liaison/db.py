@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -74,6 +75,17 @@ deadlines = Table(
     Column("fired_at", DateTime(timezone=True), nullable=True),
     Column("outcome", String(16), nullable=True),
     UniqueConstraint("ticket_id", "kind", "step", name="uq_deadlines_ticket_kind_step"),
+)
+
+agencies = Table(
+    # the agency directory as data: seeded (upserted) from config/agencies.yaml at every start
+    "agencies", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),  # propaganda | cyberspace | media | section
+    Column("contacts", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 partner_accounts = Table(

@@ -57,12 +57,65 @@ def is_stronger(level: str, than: str) -> bool:
 
 # --- emergency plan -------------------------------------------------------------------------
 
+AGENCY_KINDS = ("propaganda", "cyberspace", "media", "section")
+GROUP_PREFIX = "group:"
+
+
 @dataclass(frozen=True)
 class Agency:
     code: str
     name: str
-    kind: str
-    contact: str
+    kind: str  # one of AGENCY_KINDS
+    contact: str = ""  # the duty desk, in a line (the first contact's desk)
+    contacts: tuple[dict[str, str], ...] = ()
+    active: bool = True
+
+
+# --- sharing groups -------------------------------------------------------------------------
+
+class UnknownGroup(ValueError):
+    """A `group:NAME` (or a bare name) that is neither a sharing group nor an agency."""
+
+
+def group_problems(groups: dict[str, Sequence[str]], directory: Iterable[str]) -> list[str]:
+    """What is wrong with sharing groups against an agency directory (empty list: sound)."""
+    known = set(directory)
+    problems = [f"group {name!r} has the name of an agency" for name in groups if name in known]
+    for name, members in groups.items():
+        if not members:
+            problems.append(f"group {name!r} has no members")
+        problems += [f"group {name!r}: unknown agency {m!r}" for m in members if m not in known]
+    return problems
+
+
+def expand_agencies(items: Iterable[str], groups: dict[str, Sequence[str]]
+                    ) -> tuple[str, ...]:
+    """Agency codes and `group:NAME`s → agency codes, first occurrence kept, in order.
+
+    Plain codes pass through unchanged (checked against the directory elsewhere); a group
+    that does not exist raises UnknownGroup.
+    """
+    out: list[str] = []
+    for item in items:
+        if item.startswith(GROUP_PREFIX):
+            name = item.removeprefix(GROUP_PREFIX)
+            if name not in groups:
+                raise UnknownGroup(name)
+            out.extend(groups[name])
+        else:
+            out.append(item)
+    return tuple(dict.fromkeys(out))
+
+
+def resolve_party(name: str, groups: dict[str, Sequence[str]], directory: Iterable[str]
+                  ) -> tuple[str, ...]:
+    """What staff mean by one name: an agency code, a group (bare or `group:NAME`)."""
+    if name in set(directory):
+        return (name,)
+    bare = name.removeprefix(GROUP_PREFIX)
+    if bare in groups:
+        return tuple(dict.fromkeys(groups[bare]))
+    raise UnknownGroup(name)
 
 
 @dataclass(frozen=True)

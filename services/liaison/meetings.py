@@ -14,17 +14,14 @@ from civicpulse.envelope import new_event, new_id, utcnow
 from services.liaison import db
 from services.liaison.config import LiaisonConfig
 from services.liaison.handlers import Effect, TicketNotFound, _names, _share, _timeline
-from services.liaison.ticket_work import UnknownAgency
+from services.liaison.ticket_work import resolve_agencies
 
 
 def schedule(uow: UnitOfWork, ticket_id: str, title: str, starts_at: datetime,
              agencies: list[str], by: str, cfg: LiaisonConfig,
              now: datetime | None = None) -> tuple[str, Effect]:
     now = now or utcnow()
-    unknown = [a for a in agencies if cfg.agency(a) is None]
-    if unknown:
-        raise UnknownAgency(", ".join(unknown))
-    attendees = list(dict.fromkeys(agencies))
+    attendees = list(resolve_agencies(cfg, agencies))  # codes and sharing groups
     meeting_id = f"mtg-{new_id()[:12]}"
     with uow:
         t = db.ticket_by_id(uow.session, ticket_id)

@@ -3,7 +3,8 @@
 Each agency in the directory gets a durable queue `partner.<code>` bound to the durable direct
 exchange with routing key `<code>`; the outbox relay publishes shares there. The provider
 declares it when the service starts (and validates the liaison configuration in setup, so a
-broken plan or directory stops the service before it consumes anything).
+broken plan or directory stops the service before it consumes anything), and seeds the
+`agencies` table from the same configuration (agency_directory.seed, an idempotent upsert).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 import kombu
 from nameko.extensions import DependencyProvider
 
+from civicpulse.envelope import utcnow
 from civicpulse.outbox import PARTNER_EXCHANGE
-from services.liaison import config
+from civicpulse.runtime import Platform
+from services.liaison import agency_directory, config
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,8 @@ def declare_partner_topology(uri: str, codes: Iterable[str]) -> list[str]:
 
 
 class PartnerTopology(DependencyProvider):
-    """Workers get the validated LiaisonConfig; the broker gets the partner queues."""
+    """Workers get the validated LiaisonConfig; the broker gets the partner queues; the
+    database gets the agency directory (through the service's Platform, set up by then)."""
 
     def setup(self) -> None:
         self.config = config.load()
@@ -58,6 +62,16 @@ class PartnerTopology(DependencyProvider):
         self.queues = declare_partner_topology(self.container.config["AMQP_URI"],
                                                self.config.directory)
         log.info("partner topology declared: %s", ", ".join(self.queues))
+        self.seed_directory()
+
+    def seed_directory(self) -> None:
+        platform = next((d for d in self.container.dependencies if isinstance(d, Platform)),
+                        None)
+        if platform is None:
+            return
+        seeded = agency_directory.seed_with(platform.handle.uow(), self.config, utcnow())
+        log.info("agency directory seeded: inserted %s, updated %s, deactivated %s",
+                 list(seeded.inserted), list(seeded.updated), list(seeded.deactivated))
 
     def get_dependency(self, worker_ctx: Any) -> config.LiaisonConfig:
         return self.config

@@ -30,6 +30,7 @@ from civicpulse.web import (
     load_json,
 )
 from services.liaison import (
+    agency_directory,
     deadline_timers,
     handlers,
     meetings,
@@ -274,6 +275,23 @@ class LiaisonService(OperationsEndpoints):
             raise Conflict("the review is written for closed tickets",
                            status=report.ticket["status"])
         return report
+
+    # --- the agency directory (table `agencies`, seeded from config) and sharing groups ----
+
+    @http("GET", "/agencies")
+    @json_api
+    def get_agencies(self, request: Any) -> dict[str, Any]:
+        self._reader(request)
+        return agency_directory.directory(self.platform.uow(), self.partners)
+
+    @http("GET", "/agencies/<string:code>")
+    @json_api
+    def get_agency(self, request: Any, code: str) -> dict[str, Any]:
+        self._reader(request)
+        agency = agency_directory.one(self.platform.uow(), self.partners, code)
+        if agency is None:
+            raise NotFound("no such agency", agency=code)
+        return agency
 
     # --- partners (their own token, issued by `civicpulse partners add`) --------------------
 

@@ -47,24 +47,48 @@ def _ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
 
 # --- agencies and backfill ------------------------------------------------------------------
 
+def resolve_agencies(cfg: LiaisonConfig, names: list[str] | tuple[str, ...]
+                     ) -> tuple[str, ...]:
+    """Agency codes and sharing groups (`core` or `group:core`) → active agency codes, in
+    order, each once; UnknownAgency naming every name that is neither."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for name in names:
+        try:
+            codes.extend(cfg.resolve(name))
+        except domain.UnknownGroup:
+            unknown.append(name)
+    if unknown:
+        raise UnknownAgency(", ".join(unknown))
+    return tuple(dict.fromkeys(codes))
+
+
 def add_agency(uow: UnitOfWork, ticket_id: str, agency: str, by: str, cfg: LiaisonConfig,
                now: datetime | None = None) -> Effect:
-    """Put an agency on a ticket and send it what it missed (AMBER/GREEN/CLEAR shares)."""
+    """Put an agency, or every member of a sharing group, on a ticket and send each one what
+    it missed (AMBER/GREEN/CLEAR shares), once: members already on the ticket are skipped."""
     now = now or utcnow()
-    if cfg.agency(agency) is None:
-        raise UnknownAgency(agency)
+    codes = resolve_agencies(cfg, [agency])
+    via = "" if codes == (agency,) else f"，共享组 {agency.removeprefix(domain.GROUP_PREFIX)}"
     with uow:
         t = _ticket(uow, ticket_id)
-        if agency in db.agencies_of(uow.session, ticket_id):
+        have = db.agencies_of(uow.session, ticket_id)
+        added = [c for c in codes if c not in have]
+        if not added:
             return Effect(ticket_id, t["status"])
-        uow.session.execute(insert(db.participants).values(
-            ticket_id=ticket_id, party=agency, kind="agency", role="partner_observer",
-            added_at=now))
-        _timeline(uow, ticket_id, now, "agency.added",
-                  f"{cfg.agency(agency).name}（{agency}）加入协同（{by}）", author=by)  # type: ignore[union-attr]
-        sent = backfill(uow, ticket_id, agency, cfg, now)
+        for code in added:
+            uow.session.execute(insert(db.participants).values(
+                ticket_id=ticket_id, party=code, kind="agency", role="partner_observer",
+                added_at=now))
+            _timeline(uow, ticket_id, now, "agency.added",
+                      f"{_name(cfg, code)}（{code}）加入协同（{by}{via}）", author=by)
+        sent = tuple(a for code in added for a in backfill(uow, ticket_id, code, cfg, now))
         uow.commit()
     return Effect(ticket_id, t["status"], sent).count()
+
+
+def _name(cfg: LiaisonConfig, code: str) -> str:
+    return a.name if (a := cfg.agency(code)) else code
 
 
 def backfill(uow: UnitOfWork, ticket_id: str, agency: str, cfg: LiaisonConfig,

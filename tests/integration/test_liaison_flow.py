@@ -95,4 +95,10 @@ def test_incident_opens_one_ticket_shared_by_tlp(liaison: tuple[str, str]) -> No
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM tickets")).scalar_one() == 1
         assert conn.execute(text("SELECT agency FROM shares")).scalars().all() == ["cac"]
+        # the start seeded the agency directory from the YAML (JSON contacts on PostgreSQL)
+        rows = conn.execute(text("SELECT code, kind, contacts, active FROM agencies "
+                                 "ORDER BY code")).all()
     engine.dispose()
+    assert [r.code for r in rows] == sorted(config.load().directory)
+    assert all(r.active and r.contacts[0]["desk"] for r in rows)
+    assert {r.code: r.kind for r in rows}["cac"] == "cyberspace"

@@ -148,7 +148,7 @@ def test_shipped_config_is_valid() -> None:
 
 
 def test_config_rejects_bad_documents() -> None:
-    agencies = {"agencies": [{"code": "cac", "name": "网信办", "kind": "cac"}]}
+    agencies = {"agencies": [{"code": "cac", "name": "网信办", "kind": "cyberspace"}]}
     plan = {"levels": {lv: {"lead_section": "x", "agencies": ["cac"],
                             "deadlines": {"acknowledge": 1, "first_response": 2, "resolve": 3}}
                        for lv in domain.LEVEL_ORDER}}

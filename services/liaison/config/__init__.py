@@ -1,13 +1,16 @@
-"""Liaison configuration: the agency directory and the default emergency plan (YAML).
+"""Liaison configuration: the agency directory, its sharing groups and the default emergency
+plan (YAML).
 
 Both files are validated with marshmallow when the service starts (the partner topology
 provider loads them in its setup); `LIAISON_AGENCIES` and `LIAISON_PLANS` point elsewhere.
+A plan's `agencies` may name sharing groups (`group:core`); they are expanded here, at load
+time, so the rest of the service only ever sees agency codes.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,10 @@ import yaml
 from marshmallow import Schema, fields, validate
 
 from services.liaison.domain import (
+    AGENCY_KINDS,
     DEADLINE_KEYS,
     DEFAULT_CHAIN,
+    GROUP_PREFIX,
     LEAD,
     LEVEL_ORDER,
     NOTIFY_TARGETS,
@@ -27,7 +32,11 @@ from services.liaison.domain import (
     LevelPlan,
     Plan,
     TaskTemplate,
+    UnknownGroup,
+    expand_agencies,
+    group_problems,
     plan_problems,
+    resolve_party,
 )
 
 HERE = Path(__file__).parent
@@ -35,16 +44,32 @@ AGENCY_CODE = validate.Regexp(r"^[a-z][a-z0-9_-]{1,31}$",
                               error="agency code must be lowercase [a-z0-9_-], 2..32 chars")
 
 
+AGENCY_OR_GROUP = validate.Regexp(r"^(group:)?[a-z][a-z0-9_-]{1,31}$",
+                                  error="an agency code or group:NAME")
+
+
+class _Contact(Schema):
+    desk = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    phone = fields.String(load_default=None, validate=validate.Length(max=64))
+    email = fields.Email(load_default=None)
+    hours = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
 class _Agency(Schema):
     code = fields.String(required=True, validate=AGENCY_CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    kind = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    kind = fields.String(required=True, validate=validate.OneOf(AGENCY_KINDS))
     contact = fields.String(load_default="", validate=validate.Length(max=255))
+    contacts = fields.List(fields.Nested(_Contact), load_default=list)
+    active = fields.Boolean(load_default=True)
 
 
 class _Directory(Schema):
     agencies = fields.List(fields.Nested(_Agency), required=True,
                            validate=validate.Length(min=1))
+    groups = fields.Dict(keys=fields.String(validate=AGENCY_CODE),
+                         values=fields.List(fields.String(validate=AGENCY_CODE)),
+                         load_default=dict)
 
 
 class _Deadlines(Schema):
@@ -67,7 +92,7 @@ class _Step(Schema):
 
 class _LevelPlan(Schema):
     lead_section = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    agencies = fields.List(fields.String(validate=AGENCY_CODE), required=True)
+    agencies = fields.List(fields.String(validate=AGENCY_OR_GROUP), required=True)
     deadlines = fields.Nested(_Deadlines, required=True)
     tasks = fields.List(fields.Nested(_Task), load_default=list)
     statement_required = fields.Boolean(load_default=True)
@@ -84,32 +109,67 @@ class _Plans(Schema):
 class LiaisonConfig:
     agencies: tuple[Agency, ...]
     plan: Plan
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def directory(self) -> tuple[str, ...]:
-        return tuple(a.code for a in self.agencies)
+        """The active agencies' codes: who may be shared with and put on tickets."""
+        return tuple(a.code for a in self.agencies if a.active)
 
     def agency(self, code: str) -> Agency | None:
         return next((a for a in self.agencies if a.code == code), None)
+
+    def resolve(self, name: str) -> tuple[str, ...]:
+        """An agency code, or a sharing group (`core` / `group:core`) → its active members;
+        UnknownGroup when it is neither."""
+        active = set(self.directory)
+        return tuple(c for c in resolve_party(name, self.groups, active) if c in active)
 
 
 def _read(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def parse_agencies(data: Any) -> tuple[Agency, ...]:
-    rows = _Directory().load(data)["agencies"]
-    codes = [r["code"] for r in rows]
+def _agency(row: dict[str, Any]) -> Agency:
+    contacts = tuple({k: v for k, v in c.items() if v is not None} for c in row["contacts"])
+    if not contacts and row["contact"]:
+        contacts = ({"desk": row["contact"]},)
+    contact = row["contact"] or (contacts[0]["desk"] if contacts else "")
+    return Agency(row["code"], row["name"], row["kind"], contact, contacts, row["active"])
+
+
+def parse_directory(data: Any) -> tuple[tuple[Agency, ...], dict[str, tuple[str, ...]]]:
+    """The agencies and the sharing groups (each member must be in the directory)."""
+    doc = _Directory().load(data)
+    codes = [r["code"] for r in doc["agencies"]]
     if len(codes) != len(set(codes)):
         raise ValueError("agency codes must be unique")
-    return tuple(Agency(**r) for r in rows)
+    groups = {name: tuple(dict.fromkeys(members)) for name, members in doc["groups"].items()}
+    problems = group_problems(groups, codes)
+    if problems:
+        raise ValueError("sharing groups: " + "; ".join(problems))
+    return tuple(_agency(r) for r in doc["agencies"]), groups
 
 
-def parse_plan(data: Any) -> Plan:
+def parse_agencies(data: Any) -> tuple[Agency, ...]:
+    return parse_directory(data)[0]
+
+
+def _expanded(level: str, items: list[str], groups: dict[str, tuple[str, ...]]
+              ) -> tuple[str, ...]:
+    try:
+        return expand_agencies(items, groups)
+    except UnknownGroup as exc:
+        raise ValueError(f"emergency plan: {level}: unknown group "
+                         f"{GROUP_PREFIX}{exc}") from exc
+
+
+def parse_plan(data: Any, groups: dict[str, tuple[str, ...]] | None = None) -> Plan:
+    """The plan with every `group:NAME` in a level's agencies replaced by its members."""
     levels = _Plans().load(data)["levels"]
     return Plan({
         level: LevelPlan(level=level, lead_section=lp["lead_section"],
-                         agencies=tuple(dict.fromkeys(lp["agencies"])),
+                         agencies=_expanded(level, lp["agencies"], groups or {}),
                          deadlines=Deadlines(**lp["deadlines"]),
                          tasks=tuple(TaskTemplate(**t) for t in lp["tasks"]),
                          statement_required=lp["statement_required"],
@@ -120,12 +180,12 @@ def parse_plan(data: Any) -> Plan:
 
 def build(agencies_data: Any, plans_data: Any) -> LiaisonConfig:
     """Validate both documents; ValueError (or marshmallow's ValidationError) when unsound."""
-    agencies = parse_agencies(agencies_data)
-    plan = parse_plan(plans_data)
+    agencies, groups = parse_directory(agencies_data)
+    plan = parse_plan(plans_data, groups)
     problems = plan_problems(plan, (a.code for a in agencies))
     if problems:
         raise ValueError("emergency plan: " + "; ".join(problems))
-    return LiaisonConfig(agencies, plan)
+    return LiaisonConfig(agencies, plan, groups)
 
 
 @cache

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from services.sentiment.model import data, train
+from services.sentiment.model import data, train, validation
 from services.sentiment.model.scorer import Scorer, expert_path
 
 GOOD = ["很好", "满意", "不错", "喜欢", "推荐", "开心"]
@@ -121,6 +121,32 @@ def test_bad_training_input_is_a_clear_error_and_keeps_the_old_model(tmp_path, c
     assert train.main(["--data", str(tmp_path), "--out", str(previous)]) == 2
     assert previous.read_bytes() == b"previous model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "m.ftz"]
+
+
+def test_validation_splits_are_carved_out_of_the_training_data(corpora):
+    final, first = data.load_corpus(corpora), validation.load_validation_corpus(corpora)
+    assert first.splits == validation.load_validation_corpus(corpora).splits  # fixed seed
+    assert (len(first.splits["val_weibo"]), len(first.splits["val_domain_short"])) == (19, 60)
+    final_held_out = {text for split in final.splits.values() for _, text in split}
+    tuning = {text for split in first.splits.values() for _, text in split}
+    train_texts = {text for _, text in first.train}
+    assert not final_held_out & (tuning | train_texts)  # the final splits are never touched
+    assert not tuning & train_texts
+    assert tuning <= {text for _, text in final.train}
+    assert all(text.startswith("书籍") for _, text in first.splits["val_domain_short"])
+    assert not any(text.startswith("书籍") for text in train_texts)
+    assert all("[" not in text for _, text in first.splits["val_weibo_stripped"])
+
+
+def test_validation_training_reports_only_validation_splits(corpora, tmp_path):
+    out = tmp_path / "try.ftz"
+    result = _train("--data", str(corpora), "--validation", "--out", str(out), "--epoch", "30")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert report["corpus"] == "validation"
+    assert set(report["held_out"]) == {"val_weibo", "val_weibo_stripped", "val_domain_short"}
+    with pytest.raises(SystemExit):  # never over the shipped model
+        train.main(["--data", str(corpora), "--validation"])
 
 
 def test_labels_accept_numbers_and_words():

@@ -2,6 +2,7 @@
 
     make train-sentiment                      # the three public corpora
     make train-sentiment EXTRA=mine.csv       # plus a deployment's own `label,text` mentions
+    python -m services.sentiment.model.train --validation --out /tmp/try.ftz   # tuning runs
 
 Writes the model (default: the packaged ``sentiment.ftz``) and a JSON sidecar with the training
 parameters and the held-out accuracy per split.
@@ -33,6 +34,7 @@ from services.sentiment.model.data import (
 from services.sentiment.model.evaluate import split_report
 from services.sentiment.model.scorer import MODEL_PATH, NEGATIVE, POSITIVE, Scorer, expert_path
 from services.sentiment.model.text import EMOTICON_TAG, tokens
+from services.sentiment.model.validation import load_validation_corpus
 
 MIN_EXPERT_EXAMPLES = 1_000
 CALIBRATION_SHARE = 0.05
@@ -101,14 +103,17 @@ def fit(examples: list[Example], out: Path, params: Params = Params()) -> Path:
 
 
 def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
-          params: Params = Params(), extra_holdout: float = EXTRA_HOLDOUT) -> dict:
+          params: Params = Params(), extra_holdout: float = EXTRA_HOLDOUT,
+          validation: bool = False) -> dict:
     """Load the corpora (+ extra rows), train, calibrate, score the held-out splits, then put the
     model files and their sidecar JSON in place at `out` together (a failed run leaves the
-    previous model untouched)."""
+    previous model untouched). With `validation`, train on the validation corpus instead
+    (validation.py) and report its validation splits: for choosing settings without looking at
+    the final held-out splits."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".training-") as work:
         report = _train_into(data_dir, extra, Path(work) / out.name, extra_weight, params,
-                             extra_holdout)
+                             extra_holdout, validation)
         for made in (expert_path(Path(work) / out.name), Path(work) / out.name,
                      (Path(work) / out.name).with_suffix(".json")):
             target = out.parent / made.name
@@ -120,8 +125,8 @@ def train(data_dir: Path, extra: Path | None, out: Path, extra_weight: int = 2,
 
 
 def _train_into(data_dir: Path, extra: Path | None, out: Path, extra_weight: int,
-                params: Params, extra_holdout: float) -> dict:
-    corpus = load_corpus(data_dir)
+                params: Params, extra_holdout: float, validation: bool = False) -> dict:
+    corpus = load_validation_corpus(data_dir) if validation else load_corpus(data_dir)
     if not corpus.train and not corpus.splits:
         print(f"note: no public corpora in {data_dir}; training on --extra only", file=sys.stderr)
     extra_rows = read_labelled(extra) if extra else []
@@ -148,6 +153,7 @@ def _train_into(data_dir: Path, extra: Path | None, out: Path, extra_weight: int
     scorer = Scorer(out, temperature=temperature)
     report = {
         "model": out.name,
+        "corpus": "validation" if validation else "final",
         "size_bytes": scorer.size_bytes,
         "train_examples": len(examples),
         "emoticon_expert_examples": len(tagged) if expert.is_file() else 0,
@@ -180,11 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=Params.threads)
     parser.add_argument("--quantize", action="store_true",
                         help="product-quantize (about 4x smaller, about 1.5 points less accurate)")
+    parser.add_argument("--validation", action="store_true",
+                        help="train on the validation corpus and report the validation splits "
+                             "(for tuning; never tune on the final held-out splits); use --out")
     args = parser.parse_args(argv)
+    if args.validation and args.out == MODEL_PATH:
+        parser.error("--validation needs --out (it must not replace the shipped model)")
     params = Params(epoch=args.epoch, threads=args.threads, quantize=args.quantize)
     try:
         report = train(args.data.resolve(), args.extra, args.out, args.extra_weight, params,
-                       args.extra_holdout)
+                       args.extra_holdout, args.validation)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

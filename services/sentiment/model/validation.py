@@ -23,7 +23,6 @@ from services.sentiment.model.data import (
     DEFAULT_DATA_DIR,
     HELD_OUT_CATEGORIES,
     HOTEL,
-    SEED,
     SHOPPING,
     SHORT_CHARS,
     WEIBO,
@@ -37,7 +36,7 @@ from services.sentiment.model.data import (
     strip_tags,
 )
 
-VALIDATION_SEED = SEED + 1
+VALIDATION_SEED = 777  # the seed the issue-3 experiments (docs/model-card.md) used
 VALIDATION_SHARE = 0.2
 VALIDATION_CATEGORIES = frozenset({"手机", "书籍"})
 

@@ -9,6 +9,7 @@ import kombu
 import pytest
 
 from civicpulse import deadletter
+from tests.helpers import wait_until
 from tests.integration import probe
 
 pytestmark = pytest.mark.integration
@@ -34,15 +35,6 @@ def publish(uri, body, *, content_type="application/json", routing_key=None):
                                                        durable=True),
                          routing_key=routing_key or "sentiment.incident.detected",
                          content_type=content_type, content_encoding="utf-8", retry=True)
-
-
-def wait_until(fn, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def dead_letters(uri):

@@ -1,22 +1,13 @@
 """The embedded single-process mode: RPC, events (through the outbox relay) and timers on
 kombu's memory:// transport, with SQLite."""
 
-import time
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from civicpulse.embedded import MEMORY_URI, memory_config, patch_memory_rpc
+from tests.helpers import wait_until
 from tests.integration import probe
-
-
-def wait_until(fn, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture

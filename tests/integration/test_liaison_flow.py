@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import kombu
@@ -16,6 +16,8 @@ from sqlalchemy import create_engine, text
 from civicpulse.envelope import Envelope, new_event
 from services.liaison import config
 from services.liaison.service import LiaisonService
+from tests.helpers import publish_event as publish
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 INC = "inc-liaison-it"
@@ -44,14 +46,6 @@ def detected(incident: str = INC) -> Envelope:
         "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER")
 
 
-def publish(uri: str, event: Envelope) -> None:
-    with kombu.Connection(uri) as conn:
-        kombu.Producer(conn.channel()).publish(
-            event.to_json().encode(), routing_key=event.type, retry=True,
-            exchange=kombu.Exchange("sentiment.events", type="topic", durable=True),
-            content_type="application/json", content_encoding="utf-8")
-
-
 def drain(uri: str, queue: str) -> list[dict[str, Any]]:
     out = []
     with kombu.Connection(uri) as conn:
@@ -59,15 +53,6 @@ def drain(uri: str, queue: str) -> list[dict[str, Any]]:
         while (m := q.get(no_ack=True)) is not None:
             out.append(json.loads(m.body))
     return out
-
-
-def wait_for(fn: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := fn():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_incident_opens_one_ticket_shared_by_tlp(liaison: tuple[str, str]) -> None:

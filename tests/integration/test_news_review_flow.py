@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import kombu
 import pytest
 import requests
 
@@ -24,6 +23,8 @@ from services.review import config as review_config
 from services.review import domain as review_domain
 from services.review import handlers as review
 from services.review.service import ReviewService
+from tests.helpers import publish_event as publish
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 INC = "inc-news-review-it"
@@ -72,23 +73,6 @@ def requested() -> Envelope:
         "ticket_id": "tkt-it", "incident_id": INC, "topic": "deputies", "level": "IV",
         "title": "代表信箱回复延迟", "brief": "经核实，系统升级导致部分来信回复延迟。",
         "due_at": "2026-03-01T10:00:00+00:00"}, correlation_id=INC, tlp="AMBER")
-
-
-def publish(uri: str, event: Envelope) -> None:
-    with kombu.Connection(uri) as conn:
-        kombu.Producer(conn.channel()).publish(
-            event.to_json().encode(), routing_key=event.type, retry=True,
-            exchange=kombu.Exchange(f"{event.producer}.events", type="topic", durable=True),
-            content_type="application/json", content_encoding="utf-8")
-
-
-def wait_for(fn: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := fn():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_statement_is_reviewed_and_published_once(services: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from civicpulse.db import UnitOfWork, make_engine, session_factory
 from civicpulse.envelope import Envelope, new_event
 from services.review import config, db, handlers
 from services.review.service import ReviewService
+from tests.helpers import publish_event as publish
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 OK = {"accuracy": True, "orientation": True, "format": True}
@@ -69,23 +71,6 @@ def submitted(item_id: str, workflow: str = "default", author: str = "editor-li"
         "title": "关于代表信箱回复延迟的情况说明", "body": body, "author": author,
         "content_hash": "e" * 64, "workflow": workflow}, correlation_id=f"corr-{item_id}",
         tlp="AMBER")
-
-
-def publish(uri: str, event: Envelope) -> None:
-    with kombu.Connection(uri) as conn:
-        kombu.Producer(conn.channel()).publish(
-            event.to_json().encode(), routing_key=event.type, retry=True,
-            exchange=kombu.Exchange("news.events", type="topic", durable=True),
-            content_type="application/json", content_encoding="utf-8")
-
-
-def wait_for(fn: Callable[[], Any], timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := fn():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 class Api:

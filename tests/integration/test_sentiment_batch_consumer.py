@@ -10,6 +10,7 @@ import pytest
 
 from civicpulse import deadletter
 from services.sentiment.batch_consumer import consume_batches
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
 QUEUE = "probe.batches"
@@ -42,15 +43,6 @@ def publish(uri, items):
 
 def handled():
     return sorted(n for batch in SEEN for n in batch)
-
-
-def wait_until(fn, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture

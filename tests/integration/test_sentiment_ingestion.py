@@ -4,7 +4,6 @@ after commit, with bad messages dead-lettered with their reason."""
 
 import json
 import socket
-import time
 
 import kombu
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import create_engine, func, select
 from civicpulse import deadletter
 from services.sentiment import db
 from services.sentiment.service import MENTIONS_QUEUE, SentimentService
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +34,6 @@ def sentiment(container_factory, rabbit_config, pg_database, monkeypatch, rabbit
     yield {"url": f"http://127.0.0.1:{port}", "amqp": rabbit_config["AMQP_URI"],
            "db": pg_database}
     container.stop()
-
-
-def wait_until(fn, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def stored(url):

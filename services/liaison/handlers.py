@@ -246,6 +246,9 @@ STEPS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
                              lambda p: f"{_stage(p)} 退回修改：{p['comment']}"),
     "review.case.rejected": ("review.rejected",
                              lambda p: f"{_stage(p)} 不予通过：{p['comment']}"),
+    "review.stage.overdue": ("review.overdue",
+                             lambda p: f"{_stage(p)} 审核超时（时限 {p['due_at']}），已提醒："
+                                       f"{'、'.join(p.get('escalated_to') or []) or '—'}"),
 }
 
 

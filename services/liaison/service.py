@@ -113,6 +113,10 @@ class LiaisonService(OperationsEndpoints):
     def on_case_rejected(self, event: Envelope) -> None:
         handlers.record_step(self.platform.uow(), event)
 
+    @handles("review.stage.overdue")
+    def on_stage_overdue(self, event: Envelope) -> None:
+        handlers.record_step(self.platform.uow(), event)
+
     @handles("news.item.published")
     def on_item_published(self, event: Envelope) -> None:
         handlers.statement_published(self.platform.uow(), event, self.partners)

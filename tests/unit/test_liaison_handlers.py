@@ -215,6 +215,22 @@ def test_returned_and_rejected(uow: UowFactory, cfg: LiaisonConfig) -> None:
     assert "措辞需斟酌" in after["timeline"][-1]["text"]
 
 
+def test_an_overdue_review_stage_lands_on_the_timeline(uow: UowFactory,
+                                                       cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg)
+    overdue = new_event("review.stage.overdue", {
+        "case_id": "case-1", "item_id": "item-1", "revision": 1, "stage": "leader_in_charge",
+        "due_at": "2026-11-27T10:30:00+00:00", "escalated_to": ["li", "zhao"]},
+        correlation_id=INC)
+    assert handlers.record_step(uow(), overdue) is not None
+    assert handlers.record_step(uow(), overdue) is None  # redelivered: once
+    after = handlers.get_ticket(uow(), t["id"])
+    assert after is not None
+    last = after["timeline"][-1]
+    assert last["kind"] == "review.overdue"
+    assert "分管领导" in last["text"] and "li、zhao" in last["text"]
+
+
 def test_events_of_other_chains_are_ignored(uow: UowFactory, cfg: LiaisonConfig) -> None:
     opened(uow, cfg)
     for event in chain(incident="item-unrelated"):

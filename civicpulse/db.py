@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicpulse import inbox, outbox
 from civicpulse.envelope import Envelope
+from civicpulse.observability import platform_metrics
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +114,12 @@ class UnitOfWork:
         self._recorded += 1
 
     def first_time(self, event: Envelope, consumer: str) -> bool:
-        """Mark `event` applied by `consumer`; False if it was applied before (a duplicate)."""
-        return inbox.claim(self.session, event.id, consumer)
+        """Mark `event` applied by `consumer`; False if it was applied before (a duplicate,
+        counted in the service's `events_duplicate_total`)."""
+        if inbox.claim(self.session, event.id, consumer):
+            return True
+        platform_metrics(self.service).duplicates.labels(event.type).inc()
+        return False
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

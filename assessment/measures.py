@@ -132,6 +132,32 @@ def review_turnaround(records: Records, period: Period) -> Measure:
                    ("处室", "平均用时(小时)"))
 
 
+def _outcome_row(cases: list[dict[str, Any]]) -> tuple[Any, ...]:
+    count = {k: sum(c["status"] == k for c in cases)
+             for k in ("approved", "returned", "rejected", "open")}
+    return (len(cases), count["approved"], count["returned"], count["rejected"], count["open"],
+            rate(count["returned"] + count["rejected"], len(cases)))
+
+
+OUTCOME_FIGURES = ("送审", "通过", "退回", "不予通过", "审核中", "退回与否决率")
+
+
+def review_outcomes(records: Records, period: Period) -> Measure:
+    section = sections_of(records)
+    cases = [c for c in records["review"]["cases"]
+             if period.since <= when(c["created_at"]) < period.until]
+    return Measure(
+        "submissions", "送审退回与否决",
+        "本期送审的稿件（每次送审一个审核案）按作者统计其结果：通过、退回修改、不予通过或仍在审核中。",
+        Table(("处室", *OUTCOME_FIGURES), [
+            (sec, *_outcome_row(rows))
+            for sec, rows in grouped(cases, lambda c: section(c["author"])).items()]),
+        Table(("作者", "处室", *OUTCOME_FIGURES), [
+            (who, section(who), *_outcome_row(rows))
+            for who, rows in grouped(cases, lambda c: c["author"]).items()]),
+        ("处室", "退回与否决率"))
+
+
 # --- 2. tickets: acknowledged and resolved within the plan's deadlines -----------------------
 
 def _met(ticket: dict[str, Any], fact: str, due: str) -> bool:
@@ -246,7 +272,7 @@ def comment_replies(records: Records, period: Period) -> Measure:
         ("处室", "按时回复"))
 
 
-MEASURES = (review_turnaround, ticket_deadlines, statement_times, plan_entries,
+MEASURES = (review_turnaround, review_outcomes, ticket_deadlines, statement_times, plan_entries,
             comment_replies)
 
 

@@ -228,6 +228,9 @@ class Suite:
     def _add_service(self, name: str, count: int, env: dict[str, str],
                      log_dir: Path | None) -> None:
         port_var = f"{name.upper()}_HTTP_PORT"
+        own_uri = env.get(f"{name.upper()}_AMQP_URI")  # the service's own broker user
+        if own_uri:
+            env = {**env, "AMQP_URI": own_uri}
         for i in range(max(1, count)):
             replica = name if i == 0 else f"{name}-{i + 1}"
             port = int(env.get(port_var, for_service(name).http_port)) if i == 0 else free_port()

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 
+from civicpulse import records as period_records
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -27,7 +28,7 @@ from civicpulse.web import (
     json_response,
     load_json,
 )
-from services.review import audit, config, domain, handlers
+from services.review import audit, config, domain, handlers, records
 from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
 from services.review.timers import DEFAULT_SWEEP_SECONDS, SWEEP_KEY, configured_timer
 
@@ -93,6 +94,18 @@ class ReviewService(OperationsEndpoints):
         """The audit log for any active staff token; `?format=csv|json`, `case_id`, `item_id`."""
         return _audit_response(self.platform.uow, request)
 
+    @http("GET", "/records")
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Cases, decisions, escalations and staff of a period (admin only), for reports."""
+        who = handlers.authenticate(self.platform.uow(), bearer_token(request))
+        if who is None:
+            raise Unauthorized("unknown or disabled token")
+        if not domain.may_read_records(who["role"]):
+            raise Forbidden(f"role {who['role']!r} may not read the period's records")
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
+
     @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
     def sweep_overdue(self) -> None:
         handlers.sweep_overdue(self.platform.uow())
@@ -108,6 +121,11 @@ class ReviewService(OperationsEndpoints):
     def authenticate(self, token: str) -> dict[str, str] | None:
         """Who a staff bearer token belongs to: {"name", "role"}, or None (other services ask)."""
         return handlers.authenticate(self.platform.uow(), token)
+
+    @rpc
+    def staff_directory(self) -> list[dict[str, Any]]:
+        """Active staff: name, role, section (处室), email, im_id (the notify service asks)."""
+        return handlers.staff_directory(self.platform.uow())
 
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())

@@ -3,6 +3,8 @@ return, deadlines and escalation, the append-only audit log, disabling and rotat
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -167,6 +169,18 @@ def test_audit_log_records_everything_and_refuses_updates_and_deletes(
         with uow() as u, pytest.raises(DatabaseError, match="append-only"):
             u.session.execute(statement)
     assert len(handlers.audit_export(uow(), {})) == 4
+
+
+def test_audit_csv_defuses_spreadsheet_formulas(uow: Any, cfg: config.ReviewConfig,
+                                                 staff: dict[str, str]) -> None:
+    """A comment like `=HYPERLINK(...)` must open as text, not run, in a spreadsheet."""
+    case_id = handlers.open_case(uow(), submitted(), cfg)
+    decide(uow, cfg, case_id, staff["wang"], "return", '=HYPERLINK("http://x.example","点击")')
+    rows = handlers.audit_export(uow(), {"case_id": case_id})
+    lines = list(csv.DictReader(io.StringIO(audit.to_csv(rows))))
+    assert lines[-1]["comment"] == "'=HYPERLINK(\"http://x.example\",\"点击\")"
+    assert [audit.defuse(v) for v in ("+1", "-2", "@cmd", "\tx", "ok", 7)] == [
+        "'+1", "'-2", "'@cmd", "'\tx", "ok", 7]
 
 
 def test_disable_and_rotate(uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:

@@ -35,13 +35,11 @@ def cjk_font() -> str:
 
 def bar_chart(measure: Measure, path: Path, period_label: str) -> Path | None:
     """The measure's chart column by section; None when the period has no rows to draw."""
-    label, value = measure.chart
+    labels, value = measure.chart
     table = measure.by_section
-    points = [(str(row[table.columns.index(label)]), row[table.columns.index(value)])
-              for row in table.rows]
-    if len(table.columns) > 2 and table.columns[1] == "审核环节":
-        points = [(f"{row[0]}·{row[1]}", row[table.columns.index(value)]) for row in table.rows]
-    points = [(name, v) for name, v in points if v is not None]
+    at = [table.columns.index(c) for c in labels]
+    points = [("·".join(str(row[i]) for i in at), row[table.columns.index(value)])
+              for row in table.rows if row[table.columns.index(value)] is not None]
     if not points:
         return None
     plt.rcParams["font.sans-serif"] = [cjk_font()]

@@ -265,6 +265,16 @@ def check_review(measure: dict[str, Any]) -> None:
     assert sections[("办公室", "分管领导")]["超时次数"] == 1
 
 
+def check_submissions(measure: dict[str, Any]) -> None:
+    """Cases submitted in October by author: the two statements (the liaison desk, no staff
+    account) approved; sun's two articles returned and rejected."""
+    assert by(measure["by_person"], "作者") == {
+        "liaison-desk": {"作者": "liaison-desk", "处室": "未登记处室", "送审": 2, "通过": 2,
+                         "退回": 0, "不予通过": 0, "审核中": 0, "退回与否决率": 0.0},
+        "sun": {"作者": "sun", "处室": "新闻宣传处", "送审": 2, "通过": 0, "退回": 1,
+                "不予通过": 1, "审核中": 0, "退回与否决率": 1.0}}
+
+
 def check_tickets(measure: dict[str, Any]) -> None:
     sections = by(measure["by_section"], "牵头处室")
     assert sections == {
@@ -363,6 +373,7 @@ def test_october_report_matches_the_seeded_month_and_status_shows_the_suite(
     figures = json.loads((out / "assessment-2026-10.json").read_text())
     measures = {m["key"]: m for m in figures["measures"]}
     check_review(measures["review"])
+    check_submissions(measures["submissions"])
     check_tickets(measures["tickets"])
     check_statements(measures["statements"])
     check_plan(measures["plan"])

@@ -32,17 +32,21 @@ def liaison_session() -> Iterator[Session]:
 
 
 def _known(agency: str) -> str:
-    if config.load().agency(agency) is None:
-        raise click.BadParameter(f"{agency!r} is not in the agency directory "
-                                 f"({', '.join(config.load().directory)})", param_hint="AGENCY")
+    """An active agency of the directory (an inactive one gets no credentials)."""
+    cfg = config.load()
+    found = cfg.agency(agency)
+    if found is None or not found.active:
+        raise click.BadParameter(f"{agency!r} is not an active agency of the directory "
+                                 f"({', '.join(cfg.directory)})", param_hint="AGENCY")
     return agency
 
 
 def _print(creds: partner_accounts.Credentials) -> None:
-    click.echo(f"agency: {creds.agency}")
-    click.echo(f"amqp_uri: {creds.amqp_uri}")
-    click.echo(f"token: {creds.token}")
-    click.echo("(shown once: store them now; `civicpulse partners rotate` issues new ones)",
+    """`name: value` lines: the URI, then the same as fields, the HTTP token last."""
+    for name, value in creds.fields():
+        click.echo(f"{name}: {value}")
+    click.echo("(shown once: store them now; `civicpulse partners rotate` issues new ones; "
+               "docs/partners.md says how to connect and verify the server certificate)",
                err=True)
 
 
@@ -88,7 +92,7 @@ def partners_rotate(agency: str, management_url: str | None) -> None:
     try:
         with liaison_session() as s:
             creds = partner_accounts.rotate(s, partner_accounts.Management(management_url),
-                                            amqp_uri(), agency, utcnow())
+                                            amqp_uri(), _known(agency), utcnow())
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(creds)

@@ -1,0 +1,136 @@
+"""Partners integrate from any stack: after the demo's flow (incident → ticket → statement
+published) three agencies are given access with the real `civicpulse partners add` command and
+each connects with exactly what it printed, through a different client: Debian's `amqp-consume`
+(rabbitmq-c), the Node.js example (amqplib from npm, examples/node/) and the Python example
+(pika, examples/python/). Each receives the shared events, acks them (its queue is empty
+afterwards) and is refused another agency's queue; the acknowledgement examples (Python and
+Node.js) put their notes on the ticket."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pika
+import pytest
+import requests
+
+from civicpulse.demo import add_reviewer, run_flow, url
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+NODE = ROOT / "examples" / "node"
+CLIENTS = {"govpress": "amqp-consume", "media": "node", "propaganda": "python"}
+
+
+def partners_add(agency: str) -> dict[str, str]:
+    """Run the command a deployer runs and keep every `name: value` line it printed."""
+    out = subprocess.run([str(BIN / "civicpulse"), "partners", "add", agency], timeout=60,
+                         capture_output=True, text=True, check=False, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr[-2000:]
+    return dict(line.split(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+
+
+def decode_stream(text: str) -> list[dict[str, Any]]:
+    """`amqp-consume ... cat` writes the bodies back to back: split the JSON values."""
+    decoder, events, i = json.JSONDecoder(), [], 0
+    while (i := _skip_space(text, i)) < len(text):
+        event, i = decoder.raw_decode(text, i)
+        events.append(event)
+    return events
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    return i
+
+
+def consume(client: str, creds: dict[str, str], count: int, queue: str | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    queue = queue or creds["queue"]
+    if client == "amqp-consume":
+        cmd = ["amqp-consume", f"--url={creds['amqp_uri']}", "-q", queue, "-c", str(count),
+               "cat"]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+    script = [shutil.which("node") or "node", str(NODE / "consume.js")] if client == "node" \
+        else [sys.executable, str(ROOT / "examples" / "python" / "consume.py")]
+    env = {**os.environ, "CIVICPULSE_AMQP_URI": creds["amqp_uri"], "CIVICPULSE_QUEUE": queue,
+           "IDLE_SECONDS": "2"}
+    return subprocess.run(script, capture_output=True, text=True, timeout=30, check=False,
+                          env=env)
+
+
+def shares_of(ticket: dict[str, Any], agency: str) -> set[str]:
+    return {s["event_id"] for s in ticket["shares"] if s["agency"] == agency}
+
+
+def staff(method: str, path: str, token: str, body: Any = None) -> Any:
+    r = requests.request(method, url("liaison", path), json=body, timeout=10,
+                         headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code < 300, r.text
+    return r.json()
+
+
+def queue_is_empty(creds: dict[str, str]) -> bool:
+    with pika.BlockingConnection(pika.URLParameters(creds["amqp_uri"])) as conn:
+        method, _, _ = conn.channel().basic_get(creds["queue"], auto_ack=False)
+        return method is None  # unacked would be requeued when the connection closes
+
+
+def test_non_python_clients_consume_with_what_partners_add_printed(running_suite: Any) -> None:
+    assert (NODE / "node_modules" / "amqplib").is_dir(), "run scripts/install-system-deps.sh"
+    flow = run_flow(timeout=90)
+    tid = flow.ticket["id"]
+    leader = add_reviewer("leader_in_charge", flow.run_id + "i")
+    for agency in CLIENTS:
+        if agency not in flow.ticket["agencies"]:
+            staff("POST", f"/tickets/{tid}/agencies", leader, {"agency": agency})
+
+    def published_everywhere() -> dict[str, Any] | None:
+        t = staff("GET", f"/tickets/{tid}", leader)
+        done = all(any(s["agency"] == a and s["event_type"] == "liaison.statement.published"
+                       for s in t["shares"]) for a in CLIENTS)
+        return t if done else None
+
+    ticket = wait_for(published_everywhere, timeout=60)
+    creds = {agency: partners_add(agency) for agency in CLIENTS}
+    for agency, c in creds.items():
+        assert c["amqp_uri"].endswith("/" + c["vhost"].replace("/", "%2F"))
+        assert c["amqp_uri"].startswith("amqp://partner-") and c["queue"] == f"partner.{agency}"
+
+    for agency, client in CLIENTS.items():
+        expected = shares_of(ticket, agency)
+        out = consume(client, creds[agency], len(expected))
+        assert out.returncode == 0, f"{client}: {out.stderr[-1500:]}"
+        got = decode_stream(out.stdout)
+        assert {e["id"] for e in got} == expected, client
+        assert {"liaison.ticket.opened", "liaison.statement.published"} <= {
+            e["type"] for e in got}
+        assert all(e["tlp"] in ("AMBER", "GREEN", "CLEAR") for e in got)
+        assert queue_is_empty(creds[agency]), f"{client} did not ack"
+
+        other = next(a for a in CLIENTS if a != agency)
+        refused = consume(client, creds[agency], 1, queue=f"partner.{other}")
+        assert refused.returncode != 0, client
+        assert "ACCESS_REFUSED" in refused.stderr or "403" in refused.stderr, refused.stderr
+
+    env = {**os.environ, "CIVICPULSE_URL": url("liaison", ""),
+           "CIVICPULSE_TOKEN": creds["govpress"]["token"]}
+    py = subprocess.run([sys.executable, str(ROOT / "examples" / "python" / "ack.py"), tid],
+                        env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert py.returncode == 0, py.stderr
+    env["CIVICPULSE_TOKEN"] = creds["media"]["token"]
+    js = subprocess.run(["node", str(NODE / "ack.js"), tid, "已安排融媒体同步转发"], env=env,
+                        capture_output=True, text=True, timeout=30, check=False)
+    assert js.returncode == 0, js.stderr
+    timeline = staff("GET", f"/tickets/{tid}", leader)["timeline"]
+    notes = {(e["kind"], e["author"]) for e in timeline}
+    assert {("partner.ack", "partner:govpress"), ("partner.comment", "partner:media")} <= notes

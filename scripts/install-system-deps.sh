@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: promtool (alert rule tests), docker-compose (compose
-# validation), amqp-tools (the partner interop test's non-Python client), openssl (the TLS
-# test's CA), nodejs + npm (the Node.js partner example, its modules from
-# examples/node/package-lock.json). Installed only when missing; needs root (CI and the dev
-# machines are root).
+# validation), a CJK font (Chinese labels in the assessment report's charts), amqp-tools (the
+# partner interop test's non-Python client), openssl (the TLS test's CA), nodejs + npm (the
+# Node.js partner example, its modules from examples/node/package-lock.json). Installed only
+# when missing; needs root (CI and the dev machines are root).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 command -v amqp-consume >/dev/null || need+=(amqp-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v node >/dev/null || need+=(nodejs)

@@ -14,6 +14,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.utils import safe_join
 
+from civicpulse import records as period_records
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -27,6 +28,7 @@ from services.news import (
     metrics,
     plan,
     queue,
+    records,
     staff_auth,
     sweep,
 )
@@ -198,6 +200,14 @@ class NewsService(OperationsEndpoints):
     def get_item_http(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
             return handlers.get_item(self.platform.uow(), item_id)
+
+    @http("GET", "/records")
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Plan entries due and comments received in a period (admin only), for reports."""
+        self._staff(request, "records")
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @http("GET", "/archive")
     @json_api

@@ -120,6 +120,10 @@ reference_counters = Table(
 )
 
 
+def rows(session: Session, query: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in session.execute(query).mappings().all()]
+
+
 def get_case(session: Session, case_id: str) -> dict[str, Any] | None:
     row = session.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
     return dict(row) if row else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -107,6 +108,22 @@ def partners_remove(agency: str, management_url: str | None) -> None:
         partner_accounts.remove(s, partner_accounts.Management(management_url), amqp_uri(),
                                 agency)
     click.echo(f"removed partner access of {agency}")
+
+
+@partners.command("catalogue")
+@click.option("--write-docs", "docs", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="render the catalogue into this Markdown file's "
+                                 "generated block (docs/partners.md)")
+def partners_catalogue(docs: Path | None) -> None:
+    """The AsyncAPI document of the partner channel (JSON), or render it into the docs."""
+    from services.liaison import catalogue
+
+    doc = catalogue.document(partner_accounts.PartnerEndpoint.from_env(amqp_uri()))
+    if docs is None:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    changed = catalogue.render_into(docs, catalogue.document())
+    click.echo(f"{docs}: {'updated' if changed else 'already current'}")
 
 
 @click.group()

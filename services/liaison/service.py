@@ -18,6 +18,7 @@ from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.settings import amqp_uri
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -32,6 +33,7 @@ from civicpulse.web import (
 )
 from services.liaison import (
     agency_directory,
+    catalogue,
     deadline_timers,
     handlers,
     meetings,
@@ -42,6 +44,7 @@ from services.liaison import (
     ticket_work,
 )
 from services.liaison.domain import InvalidTransition
+from services.liaison.partner_accounts import PartnerEndpoint
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -314,6 +317,13 @@ class LiaisonService(OperationsEndpoints):
         if agency is None:
             raise Unauthorized("unknown partner token")
         return agency
+
+    @http("GET", "/partner/catalogue")
+    @json_api
+    def partner_catalogue(self, request: Any) -> dict[str, Any]:
+        """The AsyncAPI document of what a partner may receive (catalogue.py)."""
+        self._partner(request)
+        return catalogue.document(PartnerEndpoint.from_env(amqp_uri()))
 
     @http("POST", "/partner/tickets/<string:ticket_id>/ack")
     @json_api

@@ -3,7 +3,8 @@ published) three agencies are given access with the real `civicpulse partners ad
 each connects with exactly what it printed, through a different client: Debian's `amqp-consume`
 (rabbitmq-c), the Node.js example (amqplib from npm, examples/node/) and the Python example
 (pika, examples/python/). Each receives the shared events, acks them (its queue is empty
-afterwards) and is refused another agency's queue; the acknowledgement examples (Python and
+afterwards) and is refused another agency's queue; every event received validates against the
+AsyncAPI catalogue liaison serves to partners; the acknowledgement examples (Python and
 Node.js) put their notes on the ticket."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pika
 import pytest
 import requests
@@ -71,6 +73,17 @@ def staff(method: str, path: str, token: str, body: Any = None) -> Any:
     return r.json()
 
 
+def fetch_catalogue(token: str) -> dict[str, Any]:
+    """The AsyncAPI document as a partner gets it: with its token, and not without."""
+    assert requests.get(url("liaison", "/partner/catalogue"), timeout=10).status_code == 401
+    r = requests.get(url("liaison", "/partner/catalogue"), timeout=10,
+                     headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["asyncapi"] == "3.0.0" and doc["servers"]["broker"]["protocol"] == "amqp"
+    return doc
+
+
 def queue_is_empty(creds: dict[str, str]) -> bool:
     with pika.BlockingConnection(pika.URLParameters(creds["amqp_uri"])) as conn:
         method, _, _ = conn.channel().basic_get(creds["queue"], auto_ack=False)
@@ -98,6 +111,7 @@ def test_non_python_clients_consume_with_what_partners_add_printed(running_suite
         assert c["amqp_uri"].endswith("/" + c["vhost"].replace("/", "%2F"))
         assert c["amqp_uri"].startswith("amqp://partner-") and c["queue"] == f"partner.{agency}"
 
+    catalogue = fetch_catalogue(creds["govpress"]["token"])
     for agency, client in CLIENTS.items():
         expected = shares_of(ticket, agency)
         out = consume(client, creds[agency], len(expected))
@@ -107,6 +121,10 @@ def test_non_python_clients_consume_with_what_partners_add_printed(running_suite
         assert {"liaison.ticket.opened", "liaison.statement.published"} <= {
             e["type"] for e in got}
         assert all(e["tlp"] in ("AMBER", "GREEN", "CLEAR") for e in got)
+        for event in got:  # every real event is described by the published catalogue
+            message = catalogue["components"]["messages"][f"{event['type']}.v{event['version']}"]
+            jsonschema.validate(event, {**message["payload"],
+                                        "components": catalogue["components"]})
         assert queue_is_empty(creds[agency]), f"{client} did not ack"
 
         other = next(a for a in CLIENTS if a != agency)

@@ -141,10 +141,11 @@ class NewsService(OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/revisions")
     @json_api
     def post_revision(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
-        self._staff(request, "edit")
+        who = self._staff(request, "edit")
         body = load_json(request, RevisionSchema())
         with _http_errors():
-            return 201, handlers.revise_item(self.platform.uow(), item_id, **body)
+            return 201, handlers.revise_item(self.platform.uow(), item_id, **body,
+                                             author=who["name"])
 
     @http("POST", "/items/<string:item_id>/submit")
     @json_api

@@ -58,8 +58,11 @@ def dlq_list(service: str, limit: int) -> None:
 @click.option("--limit", type=int, default=None, help="at most this many (default: all)")
 def dlq_replay(service: str, limit: int | None) -> None:
     """Send dead letters back to the queues they came from."""
-    n = deadletter.replay(amqp_uri(), service, limit)
-    click.echo(f"replayed {n} message(s) from {deadletter.dlq_name(service)}")
+    report = deadletter.replay_report(amqp_uri(), service, limit)
+    for letter in report.skipped:
+        click.echo(f"skipped (no source queue, left in the DLQ): {letter.as_json()}", err=True)
+    click.echo(f"replayed {report.replayed} message(s) from {deadletter.dlq_name(service)}"
+               + (f"; skipped {len(report.skipped)}" if report.skipped else ""))
 
 
 def _load_plugins() -> None:

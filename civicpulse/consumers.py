@@ -71,12 +71,16 @@ class EventConsumer(EventHandler):
         self.service = self.container.service_name
         self.settings = for_service(self.service)
         if self.settings.quorum_queues:
-            # Replicated queues for clusters; the broker's delivery limit stops a message that
-            # kills its consumer outright from being redelivered forever.
-            self.queue.queue_arguments = {"x-queue-type": "quorum",
-                                          "x-delivery-limit": self.settings.max_retries * 2}
+            # Replicated queues for clusters, dead-lettered (never dropped) past the limit
+            self.queue.queue_arguments = deadletter.quorum_arguments(
+                self.service, self.settings.max_retries * 2)
         self.metrics = platform_metrics(self.service)
         self._publisher = Publisher(self.container.config["AMQP_URI"])
+
+    def start(self) -> None:
+        if self.settings.quorum_queues:  # the broker may dead-letter into the DLQ on its own
+            deadletter.declare_dlq(self.container.config["AMQP_URI"], self.service)
+        super().start()
 
     def handle_message(self, body: Any, message: Message) -> None:
         try:

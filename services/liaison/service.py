@@ -12,6 +12,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Response
 
+from civicpulse import records as period_records
 from civicpulse.access import PARTNER, STAFF, Access, StaffFromReview, caller, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
@@ -34,10 +35,11 @@ from services.liaison import (
     handlers,
     meetings,
     metrics,
+    records,
     review_report,
     ticket_work,
 )
-from services.liaison.domain import InvalidTransition
+from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -133,6 +135,13 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
         return {"tickets": handlers.list_tickets(self.platform.uow(), **query)}
+
+    @http("GET", "/records", access=can("records"))
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Tickets opened in a period with their deadlines met or not (admin only)."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @http("GET", "/tickets/<string:ticket_id>", access=STAFF)
     @json_api
@@ -319,6 +328,11 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():
             metrics.TICKETS_OPEN.labels(level, status).set(n)
+        overdue = handlers.overdue_deadlines(self.platform.uow())
+        for deadline in DEADLINE_KEYS:  # every series exists, at 0 when nothing is overdue
+            for level in LEVEL_ORDER:
+                metrics.DEADLINES_OVERDUE.labels(deadline, level).set(
+                    overdue.get((deadline, level), 0))
 
 
 def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:

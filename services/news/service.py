@@ -13,9 +13,10 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.utils import safe_join
 
+from civicpulse import records as period_records
 from civicpulse.access import PUBLIC, STAFF, Access, StaffFromReview, caller, http, staff_may
 from civicpulse.consumers import handles
-from civicpulse.envelope import Envelope
+from civicpulse.envelope import Envelope, utcnow
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import (
@@ -35,6 +36,7 @@ from services.news import (
     metrics,
     plan,
     queue,
+    records,
     sweep,
 )
 from services.news.schemas import (
@@ -96,8 +98,13 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     def before_scrape(self) -> None:
         depth = queue.queue_depth(self.platform.uow())
+        failing = queue.failing_since(self.platform.uow())
+        now = utcnow()
         for channel in config.load().channels:
             metrics.publication_queue.labels(channel).set(depth.get(channel, 0))
+            since = failing.get(channel)
+            metrics.channel_failing.labels(channel).set(
+                (now - since).total_seconds() if since else 0)
         interaction.refresh_gauges(self.platform.uow())
 
     def _deliver(self) -> None:
@@ -210,6 +217,13 @@ class NewsService(StaffFromReview, OperationsEndpoints):
     def get_item_http(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
             return handlers.get_item(self.platform.uow(), item_id)
+
+    @http("GET", "/records", access=can("records"))
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Plan entries due and comments received in a period (admin only), for reports."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @http("GET", "/archive", access=STAFF)
     @json_api

@@ -43,9 +43,14 @@ class UnknownWorkflow(PermanentError):
     reason = "unknown-workflow"
 
 
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes, which were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _iso(value: datetime) -> str:
-    """RFC 3339; SQLite hands back naive datetimes, which were stored as UTC."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    """RFC 3339."""
+    return _aware(value).isoformat()
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -199,8 +204,7 @@ def _count(case: dict[str, Any], outcome: domain.Outcome, now: datetime) -> None
         metrics.returns.labels(outcome.stage).inc()
     elif outcome.decision == "reject":
         metrics.rejections.labels(outcome.stage).inc()
-    entered = case.get("stage_entered_at") or case["created_at"]
-    entered = entered if entered.tzinfo else entered.replace(tzinfo=UTC)
+    entered = _aware(case.get("stage_entered_at") or case["created_at"])
     metrics.time_in_stage.labels(outcome.stage).observe(max(0.0, (now - entered).total_seconds()))
 
 
@@ -361,13 +365,26 @@ def refresh_open_gauge(uow: UnitOfWork) -> None:
         depth = db.open_by_stage(uow.session)
         for stage in domain.STAGES:
             metrics.queue_depth.labels(stage).set(depth.get(stage, 0))
-        metrics.overdue_open.set(db.count_overdue_open(uow.session, utcnow()))
+        now = utcnow()
+        metrics.overdue_open.set(db.count_overdue_open(uow.session, now))
+        oldest = db.oldest_entered_by_stage(uow.session)
+        for stage in domain.STAGES:
+            entered = oldest.get(stage)
+            metrics.oldest_waiting.labels(stage).set(
+                max(0.0, (now - _aware(entered)).total_seconds()) if entered else 0.0)
 
 
 # --- staff -------------------------------------------------------------------------------------
 
-def add_staff(uow: UnitOfWork, name: str, role: str) -> str:
-    """Create an account; return its bearer token (only its hash is stored)."""
+CONTACT_FIELDS = ("section", "email", "im_id")
+
+
+def add_staff(uow: UnitOfWork, name: str, role: str, *, section: str | None = None,
+              email: str | None = None, im_id: str | None = None) -> str:
+    """Create an account; return its bearer token (only its hash is stored).
+
+    `section` (处室), `email` and `im_id` are the contact details the notify service uses.
+    """
     if role not in domain.ROLES:
         raise ValueError(f"role must be one of {domain.ROLES}")
     token = credentials.issue("staff")
@@ -375,7 +392,7 @@ def add_staff(uow: UnitOfWork, name: str, role: str) -> str:
         try:
             uow.session.execute(insert(db.staff).values(
                 name=name, role=role, token_hash=domain.token_hash(token),
-                created_at=utcnow()))
+                created_at=utcnow(), section=section, email=email, im_id=im_id))
             uow.commit()
         except IntegrityError as exc:
             raise StaffExists(name) from exc
@@ -412,6 +429,34 @@ def rotate_token(uow: UnitOfWork, name: str) -> str:
             raise StaffNotFound(name)
         uow.commit()
     return token
+
+
+def update_staff(uow: UnitOfWork, name: str, changes: dict[str, str | None]) -> None:
+    """Change an account's role or contact details (`section`, `email`, `im_id`).
+
+    Only the keys given change; an empty string clears a contact detail.
+    """
+    allowed = {"role", *CONTACT_FIELDS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    if "role" in changes and changes["role"] not in domain.ROLES:
+        raise ValueError(f"role must be one of {domain.ROLES}")
+    values = {k: (v or None) for k, v in changes.items()}
+    if not values:
+        return
+    with uow:
+        done = uow.session.execute(update(db.staff).where(db.staff.c.name == name)
+                                   .values(**values)).rowcount
+        if not done:
+            raise StaffNotFound(name)
+        uow.commit()
+
+
+def staff_directory(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Active accounts with role, section and contact details, for other services (RPC)."""
+    with uow:
+        return db.staff_directory(uow.session)
 
 
 def _staff_exists(uow: UnitOfWork, name: str) -> bool:

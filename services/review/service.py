@@ -10,7 +10,8 @@ from typing import Any
 from marshmallow import ValidationError
 from nameko.rpc import rpc
 
-from civicpulse.access import STAFF, http
+from civicpulse import records as period_records
+from civicpulse.access import STAFF, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -27,7 +28,7 @@ from civicpulse.web import (
     json_response,
     load_json,
 )
-from services.review import audit, config, domain, handlers
+from services.review import audit, config, domain, handlers, records
 from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
 from services.review.timers import DEFAULT_SWEEP_SECONDS, SWEEP_KEY, configured_timer
 
@@ -93,6 +94,14 @@ class ReviewService(OperationsEndpoints):
         """The audit log for any active staff token; `?format=csv|json`, `case_id`, `item_id`."""
         return _audit_response(self.platform.uow, request)
 
+    @http("GET", "/records", access=staff_may("read the period's records",
+                                               lambda role, _: domain.may_read_records(role)))
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Cases, decisions, escalations and staff of a period (admin only), for reports."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
+
     @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
     def sweep_overdue(self) -> None:
         handlers.sweep_overdue(self.platform.uow())
@@ -112,6 +121,11 @@ class ReviewService(OperationsEndpoints):
     def authenticate_staff(self, token: str) -> dict[str, str] | None:
         """Review's own endpoints check staff tokens in its own database, uncached."""
         return handlers.authenticate(self.platform.uow(), token)
+
+    @rpc
+    def staff_directory(self) -> list[dict[str, Any]]:
+        """Active staff: name, role, section (处室), email, im_id (the notify service asks)."""
+        return handlers.staff_directory(self.platform.uow())
 
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())

@@ -339,7 +339,9 @@ def test_promtool_test_rules() -> None:
 
 def test_alerts_use_real_metrics_and_are_tested_both_ways() -> None:
     text = (PROM / "alerts.yml").read_text()
-    rules = [r for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
+    # the plumbing group; the business group has its own test (test_business_observability.py)
+    rules = [r for g in yaml.safe_load(text)["groups"] if g["name"] == "civicpulse"
+             for r in g["rules"]]
     assert {r["alert"] for r in rules} == ALERTS
     used = used_metric_suffixes(text)
     assert used and used <= platform_metric_suffixes(), used - platform_metric_suffixes()
@@ -349,7 +351,7 @@ def test_alerts_use_real_metrics_and_are_tested_both_ways() -> None:
     for case in yaml.safe_load((PROM / "alerts_test.yml").read_text())["tests"]:
         for check in case.get("alert_rule_test", []):
             (firing if check.get("exp_alerts") else quiet).add(check["alertname"])
-    assert firing == ALERTS and quiet == ALERTS
+    assert firing >= ALERTS and quiet >= ALERTS
 
 
 def test_grafana_dashboard_queries_parse(tmp_path: Path) -> None:

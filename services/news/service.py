@@ -157,9 +157,11 @@ class NewsService(StaffFromReview, OperationsEndpoints):
     @http("POST", "/items/<string:item_id>/revisions", access=can("edit"))
     @json_api
     def post_revision(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
+        who = caller(request)
         body = load_json(request, RevisionSchema())
         with _http_errors():
-            return 201, handlers.revise_item(self.platform.uow(), item_id, **body)
+            return 201, handlers.revise_item(self.platform.uow(), item_id, **body,
+                                             author=who["name"])
 
     @http("POST", "/items/<string:item_id>/submit", access=can("submit"))
     @json_api

@@ -92,7 +92,7 @@ def queue_is_empty(creds: dict[str, str]) -> bool:
 
 def test_non_python_clients_consume_with_what_partners_add_printed(running_suite: Any) -> None:
     assert (NODE / "node_modules" / "amqplib").is_dir(), "run scripts/install-system-deps.sh"
-    flow = run_flow(timeout=90)
+    flow = run_flow(timeout=180)  # its deadline also covers three `users add` processes
     tid = flow.ticket["id"]
     leader = staff_token(f"interop-{flow.run_id}", "leader_in_charge")
     for agency in CLIENTS:

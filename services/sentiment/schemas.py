@@ -14,6 +14,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from civicpulse.pseudonyms import url_identity
+
 MAX_BATCH = 1000
 
 
@@ -55,9 +57,10 @@ class MentionSchema(Schema):
 
 
 def normalise(m: dict[str, Any]) -> dict[str, Any]:
-    """Fill the derived fields: external_id from the URL, reach from reposts+likes+comments."""
+    """Fill the derived fields: external_id from the URL (a hash of it: the id outlives the
+    retention period, the URL must not), reach from reposts+likes+comments."""
     if not m.get("external_id"):
-        m["external_id"] = m["url"][:255]
+        m["external_id"] = url_identity(m["url"])
     if m.get("reach") is None:
         m["reach"] = m["reposts"] + m["likes"] + m["comments"]
     return m

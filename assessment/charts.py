@@ -24,24 +24,34 @@ class NoCjkFont(RuntimeError):
     """No font with Chinese glyphs is installed."""
 
 
+CJK_FILES = ("wqy-microhei", "NotoSansCJK", "NotoSansSC")
+
+
 def cjk_font() -> str:
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
+    found = _installed_cjk()
+    if found is None:  # installed after matplotlib cached its font list: add the files
+        for path in font_manager.findSystemFonts():
+            if any(part in path for part in CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        found = _installed_cjk()
+    if found is not None:
+        return found
     raise NoCjkFont("no CJK font for Chinese chart labels: install fonts-wqy-microhei "
                     "(scripts/install-system-deps.sh) or fonts-noto-cjk")
 
 
+def _installed_cjk() -> str | None:
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
 def bar_chart(measure: Measure, path: Path, period_label: str) -> Path | None:
     """The measure's chart column by section; None when the period has no rows to draw."""
-    label, value = measure.chart
+    labels, value = measure.chart
     table = measure.by_section
-    points = [(str(row[table.columns.index(label)]), row[table.columns.index(value)])
-              for row in table.rows]
-    if len(table.columns) > 2 and table.columns[1] == "审核环节":
-        points = [(f"{row[0]}·{row[1]}", row[table.columns.index(value)]) for row in table.rows]
-    points = [(name, v) for name, v in points if v is not None]
+    at = [table.columns.index(c) for c in labels]
+    points = [("·".join(str(row[i]) for i in at), row[table.columns.index(value)])
+              for row in table.rows if row[table.columns.index(value)] is not None]
     if not points:
         return None
     plt.rcParams["font.sans-serif"] = [cjk_font()]

@@ -39,7 +39,7 @@ class Measure:
     note: str
     by_section: Table
     by_person: Table | None
-    chart: tuple[str, str]  # (label column, value column) of by_section
+    chart: tuple[tuple[str, ...], str]  # (label columns, value column) of by_section
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "note": self.note,
@@ -129,7 +129,33 @@ def review_turnaround(records: Records, period: Period) -> Measure:
                                                             s["stage"])).items()])
     return Measure("review", "审核时效", "本期作出的每一环节审核决定：用时自送审（或上一环节决定）"
                    "起算至本环节决定；超时指该环节曾触发逾期提醒。", by_section, by_person,
-                   ("处室", "平均用时(小时)"))
+                   (("处室", "审核环节"), "平均用时(小时)"))
+
+
+def _outcome_row(cases: list[dict[str, Any]]) -> tuple[Any, ...]:
+    count = {k: sum(c["status"] == k for c in cases)
+             for k in ("approved", "returned", "rejected", "open")}
+    return (len(cases), count["approved"], count["returned"], count["rejected"], count["open"],
+            rate(count["returned"] + count["rejected"], len(cases)))
+
+
+OUTCOME_FIGURES = ("送审", "通过", "退回", "不予通过", "审核中", "退回与否决率")
+
+
+def review_outcomes(records: Records, period: Period) -> Measure:
+    section = sections_of(records)
+    cases = [c for c in records["review"]["cases"]
+             if period.since <= when(c["created_at"]) < period.until]
+    return Measure(
+        "submissions", "送审退回与否决",
+        "本期送审的稿件（每次送审一个审核案）按作者统计其结果：通过、退回修改、不予通过或仍在审核中。",
+        Table(("处室", *OUTCOME_FIGURES), [
+            (sec, *_outcome_row(rows))
+            for sec, rows in grouped(cases, lambda c: section(c["author"])).items()]),
+        Table(("作者", "处室", *OUTCOME_FIGURES), [
+            (who, section(who), *_outcome_row(rows))
+            for who, rows in grouped(cases, lambda c: c["author"]).items()]),
+        (("处室",), "退回与否决率"))
 
 
 # --- 2. tickets: acknowledged and resolved within the plan's deadlines -----------------------
@@ -170,7 +196,7 @@ def ticket_deadlines(records: Records, period: Period) -> Measure:
         Table(("牵头处室", "工单数", "已签收", "按时签收", "已办结", "按时办结", "按时签收率",
                "按时办结率"), section_rows),
         Table(("人员", "处室", "签收数", "按时签收", "办结数", "按时办结"), person_rows),
-        ("牵头处室", "按时签收率"))
+        (("牵头处室",), "按时签收率"))
 
 
 # --- 3. statements: from request to publication ----------------------------------------------
@@ -189,7 +215,7 @@ def statement_times(records: Records, period: Period) -> Measure:
         "本期开立工单所请求的回应口径：自请求起草至首次发布的用时；按时指在预案首次回应时限内"
         "发布。口径由联络台统一起草，按工单牵头处室统计，不列个人。",
         Table(("牵头处室", "口径请求", "已发布", "按时发布", "平均用时(小时)", "最长用时(小时)"),
-              rows), None, ("牵头处室", "平均用时(小时)"))
+              rows), None, (("牵头处室",), "平均用时(小时)"))
 
 
 # --- 4. the publicity plan: entries done on time ---------------------------------------------
@@ -217,7 +243,7 @@ def plan_entries(records: Records, period: Period) -> Measure:
         Table(("责任人", "处室", "计划条目", "已完成", "按时完成", "按时完成率"),
               [(who, section(who), *_plan_row(rows)) for who, rows in
                grouped(entries, lambda e: e.get("owner") or "（未指定）").items()]),
-        ("处室", "按时完成率"))
+        (("处室",), "按时完成率"))
 
 
 # --- 5. public comments: replies within the deadline -----------------------------------------
@@ -243,10 +269,10 @@ def comment_replies(records: Records, period: Period) -> Measure:
               [(who, section(who), *_reply_row(rows)) for who, rows in grouped(
                   [c for c in comments if c.get("replied_by")],
                   lambda c: c["replied_by"]).items()]),
-        ("处室", "按时回复"))
+        (("处室",), "按时回复"))
 
 
-MEASURES = (review_turnaround, ticket_deadlines, statement_times, plan_entries,
+MEASURES = (review_turnaround, review_outcomes, ticket_deadlines, statement_times, plan_entries,
             comment_replies)
 
 

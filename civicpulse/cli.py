@@ -39,6 +39,21 @@ def demo(timeout: float, mode: str) -> None:
     sys.exit(demo_main(timeout=timeout, mode=mode))
 
 
+@cli.command()
+@click.option("--token", envvar="CIVICPULSE_TOKEN", default=None,
+              help="a staff token, if the services' endpoints ask for one")
+@click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None,
+              help="RabbitMQ management API, credentials in the URL")
+def status(token: str | None, management_url: str | None) -> None:
+    """One table: services up/ready, queues, outbox, dead letters, incidents, tickets, deadlines.
+    Exits 1 when a service is down or not ready."""
+    from civicpulse.status import gather, render
+
+    found = gather(token=token, management_url=management_url)
+    click.echo(render(found), nl=False)
+    sys.exit(0 if found.healthy else 1)
+
+
 @cli.group()
 def dlq() -> None:
     """Inspect and replay dead-letter queues (civicpulse.dlq.<service>)."""

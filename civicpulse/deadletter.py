@@ -4,6 +4,9 @@ A message that can never succeed goes to the dead-letter exchange `civicpulse.dl
 the queue `civicpulse.dlq.<service>`, with the reason and the original queue in its headers.
 A message that failed for a passing reason is parked in `<queue>.retry` with a per-message
 expiry that grows with each attempt; RabbitMQ dead-letters it back to `<queue>` when it expires.
+Both hops go through the service's own direct exchange `<service>.retry` (never the default
+exchange, which would let a service's broker user write to any queue by name): `<queue>.retry`
+is bound there with its own name as key, and `<queue>` with its name.
 After `max_retries` attempts it is dead-lettered as well: never dropped, never retried forever.
 """
 
@@ -50,10 +53,22 @@ def declare_dlq(uri: str, service: str) -> None:
         dlq(service)(conn.channel()).declare()
 
 
-def retry_queue(queue: str) -> kombu.Queue:
+def retry_exchange_name(service: str) -> str:
+    return f"{service}.retry"
+
+
+def retry_exchange(service: str) -> kombu.Exchange:
+    return kombu.Exchange(retry_exchange_name(service), type="direct", durable=True)
+
+
+def retry_queue(queue: str, service: str) -> kombu.Queue:
+    """`<queue>.retry`: bound to `<service>.retry` by its name; expired messages go back to
+    `<queue>` through the same exchange."""
+    name = retry_queue_name(queue)
     return kombu.Queue(
-        retry_queue_name(queue), durable=True,
-        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue},
+        name, exchange=retry_exchange(service), routing_key=name, durable=True,
+        queue_arguments={"x-dead-letter-exchange": retry_exchange_name(service),
+                         "x-dead-letter-routing-key": queue},
     )
 
 

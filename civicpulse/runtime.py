@@ -24,6 +24,7 @@ from nameko.web.handlers import HttpRequestHandler
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpulse import production
 from civicpulse.db import UnitOfWork, make_engine, migrate, session_factory
 from civicpulse.observability import platform_metrics
 from civicpulse.outbox import Relay
@@ -70,6 +71,7 @@ class Platform(DependencyProvider):
 
     def setup(self) -> None:
         settings = for_service(self.service)
+        production.check_broker_uri(self.container.config["AMQP_URI"])
         migrate(settings.database_url, self.migrations_dir)
         engine = make_engine(settings.database_url)
         amqp_uri = self.container.config["AMQP_URI"]

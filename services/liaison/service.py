@@ -41,7 +41,7 @@ from services.liaison import (
     staff_auth,
     ticket_work,
 )
-from services.liaison.domain import InvalidTransition
+from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -342,6 +342,11 @@ class LiaisonService(OperationsEndpoints):
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():
             metrics.TICKETS_OPEN.labels(level, status).set(n)
+        overdue = handlers.overdue_deadlines(self.platform.uow())
+        for deadline in DEADLINE_KEYS:  # every series exists, at 0 when nothing is overdue
+            for level in LEVEL_ORDER:
+                metrics.DEADLINES_OVERDUE.labels(deadline, level).set(
+                    overdue.get((deadline, level), 0))
 
 
 def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from werkzeug.utils import safe_join
 
 from civicpulse import records as period_records
 from civicpulse.consumers import handles
-from civicpulse.envelope import Envelope
+from civicpulse.envelope import Envelope, utcnow
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
@@ -82,8 +82,13 @@ class NewsService(OperationsEndpoints):
 
     def before_scrape(self) -> None:
         depth = queue.queue_depth(self.platform.uow())
+        failing = queue.failing_since(self.platform.uow())
+        now = utcnow()
         for channel in config.load().channels:
             metrics.publication_queue.labels(channel).set(depth.get(channel, 0))
+            since = failing.get(channel)
+            metrics.channel_failing.labels(channel).set(
+                (now - since).total_seconds() if since else 0)
         interaction.refresh_gauges(self.platform.uow())
 
     def _deliver(self) -> None:

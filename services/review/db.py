@@ -201,6 +201,13 @@ def open_by_stage(session: Session) -> dict[str, int]:
     return {stage: n for stage, n in rows}
 
 
+def oldest_entered_by_stage(session: Session) -> dict[str, Any]:
+    """stage → when its longest-waiting open case entered it."""
+    rows = session.execute(select(cases.c.stage, func.min(cases.c.stage_entered_at))
+                           .where(cases.c.status == "open").group_by(cases.c.stage)).all()
+    return {stage: at for stage, at in rows if at is not None}
+
+
 def count_overdue_open(session: Session, now: Any) -> int:
     return session.execute(select(func.count()).select_from(cases).where(
         cases.c.status == "open", cases.c.stage_due_at < now)).scalar_one()

@@ -37,7 +37,7 @@ def period_records(uow: UnitOfWork, since: datetime, until: datetime) -> dict[st
                                         db.escalations.c.due_at, db.escalations.c.at)
                               .where(db.escalations.c.case_id.in_(ids))
                               .order_by(db.escalations.c.id))
-        columns = [db.staff.c[c] for c in STAFF_COLUMNS if c in db.staff.c]
-        staff = db.rows(s, select(*columns).order_by(db.staff.c.name))
+        staff = db.rows(s, select(*(db.staff.c[c] for c in STAFF_COLUMNS))
+                        .order_by(db.staff.c.name))
     return records.answer("review", since, until, cases=cases, decisions=decisions,
                           escalations=escalations, staff=staff)

@@ -8,7 +8,8 @@ publicity plan, public comments and their replies; one ticket, one plan entry an
 fall outside the month. Then review, liaison and news run as real processes on those
 databases, `civicpulse report assessment --month 2026-10` reads their `GET /records` with an
 admin token, and every figure of the report is compared with figures computed here from the
-schedule itself.
+schedule itself. `civicpulse status` is then checked on the same running suite (one suite
+start for both: the CI budget).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from assessment.cli import report
+from civicpulse import status
+from civicpulse.cli import cli
 from civicpulse.db import UnitOfWork, make_engine, migrate, session_factory
 from civicpulse.envelope import Envelope, new_event, parse
 from civicpulse.launcher import Suite
-from civicpulse.settings import service_url
+from civicpulse.settings import SERVICES, service_url
 from civicpulse.tables import outbox_table
 from services.liaison import config as liaison_config
 from services.liaison import handlers as liaison
@@ -43,11 +46,13 @@ from services.review import config as review_config
 from services.review import handlers as review
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port, vhost_uri  # noqa: F401 - a fixture
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
 TZ = ZoneInfo("Asia/Shanghai")
 SERVED = ("review", "liaison", "news")
+EMPTY = status.Queue("", 0, 0)
 OK = {"accuracy": True, "orientation": True, "format": True}
 STAFF = {  # name: (role, section)
     "kp-admin": ("admin", "办公室"), "wang": ("section_head", "新闻宣传处"),
@@ -260,6 +265,16 @@ def check_review(measure: dict[str, Any]) -> None:
     assert sections[("办公室", "分管领导")]["超时次数"] == 1
 
 
+def check_submissions(measure: dict[str, Any]) -> None:
+    """Cases submitted in October by author: the two statements (the liaison desk, no staff
+    account) approved; sun's two articles returned and rejected."""
+    assert by(measure["by_person"], "作者") == {
+        "liaison-desk": {"作者": "liaison-desk", "处室": "未登记处室", "送审": 2, "通过": 2,
+                         "退回": 0, "不予通过": 0, "审核中": 0, "退回与否决率": 0.0},
+        "sun": {"作者": "sun", "处室": "新闻宣传处", "送审": 2, "通过": 0, "退回": 1,
+                "不予通过": 1, "审核中": 0, "退回与否决率": 1.0}}
+
+
 def check_tickets(measure: dict[str, Any]) -> None:
     sections = by(measure["by_section"], "牵头处室")
     assert sections == {
@@ -336,8 +351,8 @@ def served(databases: dict[str, str], vhost_uri: str, tmp_path: Path,  # noqa: F
         suite.stop()
 
 
-def test_october_report_matches_the_seeded_month(served: dict[str, str], tmp_path: Path
-                                                 ) -> None:
+def test_october_report_matches_the_seeded_month_and_status_shows_the_suite(
+        served: dict[str, str], tmp_path: Path) -> None:
     urls = {s: f"http://127.0.0.1:{served[f'{s.upper()}_HTTP_PORT']}" for s in SERVED}
     for service, url in urls.items():  # the raw records are for admins only
         params = {"since": T(1, 0).isoformat(), "until": T(1, 0, month=11).isoformat()}
@@ -358,11 +373,52 @@ def test_october_report_matches_the_seeded_month(served: dict[str, str], tmp_pat
     figures = json.loads((out / "assessment-2026-10.json").read_text())
     measures = {m["key"]: m for m in figures["measures"]}
     check_review(measures["review"])
+    check_submissions(measures["submissions"])
     check_tickets(measures["tickets"])
     check_statements(measures["statements"])
     check_plan(measures["plan"])
     check_comments(measures["comments"])
     check_files(out, measures)
+    check_status(served, urls)
+
+
+def check_status(served: dict[str, str], urls: dict[str, str]) -> None:
+    """`civicpulse status` on the same running suite (sentiment and notify not started): the
+    outbox drains (the seeded month's events reach the bus and the partner queues, which no
+    agency reads here), and the table shows the tickets still in work and their overdue plan
+    deadlines: September's level IV ticket (none met) and B (level II, not resolved)."""
+    down = f"http://127.0.0.1:{free_port()}"
+    everyone = {s: urls.get(s, down) for s in SERVICES}
+
+    def settled() -> status.Status | None:
+        found = status.gather(everyone, served["AMQP_URI"])
+        partners = {q.name: q for q in found.partners}
+        drained = all(s.outbox == 0 for s in found.services if s.up)
+        return found if drained and partners.get("partner.cac", EMPTY).messages else None
+
+    found = wait_for(settled, timeout=60)
+    states = {s.name: s for s in found.services}
+    for name in SERVED:
+        assert states[name].up and states[name].ready and states[name].dead_letters == 0
+        assert sum(q.consumers for q in states[name].queues) >= 1, name
+    assert not states["sentiment"].up and not states["notify"].up
+    assert {q.name: q.consumers for q in found.partners}["partner.cac"] == 0
+    assert found.tickets == {"IV": 1, "II": 1}
+    assert found.overdue == {"IV": {"acknowledge": 1, "first_response": 1, "resolve": 1},
+                             "II": {"resolve": 1}}
+    assert found.review_overdue == 0
+    env = {f"{s.upper()}_URL": u for s, u in everyone.items()}
+    env["AMQP_URI"] = served["AMQP_URI"]
+    service_url.cache_clear()
+    try:
+        shown = CliRunner().invoke(cli, ["status"], env=env)
+    finally:
+        service_url.cache_clear()
+    assert shown.exit_code == 1, shown.output  # two services are down
+    lines = shown.output.splitlines()
+    assert any(line.split()[:3] == ["review", "yes", "yes"] for line in lines)
+    assert any(line.split()[:2] == ["sentiment", "NO"] for line in lines)
+    assert any(line.split()[:4] == ["II", "0", "1", "resolve"] for line in lines)
 
 
 def check_files(out: Path, measures: dict[str, dict[str, Any]]) -> None:

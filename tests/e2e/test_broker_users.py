@@ -160,7 +160,7 @@ def test_each_service_runs_with_its_own_broker_user_and_no_secret_reaches_the_lo
     item = wait_for(webhook_sent, timeout=60)
     assert webhook.refused == 1 and len(webhook.received) == 1, "it failed once, then went"
     logs = "\n".join(p.read_text(errors="replace") for p in (tmp_path / "logs").glob("*.log"))
-    assert len(list((tmp_path / "logs").glob("*.log"))) == len(SERVICES)
+    assert {p.stem for p in (tmp_path / "logs").glob("*.log")} >= set(SERVICES)
     assert "on webhook failed" in logs, "the failure was logged"
     metrics = "\n".join(requests.get(url(svc, "/metrics"), timeout=10).text for svc in SERVICES)
     places = {"logs": logs, "metrics": metrics, "timeline": json.dumps(flow.ticket["timeline"]),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from civicpulse.db import make_engine
 from civicpulse.tables import platform_metadata
+
+MIGRATION_LOCK = 0x43500001  # PostgreSQL advisory lock key held while migrating
 
 
 def run(target_metadata: MetaData) -> None:
@@ -20,5 +22,10 @@ def run(target_metadata: MetaData) -> None:
         context.configure(connection=connection, target_metadata=metadatas,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # replicas of a service start together: one migrates, the others wait and
+                # then find the database at head
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()

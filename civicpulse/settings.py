@@ -8,8 +8,9 @@ from pathlib import Path
 
 from environs import Env
 
-SERVICES = ("sentiment", "liaison", "news", "review")
-DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104}
+SERVICES = ("sentiment", "liaison", "news", "review", "notify")
+DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104,
+                 "notify": 8105}
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # Where each service's nameko class lives. Strings, not imports: the library never imports a
@@ -19,6 +20,7 @@ SERVICE_CLASSES = {
     "liaison": "services.liaison.service:LiaisonService",
     "news": "services.news.service:NewsService",
     "review": "services.review.service:ReviewService",
+    "notify": "services.notify.service:NotifyService",
 }
 
 

@@ -10,7 +10,8 @@ case "$svc" in
   review) cls=ReviewService ;;
   sentiment) cls=SentimentService ;;
   liaison) cls=LiaisonService ;;
-  *) echo "usage: run-service.sh news|review|sentiment|liaison (or set CIVICPULSE_SERVICE)" >&2
+  notify) cls=NotifyService ;;
+  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify (or set CIVICPULSE_SERVICE)" >&2
      exit 64 ;;
 esac
 exec nameko run --config "services/$svc/config/nameko.yaml" "services.$svc.service:$cls"

@@ -4,3 +4,4 @@ CREATE DATABASE civicpulse_news;
 CREATE DATABASE civicpulse_review;
 CREATE DATABASE civicpulse_sentiment;
 CREATE DATABASE civicpulse_liaison;
+CREATE DATABASE civicpulse_notify;

@@ -110,7 +110,8 @@ def deliver_due(uow: UnitOfWork, cfg: NewsConfig, now: datetime | None = None, l
             continue
         item, context = found
         try:
-            url = channel_for(d["channel"]).send(item, d["action"], context)
+            url = channel_for(d["channel"]).send(item, d["action"], context,
+                                                 f"news-delivery-{d['id']}")
         except (TransmitError, ValueError) as exc:
             outcome = _failed(uow, d, item, str(exc), cfg, now)
         else:

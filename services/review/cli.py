@@ -1,6 +1,8 @@
 """`civicpulse users ...`: staff accounts of the review service.
 
-    civicpulse users add NAME --role ROLE   # prints the bearer token as the last line
+    civicpulse users add NAME --role ROLE [--section 处室] [--email E] [--im ID]
+                                             # prints the bearer token as the last line
+    civicpulse users update NAME [--role R] [--section S] [--email E] [--im ID]
     civicpulse users list
     civicpulse users disable NAME            # the token stops working at once
     civicpulse users rotate NAME             # a new token (last line); the old one stops working
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,25 +40,54 @@ def users() -> None:
     """Staff accounts that review content (tokens for the review HTTP API)."""
 
 
+def _contact_options(f: Any) -> Any:
+    f = click.option("--im", "im_id", default=None,
+                     help="instant-messaging id (企业微信/钉钉/飞书 user id)")(f)
+    f = click.option("--email", default=None, help="e-mail address for notifications")(f)
+    return click.option("--section", default=None, help="the section (处室) the person works in")(f)
+
+
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES), help="the stage role")
-def add(name: str, role: str) -> None:
+@_contact_options
+def add(name: str, role: str, section: str | None, email: str | None,
+        im_id: str | None) -> None:
     """Create an account and print its bearer token (shown once, last line)."""
     try:
-        token = handlers.add_staff(_uow(), name, role)
+        token = handlers.add_staff(_uow(), name, role, section=section, email=email,
+                                   im_id=im_id)
     except handlers.StaffExists as exc:
         raise click.ClickException(f"staff account {exc} exists already") from exc
     click.echo(f"created {name} ({role}); bearer token, shown only once:")
     click.echo(token)
 
 
+@users.command("update")
+@click.argument("name")
+@click.option("--role", default=None, type=click.Choice(ROLES), help="a new role")
+@_contact_options
+def update_(name: str, role: str | None, section: str | None, email: str | None,
+            im_id: str | None) -> None:
+    """Change an account's role, section or contact details ('' clears a detail)."""
+    given = {"role": role, "section": section, "email": email, "im_id": im_id}
+    changes = {k: v for k, v in given.items() if v is not None}
+    if not changes:
+        raise click.UsageError("nothing to change: give --role, --section, --email or --im")
+    try:
+        handlers.update_staff(_uow(), name, changes)
+    except handlers.StaffNotFound as exc:
+        raise click.ClickException(f"no staff account {exc}") from exc
+    click.echo(f"updated {name}: {', '.join(sorted(changes))}")
+
+
 @users.command("list")
 def list_() -> None:
-    """Every account: name, role, created."""
+    """Every account: name, role, section, e-mail, created."""
     for s in handlers.list_staff(_uow()):
         disabled = f"\tdisabled {s['disabled_at']}" if s.get("disabled_at") else ""
-        click.echo(f"{s['name']}\t{s['role']}\t{s['created_at']}{disabled}")
+        click.echo(f"{s['name']}\t{s['role']}\t{s.get('section') or '-'}\t"
+                   f"{s.get('email') or '-'}\t{s['created_at']}{disabled}")
 
 
 @users.command("disable")

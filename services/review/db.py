@@ -107,6 +107,10 @@ staff = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("disabled_at", DateTime(timezone=True), nullable=True),
+    # contact details, for the notify service (它按处室与角色找人)
+    Column("email", String(254), nullable=True),
+    Column("section", String(64), nullable=True, index=True),
+    Column("im_id", String(128), nullable=True),
 )
 
 reference_counters = Table(
@@ -145,8 +149,16 @@ def staff_by_token_hash(session: Session, token_hash: str) -> dict[str, Any] | N
 
 
 def list_staff(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.created_at,
-                                  staff.c.disabled_at)
+    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.section, staff.c.email,
+                                  staff.c.im_id, staff.c.created_at, staff.c.disabled_at)
+                           .order_by(staff.c.name)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def staff_directory(session: Session) -> list[dict[str, Any]]:
+    """Active accounts with their contact details (no token hash)."""
+    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.section, staff.c.email,
+                                  staff.c.im_id).where(staff.c.disabled_at.is_(None))
                            .order_by(staff.c.name)).mappings().all()
     return [dict(r) for r in rows]
 

@@ -366,8 +366,15 @@ def refresh_open_gauge(uow: UnitOfWork) -> None:
 
 # --- staff -------------------------------------------------------------------------------------
 
-def add_staff(uow: UnitOfWork, name: str, role: str) -> str:
-    """Create an account; return its bearer token (only its hash is stored)."""
+CONTACT_FIELDS = ("section", "email", "im_id")
+
+
+def add_staff(uow: UnitOfWork, name: str, role: str, *, section: str | None = None,
+              email: str | None = None, im_id: str | None = None) -> str:
+    """Create an account; return its bearer token (only its hash is stored).
+
+    `section` (处室), `email` and `im_id` are the contact details the notify service uses.
+    """
     if role not in domain.ROLES:
         raise ValueError(f"role must be one of {domain.ROLES}")
     token = secrets.token_urlsafe(24)
@@ -375,7 +382,7 @@ def add_staff(uow: UnitOfWork, name: str, role: str) -> str:
         try:
             uow.session.execute(insert(db.staff).values(
                 name=name, role=role, token_hash=domain.token_hash(token),
-                created_at=utcnow()))
+                created_at=utcnow(), section=section, email=email, im_id=im_id))
             uow.commit()
         except IntegrityError as exc:
             raise StaffExists(name) from exc
@@ -412,6 +419,34 @@ def rotate_token(uow: UnitOfWork, name: str) -> str:
             raise StaffNotFound(name)
         uow.commit()
     return token
+
+
+def update_staff(uow: UnitOfWork, name: str, changes: dict[str, str | None]) -> None:
+    """Change an account's role or contact details (`section`, `email`, `im_id`).
+
+    Only the keys given change; an empty string clears a contact detail.
+    """
+    allowed = {"role", *CONTACT_FIELDS}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    if "role" in changes and changes["role"] not in domain.ROLES:
+        raise ValueError(f"role must be one of {domain.ROLES}")
+    values = {k: (v or None) for k, v in changes.items()}
+    if not values:
+        return
+    with uow:
+        done = uow.session.execute(update(db.staff).where(db.staff.c.name == name)
+                                   .values(**values)).rowcount
+        if not done:
+            raise StaffNotFound(name)
+        uow.commit()
+
+
+def staff_directory(uow: UnitOfWork) -> list[dict[str, Any]]:
+    """Active accounts with role, section and contact details, for other services (RPC)."""
+    with uow:
+        return db.staff_directory(uow.session)
 
 
 def _staff_exists(uow: UnitOfWork, name: str) -> bool:

@@ -109,6 +109,11 @@ class ReviewService(OperationsEndpoints):
         """Who a staff bearer token belongs to: {"name", "role"}, or None (other services ask)."""
         return handlers.authenticate(self.platform.uow(), token)
 
+    @rpc
+    def staff_directory(self) -> list[dict[str, Any]]:
+        """Active staff: name, role, section (处室), email, im_id (the notify service asks)."""
+        return handlers.staff_directory(self.platform.uow())
+
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
 

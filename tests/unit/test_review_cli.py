@@ -73,3 +73,25 @@ def test_disable_rotate_and_audit_export(tmp_path: Path) -> None:
     as_json = runner.invoke(review, ["audit-export", "--format", "json"])
     import json
     assert [e["action"] for e in json.loads(as_json.output)["entries"]] == ["submitted", "return"]
+
+
+def test_contact_details_are_added_updated_and_in_the_directory() -> None:
+    from services.review import handlers
+    from services.review.cli import _uow
+
+    runner = CliRunner()
+    added = runner.invoke(users, ["add", "chen", "--role", "leader_in_charge",
+                                  "--section", "新闻处", "--email", "chen@example.org"])
+    assert added.exit_code == 0, added.output
+    runner.invoke(users, ["add", "zhao", "--role", "editor"])
+    runner.invoke(users, ["disable", "zhao"])
+    listed = runner.invoke(users, ["list"]).output
+    assert "chen\tleader_in_charge\t新闻处\tchen@example.org\t" in listed
+    changed = runner.invoke(users, ["update", "chen", "--section", "联络处", "--im", "chen01",
+                                    "--email", ""])
+    assert changed.exit_code == 0, changed.output
+    assert handlers.staff_directory(_uow()) == [{
+        "name": "chen", "role": "leader_in_charge", "section": "联络处", "email": None,
+        "im_id": "chen01"}]
+    assert runner.invoke(users, ["update", "nobody", "--section", "x"]).exit_code != 0
+    assert runner.invoke(users, ["update", "chen"]).exit_code != 0

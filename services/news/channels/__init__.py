@@ -29,9 +29,11 @@ class Channel:
     formatter: Formatter
     transmitter: Transmitter
 
-    def send(self, item: dict[str, Any], action: str, context: dict[str, Any]) -> str:
+    def send(self, item: dict[str, Any], action: str, context: dict[str, Any],
+             delivery_id: str = "") -> str:
         """Format and transmit one action (publish, correct, retract, expire) of an item."""
-        return self.transmitter.transmit(self.formatter.format(item, action, context))
+        return self.transmitter.transmit(self.formatter.format(item, action, context),
+                                         delivery_id)
 
 
 def build(spec: ChannelSpec) -> Channel:

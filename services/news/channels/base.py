@@ -34,4 +34,6 @@ class Formatter(Protocol):
 
 
 class Transmitter(Protocol):
-    def transmit(self, rendition: Rendition) -> str: ...
+    def transmit(self, rendition: Rendition, delivery_id: str = "") -> str:
+        """Send; `delivery_id` is the same on every retry of one delivery (for dedupe)."""
+        ...

@@ -1,6 +1,8 @@
-"""A reference receiver for the webhook channel: it checks each POST's signature, records what
-arrived and can refuse the first N requests with 500 (a failure drill). Partners can copy it;
-the tests use it as the far end of the webhook.
+"""A reference receiver for the webhook channel: it checks each POST's signature and timestamp
+(`civicpulse.webhooks.verify`: 401 for a bad signature or a timestamp outside `max_age`), takes
+each delivery once (a replayed or retried `webhook-id` is answered 200 and not applied again),
+records what arrived and can refuse the first N requests with 500 (a failure drill). Partners can
+copy it; the tests use it as the far end of the webhook.
 
     receiver = WebhookReceiver(secret="s", fail_first=2).start()   # 127.0.0.1, a free port
     ... receiver.url ... receiver.received ...
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from services.news.channels.transmitters import SIGNATURE_HEADER, verify
+from civicpulse import webhooks
 
 
 @dataclass
@@ -27,6 +29,9 @@ class WebhookReceiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     refused: int = 0
     requests: int = 0
+    replayed: int = 0
+    max_age: float = webhooks.DEFAULT_MAX_AGE
+    seen: webhooks.MemorySeenStore = field(default_factory=webhooks.MemorySeenStore)
 
     def start(self) -> WebhookReceiver:
         outer = self
@@ -38,8 +43,14 @@ class WebhookReceiver:
                 if outer.requests <= outer.fail_first:
                     outer.refused += 1
                     return self._answer(500, {"error": "drill: failing on purpose"})
-                if not verify(outer.secret, body, self.headers.get(SIGNATURE_HEADER, "")):
-                    return self._answer(401, {"error": "bad signature"})
+                try:
+                    webhooks.verify(dict(self.headers.items()), body, outer.secret,
+                                    outer.max_age, outer.seen)
+                except webhooks.Replayed:
+                    outer.replayed += 1
+                    return self._answer(200, {"duplicate": True})
+                except webhooks.WebhookError as exc:
+                    return self._answer(401, {"error": exc.reason})
                 document = json.loads(body)
                 outer.received.append(document)
                 self._answer(200, {"url": f"{outer.url}/{document.get('item_id')}"})

@@ -2,16 +2,16 @@
 
 - `FilesystemTransmitter` writes the rendition's files atomically into a folder any web server
   can serve (and the news service serves under `/site/`).
-- `WebhookTransmitter` POSTs the rendition's document as JSON, signed: the header
-  `X-CivicPulse-Signature: sha256=<hex>` is HMAC-SHA256 of the exact body bytes with the
-  channel's secret; `X-CivicPulse-Delivery` names the delivery so the receiver can deduplicate.
-  A timeout, a connection error or a non-2xx answer is a `TransmitError` (retried by the queue).
+- `WebhookTransmitter` POSTs the rendition's document as JSON, signed with a timestamp
+  (`civicpulse.webhooks`: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`, after
+  the Standard Webhooks specification); `webhook-id` is the delivery's id, the same on each retry,
+  so the receiver can deduplicate. A timeout, a connection error or a non-2xx answer is a
+  `TransmitError` (retried by the queue). The URL's query string (where a gateway's key often
+  is) never appears in an error or a receipt: both are redacted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import tempfile
@@ -19,20 +19,11 @@ from pathlib import Path
 
 import requests
 
+from civicpulse import webhooks
+from civicpulse.redaction import redact, redact_url
 from services.news.channels.base import Rendition, TransmitError
 
-SIGNATURE_HEADER = "X-CivicPulse-Signature"
-DELIVERY_HEADER = "X-CivicPulse-Delivery"
 EVENT_HEADER = "X-CivicPulse-Action"
-
-
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, body: bytes, signature: str) -> bool:
-    """For receivers (and tests): constant-time check of a signature header."""
-    return hmac.compare_digest(sign(secret, body), signature or "")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -55,7 +46,7 @@ class FilesystemTransmitter:
     def url_for(self, name: str) -> str:
         return f"{self.base_url}/{name}"
 
-    def transmit(self, rendition: Rendition) -> str:
+    def transmit(self, rendition: Rendition, delivery_id: str = "") -> str:
         try:
             for name, text in rendition.files.items():
                 write_atomic(self.root / name, text)
@@ -69,6 +60,8 @@ class FilesystemTransmitter:
 class WebhookTransmitter:
     def __init__(self, url: str, secret: str, timeout: float = 10.0,
                  session: requests.Session | None = None) -> None:
+        if not secret:
+            raise ValueError("a webhook channel needs a signing secret")
         self.url = url
         self.secret = secret
         self.timeout = timeout
@@ -76,18 +69,24 @@ class WebhookTransmitter:
 
     def transmit(self, rendition: Rendition, delivery_id: str = "") -> str:
         body = json.dumps(rendition.document, ensure_ascii=False, sort_keys=True).encode()
+        delivery_id = delivery_id or f"{rendition.item_id}:{rendition.action}"
         headers = {"Content-Type": "application/json; charset=utf-8",
-                   SIGNATURE_HEADER: sign(self.secret, body), EVENT_HEADER: rendition.action,
-                   DELIVERY_HEADER: delivery_id or f"{rendition.item_id}:{rendition.action}"}
+                   EVENT_HEADER: rendition.action,
+                   **webhooks.sign(body, self.secret, delivery_id=delivery_id)}
         try:
             response = self.session.post(self.url, data=body, headers=headers,
                                          timeout=self.timeout)
         except requests.RequestException as exc:
-            raise TransmitError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransmitError(self._scrub(f"{type(exc).__name__}: {exc}")) from exc
         if not 200 <= response.status_code < 300:
-            raise TransmitError(f"HTTP {response.status_code}: {response.text[:200]}")
+            raise TransmitError(self._scrub(f"HTTP {response.status_code}: "
+                                            f"{response.text[:200]}"))
         try:
             receipt = response.json().get("url") if response.content else None
-        except ValueError:
+        except (ValueError, AttributeError):
             receipt = None
-        return str(receipt or self.url)
+        return redact_url(str(receipt or self.url))
+
+    def _scrub(self, text: str) -> str:
+        """`text` without the URL's secrets, wherever an exception quoted them."""
+        return redact(text.replace(self.url, redact_url(self.url)))

@@ -23,8 +23,9 @@ import yaml
 from sqlalchemy import Engine, create_engine, text
 
 from civicpulse.launcher import Suite
-from civicpulse.settings import SERVICES
 
+# The four services of the headline flow (issue #9); each runs as two supervised replicas.
+SERVICES = ("sentiment", "liaison", "news", "review")
 STAGE_ROLES = ("section_head", "leader_in_charge", "principal")
 AGENCIES = ("propaganda", "cac", "media", "govpress")
 LIAISON_PLANS = Path(__file__).resolve().parents[2] / "services" / "liaison" / "config" / \
@@ -68,7 +69,7 @@ def suite_env(uri: str, databases: dict[str, str], work: Path) -> dict[str, str]
            "LIAISON_PLANS": str(short_deadline_plans(work / "plans.yaml")),
            "CIVICPULSE_RETRY_BASE_SECONDS": "0.5", "CIVICPULSE_MAX_RETRIES": "10",
            "CIVICPULSE_RELAY_POLL_SECONDS": "0.5", "NEWS_QUEUE_INTERVAL_SECONDS": "1",
-           "CIVICPULSE_REPLICAS": "2", "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1"}
     for svc in SERVICES:
         env[f"{svc.upper()}_DATABASE_URL"] = databases[svc]
         env[f"{svc.upper()}_HTTP_PORT"] = str(free_port())
@@ -80,12 +81,51 @@ def free_port() -> int:
     return _free()
 
 
-def start_suite(env: dict[str, str], logs: Path) -> Suite:
+class Supervisor(threading.Thread):
+    """Calls the launcher's `Suite.supervise()` four times a second, as `civicpulse run` does.
+
+    (Not `Suite.start(supervise=True)`: its thread and `wait_ready()` would both restart the
+    same dead replica, unlocked, so the suite is made ready first, then supervised here.)"""
+
+    def __init__(self, suite: Suite) -> None:
+        super().__init__(daemon=True, name="supervisor")
+        self.suite = suite
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.25):
+            try:
+                self.suite.supervise()
+            except Exception as exc:  # noqa: BLE001 - keep supervising
+                say(f"faults: supervisor: {exc}")
+
+
+def start_suite(env: dict[str, str], logs: Path) -> tuple[Suite, Supervisor]:
     suite = Suite(report=lambda line: say(line.splitlines()[0]))
     suite.start("processes", env=env, log_dir=logs, replicas=dict.fromkeys(SERVICES, 2),
-                supervise=True)
-    suite.wait_ready(timeout=240)
-    return suite
+                services=SERVICES)
+    suite.wait_ready(timeout=240, max_deaths=5)
+    supervisor = Supervisor(suite)
+    supervisor.start()
+    return suite, supervisor
+
+
+def wait_replicas_ready(suite: Suite, timeout: float = 120.0) -> None:
+    """Every replica answers /readyz (the supervisor restarts the dead meanwhile)."""
+    deadline = time.monotonic() + timeout
+    pending = list(suite.replicas)
+    while pending:
+        pending = [r for r in pending if not _ready(r.http_port)]
+        if pending and time.monotonic() > deadline:
+            raise TimeoutError(f"not ready: {', '.join(r.name for r in pending)}")
+        time.sleep(0.5)
+
+
+def _ready(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def staff_token(env: dict[str, str], name: str, role: str) -> str:
@@ -240,6 +280,25 @@ class PartnerListeners:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def republish_shares(dbs: Databases, uri: str, count: int, seed: int) -> int:
+    """Publish `count` already-shared events to their partner queues once more, exactly as the
+    relay does after a crash between the broker's confirm and its "sent" mark: the partner
+    client must drop every one of them."""
+    import kombu
+
+    rows = dbs.rows("liaison", "SELECT routing_key, body FROM outbox "
+                               "WHERE exchange = 'civicpulse.partners' ORDER BY id")
+    picked = random.Random(seed).sample(rows, min(count, len(rows)))
+    with kombu.Connection(uri, transport_options={"confirm_publish": True}) as conn:
+        producer = kombu.Producer(conn.channel())
+        exchange = kombu.Exchange("civicpulse.partners", type="direct", durable=True)
+        for routing_key, body in picked:
+            producer.publish(body.encode(), exchange=exchange, routing_key=routing_key,
+                             content_type="application/json", content_encoding="utf-8",
+                             delivery_mode=2, retry=True)
+    return len(picked)
 
 
 # --- the databases ----------------------------------------------------------------------------

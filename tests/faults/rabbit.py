@@ -8,8 +8,10 @@ plugin is enabled (faster start; `rabbitmqctl` does all the fault injection).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -93,11 +95,14 @@ class RabbitNode:
         return [f"{k}={v}" for k, v in self._files().items()]
 
     def start(self, timeout: float = 90.0) -> None:
-        cmd = _as_rabbitmq(["env", *self._env_args(), "rabbitmq-server"])
-        log = open(self.base / f"{self.short}.out", "ab")  # noqa: SIM115 - lives with the node
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.spawn()
         self.wait_up(timeout)
+
+    def spawn(self) -> None:
+        cmd = _as_rabbitmq(["env", *self._env_args(), "rabbitmq-server"])
+        with open(self.base / f"{self.short}.out", "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
 
     def wait_up(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -167,8 +172,10 @@ class Cluster:
     def start(self) -> Cluster:
         os.chmod(self.base, 0o755)
         self.nodes = [RabbitNode(self.base) for _ in range(self.size)]
+        for node in self.nodes:  # booting side by side
+            node.spawn()
         for node in self.nodes:
-            node.start()
+            node.wait_up()
         first = self.nodes[0]
         for node in self.nodes[1:]:
             node.ctl("stop_app")
@@ -182,10 +189,11 @@ class Cluster:
         return ";".join(n.uri for n in self.nodes)
 
     def stop(self) -> None:
-        for node in reversed(self.nodes):
-            try:
-                node.stop()
-            except Exception:  # noqa: BLE001 - best effort at teardown
-                if node.proc is not None:
-                    os.killpg(node.proc.pid, 9)
+        """Tear down: the nodes' data is thrown away, so they are killed, not stopped."""
+        for node in self.nodes:
+            if node.proc is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(node.proc.pid, signal.SIGKILL)
+                node.proc.wait()
+                node.proc = None
         shutil.rmtree(self.base, ignore_errors=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from civicpulse.settings import SERVICES
 from tests.conftest import ROOT
+from tests.faults.harness import SERVICES
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 

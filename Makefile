@@ -32,7 +32,7 @@ test-faults: $(STAMP)
 	$(VENV)/bin/pytest -q -p no:cacheprovider -s -m faults tests/faults
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check civicpulse services tests bench
+	$(VENV)/bin/ruff check civicpulse services assessment tests bench
 	$(VENV)/bin/lint-imports
 
 unit: $(STAMP)

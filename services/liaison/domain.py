@@ -364,6 +364,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "share": _DECIDERS,
     "meeting": _DECIDERS,
     "review": _DECIDERS,
+    "records": frozenset({"admin"}),  # GET /records: the period's raw records, for reports
 }
 
 

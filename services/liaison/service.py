@@ -13,6 +13,7 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
+from civicpulse import records as period_records
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -35,11 +36,12 @@ from services.liaison import (
     handlers,
     meetings,
     metrics,
+    records,
     review_report,
     staff_auth,
     ticket_work,
 )
-from services.liaison.domain import InvalidTransition
+from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -139,6 +141,14 @@ class LiaisonService(OperationsEndpoints):
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
         return {"tickets": handlers.list_tickets(self.platform.uow(), **query)}
+
+    @http("GET", "/records")
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Tickets opened in a period with their deadlines met or not (admin only)."""
+        self._staff(request, "records")
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @http("GET", "/tickets/<string:ticket_id>")
     @json_api
@@ -332,6 +342,11 @@ class LiaisonService(OperationsEndpoints):
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():
             metrics.TICKETS_OPEN.labels(level, status).set(n)
+        overdue = handlers.overdue_deadlines(self.platform.uow())
+        for deadline in DEADLINE_KEYS:  # every series exists, at 0 when nothing is overdue
+            for level in LEVEL_ORDER:
+                metrics.DEADLINES_OVERDUE.labels(deadline, level).set(
+                    overdue.get((deadline, level), 0))
 
 
 def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 from werkzeug.utils import safe_join
 
+from civicpulse import records as period_records
 from civicpulse.consumers import handles
-from civicpulse.envelope import Envelope
+from civicpulse.envelope import Envelope, utcnow
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
@@ -27,6 +28,7 @@ from services.news import (
     metrics,
     plan,
     queue,
+    records,
     staff_auth,
     sweep,
 )
@@ -80,8 +82,13 @@ class NewsService(OperationsEndpoints):
 
     def before_scrape(self) -> None:
         depth = queue.queue_depth(self.platform.uow())
+        failing = queue.failing_since(self.platform.uow())
+        now = utcnow()
         for channel in config.load().channels:
             metrics.publication_queue.labels(channel).set(depth.get(channel, 0))
+            since = failing.get(channel)
+            metrics.channel_failing.labels(channel).set(
+                (now - since).total_seconds() if since else 0)
         interaction.refresh_gauges(self.platform.uow())
 
     def _deliver(self) -> None:
@@ -198,6 +205,14 @@ class NewsService(OperationsEndpoints):
     def get_item_http(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
             return handlers.get_item(self.platform.uow(), item_id)
+
+    @http("GET", "/records")
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Plan entries due and comments received in a period (admin only), for reports."""
+        self._staff(request, "records")
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @http("GET", "/archive")
     @json_api

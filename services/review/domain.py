@@ -208,3 +208,11 @@ def reference_number(prefix: str, year: int, sequence: int) -> str:
 def token_hash(token: str) -> str:
     """What the staff table stores of a bearer token: its sha256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+RECORDS_ROLES = frozenset({"admin"})
+
+
+def may_read_records(role: str | None) -> bool:
+    """The raw records of a period (GET /records, for the assessment report): admins only."""
+    return role in RECORDS_ROLES

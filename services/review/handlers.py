@@ -43,9 +43,14 @@ class UnknownWorkflow(PermanentError):
     reason = "unknown-workflow"
 
 
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes, which were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _iso(value: datetime) -> str:
-    """RFC 3339; SQLite hands back naive datetimes, which were stored as UTC."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    """RFC 3339."""
+    return _aware(value).isoformat()
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -199,8 +204,7 @@ def _count(case: dict[str, Any], outcome: domain.Outcome, now: datetime) -> None
         metrics.returns.labels(outcome.stage).inc()
     elif outcome.decision == "reject":
         metrics.rejections.labels(outcome.stage).inc()
-    entered = case.get("stage_entered_at") or case["created_at"]
-    entered = entered if entered.tzinfo else entered.replace(tzinfo=UTC)
+    entered = _aware(case.get("stage_entered_at") or case["created_at"])
     metrics.time_in_stage.labels(outcome.stage).observe(max(0.0, (now - entered).total_seconds()))
 
 
@@ -361,7 +365,13 @@ def refresh_open_gauge(uow: UnitOfWork) -> None:
         depth = db.open_by_stage(uow.session)
         for stage in domain.STAGES:
             metrics.queue_depth.labels(stage).set(depth.get(stage, 0))
-        metrics.overdue_open.set(db.count_overdue_open(uow.session, utcnow()))
+        now = utcnow()
+        metrics.overdue_open.set(db.count_overdue_open(uow.session, now))
+        oldest = db.oldest_entered_by_stage(uow.session)
+        for stage in domain.STAGES:
+            entered = oldest.get(stage)
+            metrics.oldest_waiting.labels(stage).set(
+                max(0.0, (now - _aware(entered)).total_seconds()) if entered else 0.0)
 
 
 # --- staff -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 
+from civicpulse import records as period_records
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -27,7 +28,7 @@ from civicpulse.web import (
     json_response,
     load_json,
 )
-from services.review import audit, config, domain, handlers
+from services.review import audit, config, domain, handlers, records
 from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
 from services.review.timers import DEFAULT_SWEEP_SECONDS, SWEEP_KEY, configured_timer
 
@@ -92,6 +93,18 @@ class ReviewService(OperationsEndpoints):
     def get_audit(self, request: Any) -> Any:
         """The audit log for any active staff token; `?format=csv|json`, `case_id`, `item_id`."""
         return _audit_response(self.platform.uow, request)
+
+    @http("GET", "/records")
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Cases, decisions, escalations and staff of a period (admin only), for reports."""
+        who = handlers.authenticate(self.platform.uow(), bearer_token(request))
+        if who is None:
+            raise Unauthorized("unknown or disabled token")
+        if not domain.may_read_records(who["role"]):
+            raise Forbidden(f"role {who['role']!r} may not read the period's records")
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
     def sweep_overdue(self) -> None:

@@ -62,7 +62,9 @@ def missing_shares(dbs: Databases, partners: PartnerListeners) -> dict[str, set[
 
 
 def wait_settled(dbs: Databases, partners: PartnerListeners, tags: list[str],
-                 timeout: float) -> float:
+                 timeout: float) -> float | None:
+    """Seconds until the suite settled, or None after `timeout` (the audit then says what
+    is missing)."""
     t0 = time.monotonic()
     last = None
     while time.monotonic() - t0 < timeout:
@@ -76,7 +78,8 @@ def wait_settled(dbs: Databases, partners: PartnerListeners, tags: list[str],
             say(f"faults: settling: {waiting}")
             last = waiting
         time.sleep(1.0)
-    raise TimeoutError(f"not settled after {timeout:.0f}s: {last}")
+    say(f"faults: NOT settled after {timeout:.0f}s: {last}")
+    return None
 
 
 def audit(dbs: Databases, partners: PartnerListeners, tags: list[str]) -> Findings:

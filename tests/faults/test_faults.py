@@ -64,10 +64,11 @@ def run_faults(pg_database_factory: Callable[[str], str], postgres_admin: str,
 
 
 def check(lines: list[str]) -> None:
-    match = LINE.match(lines[-1] if lines else "")
-    assert match, f"no faults line at the end: {lines[-5:]}"
+    found = [m for line in lines if (m := LINE.match(line))]
+    assert found, f"no faults line: {lines[-5:]}"
+    match = found[-1]
     lost, dup, incidents, tickets, kills, restarts, db_kills = map(int, match.groups())
-    assert (lost, dup) == (0, 0), lines[-1]
+    assert (lost, dup) == (0, 0), match.string
     assert tickets == incidents >= 50
     assert kills == 8 and restarts >= 1 and db_kills >= 1
     assert not any("could not be injected" in line for line in lines)

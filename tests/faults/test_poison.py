@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -61,6 +62,21 @@ def consumed_queues(vhost: str) -> list[str]:
     return sorted(q["name"] for q in r.json()
                   if (q["name"].startswith("evt-") and not q["name"].endswith(".retry"))
                   or q["name"] == "sentiment.mentions")
+
+
+def settled_queues(vhost: str, timeout: float = 120.0) -> list[str]:
+    """The consumed queues once every service declared its own and the list stopped growing
+    (consumers declare their queues as they start, after /readyz may already answer)."""
+    deadline = time.monotonic() + timeout
+    last: list[str] = []
+    while time.monotonic() < deadline:
+        queues = consumed_queues(vhost)
+        owners = {owner(q) for q in queues}
+        if queues == last and owners >= {"liaison", "news", "review", "sentiment"}:
+            return queues
+        last = queues
+        time.sleep(3.0)
+    raise AssertionError(f"consumer queues never settled: {last}")
 
 
 def queue_depth(vhost: str, name: str) -> int:
@@ -141,8 +157,7 @@ def open_tickets(uri: str, incidents: list[str]) -> None:
 def test_poison_ends_in_dead_letter_queues_and_replay_brings_back_the_valid(suite, vhost_uri):
     running, env = suite
     vhost = vhost_uri.rsplit("/", 1)[1]
-    queues = consumed_queues(vhost)
-    assert len(queues) >= 12, queues
+    queues = settled_queues(vhost)
     expected = send_poison(vhost_uri, queues)
     incidents = late_escalations(vhost_uri)
     expected["liaison"] += LATE

@@ -58,6 +58,9 @@ revisions = Table(
     Column("title", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # who wrote this revision (separation of duties: no author of any revision reviews it);
+    # NULL only for revisions written before migration 0003 (their item's author wrote them)
+    Column("author", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -176,8 +179,12 @@ def rows(session: Session, query: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(query).mappings().all()]
 
 
-def get_item(session: Session, item_id: str) -> dict[str, Any] | None:
-    row = session.execute(select(items).where(items.c.id == item_id)).mappings().first()
+def get_item(session: Session, item_id: str, *, for_update: bool = False
+             ) -> dict[str, Any] | None:
+    """The item's row; `for_update` locks it until the transaction ends (PostgreSQL), so a
+    concurrent writer that read it the same way waits and then sees this one's outcome."""
+    query = select(items).where(items.c.id == item_id)
+    row = session.execute(query.with_for_update() if for_update else query).mappings().first()
     return dict(row) if row else None
 
 

@@ -32,6 +32,8 @@ cases = Table(
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("author", String(64), nullable=False),
+    # everyone who wrote any revision of the item, JSON list (NULL before migration 0004)
+    Column("authors", Text, nullable=True),
     Column("workflow", String(32), nullable=False),
     Column("stage", String(32), nullable=False),
     Column("status", String(16), nullable=False, index=True),

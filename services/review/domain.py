@@ -108,6 +108,8 @@ class CaseState:
     status: str
     stage: str
     author: str
+    # everyone who wrote any revision of the item (the author included)
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ def check_permission(case: CaseState, reviewer: Reviewer, decision: str,
                            f"not {reviewer.role}")
     if same_person(reviewer.name, case.author):
         raise NotPermitted("the author of an item never reviews it")
+    if any(same_person(reviewer.name, a) for a in case.authors):
+        raise NotPermitted("whoever wrote a revision of an item never reviews it")
     if decision == "approve" and any(
             d.decision == "approve" and same_person(d.reviewer, reviewer.name) for d in history):
         raise NotPermitted("one person never approves two stages of one case")

@@ -335,6 +335,20 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
             assert get(UNROUTED) == "nobody-listens"
             assert get(deadletter.dlq_name("review")) == "dead"
             assert get("partner.cac") == "shared"
+
+        # bounded: unrouted events (RED included) and dead letters do not stay forever
+        def policy_of(queue: str) -> dict[str, Any]:
+            deadline = time.monotonic() + 10
+            while not (found := _api("GET", f"/queues/{qv}/{queue}").json().get(
+                    "effective_policy_definition")):
+                assert time.monotonic() < deadline, f"no policy on {queue}"
+                time.sleep(0.2)
+            return found
+
+        assert policy_of(UNROUTED) == {"message-ttl": 7 * 86_400_000, "max-length": 10_000,
+                                       "overflow": "drop-head"}
+        for svc in SERVICES:
+            assert policy_of(deadletter.dlq_name(svc)) == {"message-ttl": 14 * 86_400_000}
     finally:
         _api("DELETE", f"/vhosts/{qv}")
 

@@ -92,8 +92,8 @@ def poison(kind: str, queue: str, i: int) -> tuple[bytes, str]:
         return b'{"id": "x", "type": ' + str(i).encode(), "utf-8"
     if kind == "encoding":  # GBK bytes announced as UTF-8
         return json.dumps({"text": f"投诉没人管 {i}"}, ensure_ascii=False).encode("gbk"), "utf-8"
-    if kind == "oversized":  # 2 MiB, one JSON string
-        return json.dumps("噪" * (700 * 1024)).encode(), "utf-8"
+    if kind == "oversized":  # 256 KiB, one JSON string (an envelope is well under 64 KiB)
+        return json.dumps("噪" * (87 * 1024)).encode(), "utf-8"
     body = {"id": f"poison-{i}", "type": event_type or "sentiment.mention", "version": 99,
             "occurred_at": "2026-11-29T00:00:00Z", "producer": "poison",
             "correlation_id": f"poison-{i}", "causation_id": None, "tlp": "GREEN",

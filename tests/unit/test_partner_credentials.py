@@ -3,6 +3,8 @@ as partners reach it, and the same as separate fields."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from environs import Env
@@ -47,3 +49,17 @@ def test_explicit_port_wins_and_plain_keeps_the_broker_port(monkeypatch) -> None
     e = endpoint(monkeypatch, "amqp://a:b@h:5999/", CIVICPULSE_PARTNER_AMQP_PORT="15671",
                  CIVICPULSE_PARTNER_AMQP_TLS="1")
     assert e.uri("u", "p") == "amqps://u:p@h:15671/%2F"
+
+
+def test_the_onboarding_guide_points_at_examples_the_tests_run() -> None:
+    """docs/对接说明.md links the examples that tests/e2e/test_partner_interop.py and
+    tests/integration/test_partner_tls.py run; a renamed example breaks this first."""
+    root = Path(__file__).resolve().parents[2]
+    guide = (root / "docs" / "对接说明.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\(\.\./(examples/[\w/.]+)\)", guide))
+    assert linked == {"examples/python/consume.py", "examples/python/ack.py",
+                      "examples/node/consume.js", "examples/node/ack.js"}
+    assert all((root / path).is_file() for path in linked)
+    tests = "".join((root / t).read_text() for t in (
+        "tests/e2e/test_partner_interop.py", "tests/integration/test_partner_tls.py"))
+    assert all(Path(path).name in tests for path in linked)

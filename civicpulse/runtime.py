@@ -53,7 +53,8 @@ class PlatformHandle:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - reported, not raised
-            checks["database"] = f"error: {exc}"
+            log.warning("readiness: database check failed: %s", exc)
+            checks["database"] = "error"  # the reason goes to the log, never to the caller
         checks["broker"] = "ok" if self.relay.connected else "connecting"
         checks["transport"] = "memory" if self.amqp_uri.startswith("memory") else "amqp"
         try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from civicpulse import credentials
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import PermanentError
@@ -397,7 +397,7 @@ def add_staff(uow: UnitOfWork, name: str, role: str, *, section: str | None = No
     """
     if role not in domain.ROLES:
         raise ValueError(f"role must be one of {domain.ROLES}")
-    token = secrets.token_urlsafe(24)
+    token = credentials.issue("staff")
     with uow:
         try:
             uow.session.execute(insert(db.staff).values(
@@ -431,7 +431,7 @@ def disable_staff(uow: UnitOfWork, name: str) -> None:
 
 def rotate_token(uow: UnitOfWork, name: str) -> str:
     """Issue a new token; the old one stops working. A disabled account stays disabled."""
-    token = secrets.token_urlsafe(24)
+    token = credentials.issue("staff")
     with uow:
         done = uow.session.execute(update(db.staff).where(db.staff.c.name == name).values(
             token_hash=domain.token_hash(token))).rowcount

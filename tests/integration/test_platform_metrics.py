@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from nameko.web.handlers import http
 from prometheus_client import REGISTRY
 
+from civicpulse.access import PUBLIC, http
 from civicpulse.db import UnitOfWork
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
@@ -33,11 +33,11 @@ class MetricsProbe(OperationsEndpoints):
     name = "mprobe"
     platform = Platform("mprobe", probe.MIGRATIONS)
 
-    @http("GET", "/things/<int:n>")
+    @http("GET", "/things/<int:n>", access=PUBLIC)
     def thing(self, request: Any, n: int) -> tuple[int, dict[str, str], str]:
         return (200, {}, "ok") if n else (404, {}, "no such thing")
 
-    @http("POST", "/boom")
+    @http("POST", "/boom", access=PUBLIC)
     def boom(self, request: Any) -> str:
         raise RuntimeError("boom")
 

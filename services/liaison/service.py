@@ -324,6 +324,11 @@ class LiaisonService(OperationsEndpoints):
                                                  "partner.comment", body["text"], self.partners)
 
     @rpc
+    def agency_directory(self) -> dict[str, Any]:
+        """Every agency with its contacts (e-mail addresses) and the sharing groups (notify)."""
+        return agency_directory.directory(self.platform.uow(), self.partners)
+
+    @rpc
     def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:
         return handlers.get_ticket(self.platform.uow(), ticket_id)
 

@@ -3,13 +3,133 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from marshmallow import ValidationError
+from nameko.rpc import RpcProxy, rpc
+from nameko.web.handlers import http
+
+from civicpulse.consumers import handles
+from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.staff import TtlCache, identify, ttl_seconds
+from civicpulse.web import BadRequest, Forbidden, json_api, load_json
+from services.notify import config, directory, handlers
+from services.notify.dispatcher import Dispatcher
+from services.notify.schemas import InboxQuery, LogQuery, MarkRead, PreferencesBody
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+AUTH = TtlCache(ttl_seconds("NOTIFY_AUTH_TTL_SECONDS"))
+LOG_ROLES = ("admin", "principal")
+
+
+def _query(request: Any, schema: Any) -> dict[str, Any]:
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
 class NotifyService(OperationsEndpoints):
     name = "notify"
     platform = Platform("notify", MIGRATIONS)
+    wake = Dispatcher()
+    review = RpcProxy("review")
+    liaison = RpcProxy("liaison")
+
+    def _plan(self, event: Envelope) -> None:
+        recorded = handlers.plan_event(
+            self.platform.uow(), event, config.load(),
+            lambda: handlers.people_from(directory.STAFF.get(self.review.staff_directory)),
+            lambda: handlers.agencies_from(directory.AGENCIES.get(self.liaison.agency_directory)))
+        if recorded:
+            self.wake.set()
+
+    # --- events that need a person (rules in config/rules.yaml) --------------------------------
+
+    @handles("liaison.ticket.opened")
+    def on_ticket_opened(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.ticket.escalated")
+    def on_ticket_escalated(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.ticket.overdue")
+    def on_ticket_overdue(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.statement.requested")
+    def on_statement_requested(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("review.case.opened")
+    def on_case_opened(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("review.stage.approved")
+    def on_stage_approved(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("review.stage.overdue")
+    def on_stage_overdue(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("review.case.returned")
+    def on_case_returned(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("review.case.rejected")
+    def on_case_rejected(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("news.delivery.failed")
+    def on_publication_failed(self, event: Envelope) -> None:
+        self._plan(event)
+
+    # --- the inbox and preferences: the caller's own only --------------------------------------
+
+    def _who(self, request: Any) -> dict[str, str]:
+        return identify(request, self.review.authenticate, AUTH)
+
+    @http("GET", "/inbox")
+    @json_api
+    def get_inbox(self, request: Any) -> dict[str, Any]:
+        who = self._who(request)
+        return handlers.inbox(self.platform.uow(), who["name"], _query(request, InboxQuery()))
+
+    @http("POST", "/inbox/read")
+    @json_api
+    def post_inbox_read(self, request: Any) -> dict[str, Any]:
+        who = self._who(request)
+        body = load_json(request, MarkRead())
+        if body["ids"] is None and not body["all"]:
+            raise BadRequest("give ids or all: true")
+        return handlers.mark_read(self.platform.uow(), who["name"], body)
+
+    @http("GET", "/preferences")
+    @json_api
+    def get_preferences(self, request: Any) -> dict[str, Any]:
+        return handlers.get_preferences(self.platform.uow(), self._who(request)["name"])
+
+    @http("PUT", "/preferences")
+    @json_api
+    def put_preferences(self, request: Any) -> dict[str, Any]:
+        who = self._who(request)
+        body = load_json(request, PreferencesBody())
+        return handlers.set_preferences(self.platform.uow(), who["name"], body)
+
+    @http("GET", "/deliveries")
+    @json_api
+    def get_deliveries(self, request: Any) -> dict[str, Any]:
+        """The delivery log (admin and principal only: it names every recipient)."""
+        who = self._who(request)
+        if who.get("role") not in LOG_ROLES:
+            raise Forbidden(f"role {who.get('role')!r} may not read the delivery log")
+        return {"deliveries": handlers.delivery_log(self.platform.uow(),
+                                                    _query(request, LogQuery()))}
+
+    @rpc
+    def summary(self) -> dict[str, Any]:
+        return handlers.summary(self.platform.uow())

@@ -3,7 +3,9 @@
 Posts a burst of negative mentions, waits for the joint-response ticket, reads the partner
 queue as a partner would (or, in embedded mode, checks liaison's share log and says so),
 approves the statement through the three review stages over HTTP with staff tokens, waits for
-publication and prints the ticket's timeline with the time each step took.
+publication and prints the ticket's timeline with the time each step took, then what the notify
+service sent for the flow (`notifications: N sent (email E, robot R, inbox I)`; without an SMTP
+relay the e-mails are .eml files under var/notify-mail/, and robots count only when configured).
 Ends with a line beginning `demo: ok`, or a reason and a non-zero exit.
 """
 
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -27,6 +30,7 @@ from civicpulse.settings import SERVICES, amqp_uri, for_service, var_dir
 T = TypeVar("T")
 STAGES = ("section_head", "leader_in_charge", "principal")
 PARTNER = "cac"
+DEMO_SECTION = "新闻宣传处"  # the lead section of a level IV or III ticket (plans.yaml)
 
 
 class DemoFailed(Exception):
@@ -69,10 +73,35 @@ def add_reviewer(role: str, run_id: str) -> str:
     """Create a staff account with the review service's own command; return its token."""
     out = subprocess.run(
         [sys.executable, "-m", "civicpulse.cli", "users", "add", f"demo-{role}-{run_id}",
-         "--role", role], capture_output=True, text=True, check=False)
+         "--role", role, "--section", DEMO_SECTION,
+         "--email", f"demo-{role}-{run_id}@office.example"],
+        capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise DemoFailed(f"could not create a {role} account: {out.stderr.strip()[-300:]}")
     return out.stdout.strip().splitlines()[-1].strip()
+
+
+def notifications(incident_id: str, token: str, timeout: float = 20.0) -> dict[str, int]:
+    """What notify sent for the flow, by channel, once nothing is left to send (deliveries held
+    by quiet hours excepted)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(url("notify", "/deliveries"), params={"correlation_id": incident_id},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        if r.status_code != 200:
+            raise DemoFailed(f"notify's delivery log: {r.status_code} {r.text[:300]}")
+        rows = r.json()["deliveries"]
+        waiting = [d for d in rows if d["status"] in ("pending", "sending")
+                   and d.get("held_reason") is None]
+        if not waiting or time.monotonic() > deadline:
+            sent = Counter(d["channel"] for d in rows if d["status"] == "sent")
+            return {c: sent.get(c, 0) for c in ("email", "robot", "inbox")}
+        time.sleep(0.3)
+
+
+def notifications_line(counts: dict[str, int]) -> str:
+    return (f"notifications: {sum(counts.values())} sent (email {counts['email']}, "
+            f"robot {counts['robot']}, inbox {counts['inbox']})")
 
 
 def negative_burst(run_id: str, n: int = 12) -> list[dict[str, Any]]:
@@ -110,6 +139,7 @@ class Flow:
     ticket: dict[str, Any] = field(default_factory=dict)
     partner_event: dict[str, Any] | None = None
     item: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def mark(self, step: str) -> None:
         self.steps.append((step, time.monotonic() - self.t0))
@@ -120,6 +150,7 @@ def run_flow(timeout: float = 120.0, log: Callable[[str], None] = print) -> Flow
     deadline = time.monotonic() + timeout
     flow = Flow()
     tokens = {role: add_reviewer(role, flow.run_id) for role in STAGES}
+    flow.tokens = tokens
     flow.t0 = time.monotonic()
     r = requests.post(url("sentiment", "/mentions"), json=negative_burst(flow.run_id), timeout=10)
     if r.status_code != 202 or not r.json().get("incidents"):
@@ -205,6 +236,7 @@ def main(timeout: float = 120.0, mode: str = "auto") -> int:
             suite.wait_ready()
         flow = run_flow(timeout)
         print_ticket(flow.ticket)
+        print("\n" + notifications_line(notifications(flow.incident_id, flow.tokens["principal"])))
         total = flow.steps[-1][1]
         print(f"\ndemo: ok — incident {flow.incident_id} → ticket {flow.ticket['id']} → "
               f"statement {flow.item['id']} published in {total:.1f}s "

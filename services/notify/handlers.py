@@ -130,28 +130,31 @@ def _dead(uow: UnitOfWork, row: Mapping[str, Any], reason: str) -> None:
 # --- sending -----------------------------------------------------------------------------------
 
 class Senders:
-    """What sends: the SMTP settings (or the .eml directory) and one HTTP session for robots."""
+    """What sends: the SMTP settings (or the .eml directory) and one HTTP session for robots.
+    `mailer()` opens the mail connection of one send pass (closed with the pass)."""
 
     def __init__(self, cfg: NotifyConfig, mail_dir: Path) -> None:
         self.cfg = cfg
         self.mail_dir = mail_dir
         self.http = requests.Session()
 
-    def send(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, robots.Failure | None]:
-        emails = [(r["id"], mail.message(self.cfg.email, r["id"], r["address"], r["subject"],
-                                         r["body"])) for r in rows if r["channel"] == "email"]
-        outcome = mail.send_all(self.cfg.email, emails, self.mail_dir) if emails else {}
-        for r in rows:
-            if r["channel"] == "robot":
-                robot = self.cfg.robots.get(r["address"])
-                outcome[r["id"]] = robots.post(self.http, robot, r["subject"], r["body"]) \
-                    if robot and robot.url else robots.Failure(f"robot {r['address']} is off",
-                                                                True)
-        return outcome
+    def mailer(self) -> mail.Mailer:
+        return mail.Mailer(self.cfg.email, self.mail_dir)
+
+    def send(self, row: Mapping[str, Any], mailer: mail.Mailer) -> robots.Failure | None:
+        if row["channel"] == "email":
+            return mailer.send(row["id"], mail.message(self.cfg.email, row["id"],
+                                                       row["address"], row["subject"],
+                                                       row["body"]))
+        robot = self.cfg.robots.get(row["address"])
+        if robot is None or not robot.url:
+            return robots.Failure(f"robot {row['address']} is off", True)
+        return robots.post(self.http, robot, row["subject"], row["body"])
 
 
 def send_due(uow: UnitOfWork, senders: Senders, now: datetime | None = None) -> int:
-    """One pass: claim due deliveries, send them, record each outcome. The number claimed."""
+    """One pass: claim due deliveries, then send each and record its outcome at once (so a
+    crash can repeat at most the one message in flight). The number claimed."""
     cfg = senders.cfg
     started = now or utcnow()
     with uow:
@@ -160,13 +163,15 @@ def send_due(uow: UnitOfWork, senders: Senders, now: datetime | None = None) -> 
         uow.commit()
     if not rows:
         return 0
-    outcome = senders.send(rows)
-    finished = now or utcnow()
-    with uow:
+    mailer = senders.mailer()
+    try:
         for row in rows:
-            _finish(uow, row, outcome.get(row["id"], robots.Failure("not attempted", False)),
-                    cfg, finished)
-        uow.commit()
+            failure = senders.send(row, mailer)
+            with uow:
+                _finish(uow, row, failure, cfg, now or utcnow())
+                uow.commit()
+    finally:
+        mailer.close()
     return len(rows)
 
 

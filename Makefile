@@ -25,7 +25,7 @@ test: $(STAMP) system-deps lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check civicpulse services tests bench
+	$(VENV)/bin/ruff check civicpulse services assessment tests bench
 	$(VENV)/bin/lint-imports
 
 unit: $(STAMP)

@@ -39,6 +39,21 @@ def demo(timeout: float, mode: str) -> None:
     sys.exit(demo_main(timeout=timeout, mode=mode))
 
 
+@cli.command()
+@click.option("--token", envvar="CIVICPULSE_TOKEN", default=None,
+              help="a staff token, if the services' endpoints ask for one")
+@click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None,
+              help="RabbitMQ management API, credentials in the URL")
+def status(token: str | None, management_url: str | None) -> None:
+    """One table: services up/ready, queues, outbox, dead letters, incidents, tickets, deadlines.
+    Exits 1 when a service is down or not ready."""
+    from civicpulse.status import gather, render
+
+    found = gather(token=token, management_url=management_url)
+    click.echo(render(found), nl=False)
+    sys.exit(0 if found.healthy else 1)
+
+
 @cli.group()
 def dlq() -> None:
     """Inspect and replay dead-letter queues (civicpulse.dlq.<service>)."""
@@ -58,8 +73,11 @@ def dlq_list(service: str, limit: int) -> None:
 @click.option("--limit", type=int, default=None, help="at most this many (default: all)")
 def dlq_replay(service: str, limit: int | None) -> None:
     """Send dead letters back to the queues they came from."""
-    n = deadletter.replay(amqp_uri(), service, limit)
-    click.echo(f"replayed {n} message(s) from {deadletter.dlq_name(service)}")
+    report = deadletter.replay_report(amqp_uri(), service, limit)
+    for letter in report.skipped:
+        click.echo(f"skipped (no source queue, left in the DLQ): {letter.as_json()}", err=True)
+    click.echo(f"replayed {report.replayed} message(s) from {deadletter.dlq_name(service)}"
+               + (f"; skipped {len(report.skipped)}" if report.skipped else ""))
 
 
 def _load_plugins() -> None:

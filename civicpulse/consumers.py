@@ -17,6 +17,8 @@ import logging
 from functools import partial
 from typing import Any
 
+import kombu
+from kombu import binding
 from kombu.message import Message
 from nameko.amqp.publish import Publisher
 from nameko.events import EventHandler
@@ -70,13 +72,24 @@ class EventConsumer(EventHandler):
         super().setup()
         self.service = self.container.service_name
         self.settings = for_service(self.service)
+        # Also bound to the service's retry exchange, where its parked messages come back.
+        q = self.queue
+        self.queue = kombu.Queue(q.name, durable=q.durable, auto_delete=q.auto_delete,
+                                 exclusive=q.exclusive, bindings=[
+                                     binding(q.exchange, routing_key=q.routing_key),
+                                     binding(deadletter.retry_exchange(self.service),
+                                             routing_key=q.name)])
         if self.settings.quorum_queues:
-            # Replicated queues for clusters; the broker's delivery limit stops a message that
-            # kills its consumer outright from being redelivered forever.
-            self.queue.queue_arguments = {"x-queue-type": "quorum",
-                                          "x-delivery-limit": self.settings.max_retries * 2}
+            # Replicated queues for clusters, dead-lettered (never dropped) past the limit
+            self.queue.queue_arguments = deadletter.quorum_arguments(
+                self.service, self.settings.max_retries * 2)
         self.metrics = platform_metrics(self.service)
         self._publisher = Publisher(self.container.config["AMQP_URI"])
+
+    def start(self) -> None:
+        if self.settings.quorum_queues:  # the broker may dead-letter into the DLQ on its own
+            deadletter.declare_dlq(self.container.config["AMQP_URI"], self.service)
+        super().start()
 
     def handle_message(self, body: Any, message: Message) -> None:
         try:
@@ -135,9 +148,11 @@ class EventConsumer(EventHandler):
         delay_ms = deadletter.backoff_ms(attempt, self.settings.retry_base_seconds)
         log.warning("retrying a message from %s in %d ms (attempt %d): %s",
                     self.queue.name, delay_ms, attempt, exc)
-        self._republish(message, exchange="", routing_key=deadletter.retry_queue_name(
-            self.queue.name), headers=headers,
-            declare=[deadletter.retry_queue(self.queue.name)], expiration=delay_ms / 1000)
+        self._republish(message, exchange=deadletter.retry_exchange_name(self.service),
+                        routing_key=deadletter.retry_queue_name(self.queue.name),
+                        headers=headers,
+                        declare=[deadletter.retry_queue(self.queue.name, self.service)],
+                        expiration=delay_ms / 1000)
         self.metrics.retries.labels(self.event_type).inc()
         self.queue_consumer.ack_message(message)
 

@@ -8,6 +8,7 @@ it causes and the ids of events it consumed are committed in one transaction.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicpulse import inbox, outbox
 from civicpulse.envelope import Envelope
+from civicpulse.observability import platform_metrics
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    use_green_waits()
     # A bounded connect: while the database is down a consumer fails fast and its message is
     # retried, instead of a worker hanging on connect.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                          connect_args={"connect_timeout": 5}, **kwargs)
+
+
+def use_green_waits() -> bool:
+    """Under eventlet, make psycopg wait for the server through (green) select.
+
+    psycopg's default C wait function blocks in the kernel without yielding to eventlet: one
+    slow query or row-lock wait would freeze every green thread of the process (HTTP, timers,
+    consumers, AMQP heartbeats). Its select-based wait function yields. A process that is not
+    monkey-patched keeps the C function. Returns whether the green waits are on.
+    """
+    patcher = sys.modules.get("eventlet.patcher")
+    if patcher is None or not patcher.is_monkey_patched("select"):
+        return False
+    from psycopg import waiting
+
+    waiting.wait = waiting.wait_select
+    return True
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -94,8 +114,12 @@ class UnitOfWork:
         self._recorded += 1
 
     def first_time(self, event: Envelope, consumer: str) -> bool:
-        """Mark `event` applied by `consumer`; False if it was applied before (a duplicate)."""
-        return inbox.claim(self.session, event.id, consumer)
+        """Mark `event` applied by `consumer`; False if it was applied before (a duplicate,
+        counted in the service's `events_duplicate_total`)."""
+        if inbox.claim(self.session, event.id, consumer):
+            return True
+        platform_metrics(self.service).duplicates.labels(event.type).inc()
+        return False
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

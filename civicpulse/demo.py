@@ -1,12 +1,15 @@
 """`make demo`: the headline flow, driven the way staff and a partner would drive it.
 
-Posts a burst of negative mentions, waits for the joint-response ticket, reads the partner
-queue as a partner would (or, in embedded mode, checks liaison's share log and says so),
-approves the statement through the three review stages over HTTP with staff tokens, waits for
-publication and prints the ticket's timeline with the time each step took, then what the notify
+Creates its own credentials with the real commands (three reviewers with `civicpulse users
+add`, a collector with `civicpulse collectors add`), posts a burst of negative mentions as that
+collector, waits for the joint-response ticket, reads the partner queue as a partner would (or,
+in embedded mode, checks liaison's share log and says so), approves the statement through the
+three review stages over HTTP, waits for publication and prints the ticket's timeline with the
+time each step took; every read carries the section head's token. Then it prints what the notify
 service sent for the flow (`notifications: N sent (email E, robot R, inbox I)`; without an SMTP
 relay the e-mails are .eml files under var/notify-mail/, and robots count only when configured).
-Ends with a line beginning `demo: ok`, or a reason and a non-zero exit.
+At the end it disables every credential it created. Ends with a line beginning `demo: ok`, or
+a reason and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -51,10 +54,15 @@ def wait_for(what: str, fn: Callable[[], T | None], deadline: float, every: floa
         time.sleep(every)
 
 
-def get_json(service: str, path: str) -> Any:
-    r = requests.get(url(service, path), timeout=5)
+def get_json(service: str, path: str, token: str) -> Any:
+    """GET `path` of `service` with a staff bearer token (every read needs one)."""
+    r = requests.get(url(service, path), timeout=5, headers=bearer(token))
     r.raise_for_status()
     return r.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def suite_running() -> bool:
@@ -66,19 +74,60 @@ def suite_running() -> bool:
 
 
 def transport() -> str:
-    return get_json("liaison", "/readyz").get("transport", "amqp")
+    r = requests.get(url("liaison", "/readyz"), timeout=5)
+    return r.json().get("transport", "amqp")
+
+
+def civicpulse(*args: str) -> str:
+    """Run a `civicpulse` command; its last output line (where tokens are printed)."""
+    out = subprocess.run([sys.executable, "-m", "civicpulse.cli", *args], capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        raise DemoFailed(f"`civicpulse {' '.join(args[:2])}` failed: "
+                         f"{out.stderr.strip()[-300:]}")
+    return out.stdout.strip().splitlines()[-1].strip()
 
 
 def add_reviewer(role: str, run_id: str) -> str:
     """Create a staff account with the review service's own command; return its token."""
-    out = subprocess.run(
-        [sys.executable, "-m", "civicpulse.cli", "users", "add", f"demo-{role}-{run_id}",
-         "--role", role, "--section", DEMO_SECTION,
-         "--email", f"demo-{role}-{run_id}@office.example"],
-        capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise DemoFailed(f"could not create a {role} account: {out.stderr.strip()[-300:]}")
-    return out.stdout.strip().splitlines()[-1].strip()
+    return civicpulse("users", "add", f"demo-{role}-{run_id}", "--role", role,
+                      "--section", DEMO_SECTION, "--email", f"demo-{role}-{run_id}@office.example")
+
+
+@dataclass
+class Credentials:
+    """What the demo creates for itself: three reviewers (the section head also reads) and a
+    collector; `disable()` switches every one of them off again."""
+
+    run_id: str
+    reviewers: dict[str, str] = field(default_factory=dict)
+    collector: str = ""
+
+    @classmethod
+    def create(cls, run_id: str) -> Credentials:
+        return cls(run_id).fill()
+
+    def fill(self) -> Credentials:
+        """Create the accounts one by one (a failure leaves the ones made so far listed here,
+        so `disable()` still switches them off)."""
+        for role in STAGES:
+            self.reviewers[role] = add_reviewer(role, self.run_id)
+        self.collector = civicpulse("collectors", "add", self.collector_name)
+        return self
+
+    @property
+    def collector_name(self) -> str:
+        return f"demo-collector-{self.run_id}"
+
+    @property
+    def reader(self) -> str:
+        return self.reviewers["section_head"]
+
+    def disable(self) -> None:
+        for role in self.reviewers:
+            civicpulse("users", "disable", f"demo-{role}-{self.run_id}")
+        if self.collector:
+            civicpulse("collectors", "disable", self.collector_name)
 
 
 def notifications(incident_id: str, token: str, timeout: float = 20.0) -> dict[str, int]:
@@ -87,7 +136,7 @@ def notifications(incident_id: str, token: str, timeout: float = 20.0) -> dict[s
     deadline = time.monotonic() + timeout
     while True:
         r = requests.get(url("notify", "/deliveries"), params={"correlation_id": incident_id},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                         headers=bearer(token), timeout=10)
         if r.status_code != 200:
             raise DemoFailed(f"notify's delivery log: {r.status_code} {r.text[:300]}")
         rows = r.json()["deliveries"]
@@ -139,27 +188,35 @@ class Flow:
     ticket: dict[str, Any] = field(default_factory=dict)
     partner_event: dict[str, Any] | None = None
     item: dict[str, Any] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
+    creds: Credentials | None = None
+
+    @property
+    def reader(self) -> str:
+        assert self.creds is not None
+        return self.creds.reader
 
     def mark(self, step: str) -> None:
         self.steps.append((step, time.monotonic() - self.t0))
         print(f"demo: {time.monotonic() - self.t0:7.2f}s  {step}", flush=True)
 
 
-def run_flow(timeout: float = 120.0, log: Callable[[str], None] = print) -> Flow:
+def run_flow(timeout: float = 120.0, log: Callable[[str], None] = print,
+             creds: Credentials | None = None) -> Flow:
+    """The headline flow with `creds` (created here when not given; left active)."""
     deadline = time.monotonic() + timeout
     flow = Flow()
-    tokens = {role: add_reviewer(role, flow.run_id) for role in STAGES}
-    flow.tokens = tokens
+    flow.creds = creds or Credentials.create(flow.run_id)
     flow.t0 = time.monotonic()
-    r = requests.post(url("sentiment", "/mentions"), json=negative_burst(flow.run_id), timeout=10)
+    r = requests.post(url("sentiment", "/mentions"), json=negative_burst(flow.run_id), timeout=10,
+                      headers=bearer(flow.creds.collector))
     if r.status_code != 202 or not r.json().get("incidents"):
         raise DemoFailed(f"no incident from the burst: {r.status_code} {r.text[:300]}")
     flow.incident_id = r.json()["incidents"][0]["incident_id"]
     flow.mark(f"incident {flow.incident_id} detected")
 
     def ticket() -> dict[str, Any] | None:
-        found = get_json("liaison", f"/tickets?incident_id={flow.incident_id}")["tickets"]
+        found = get_json("liaison", f"/tickets?incident_id={flow.incident_id}",
+                         flow.reader)["tickets"]
         return found[0] if found else None
 
     flow.ticket = wait_for("the ticket", ticket, deadline)
@@ -170,20 +227,22 @@ def run_flow(timeout: float = 120.0, log: Callable[[str], None] = print) -> Flow
         flow.mark(f"partner queue partner.{PARTNER} received liaison.ticket.opened "
                   f"(TLP {flow.partner_event['tlp']})")
     else:
-        detail = wait_for("the share log", lambda: _shared_with(tid, PARTNER), deadline)
+        detail = wait_for("the share log", lambda: _shared_with(tid, PARTNER, flow.reader),
+                          deadline)
         flow.mark(f"embedded mode: no outside partner can connect; liaison's share log shows "
                   f"{detail['event_type']} shared with {PARTNER} (TLP {detail['tlp']})")
-    approve_statement(flow, tokens, deadline)
+    approve_statement(flow, flow.creds.reviewers, deadline)
 
     def published() -> dict[str, Any] | None:
-        items = get_json("news", f"/items?correlation_id={flow.incident_id}")["items"]
+        items = get_json("news", f"/items?correlation_id={flow.incident_id}",
+                         flow.reader)["items"]
         return next((i for i in items if i["status"] == "published"), None)
 
     flow.item = wait_for("publication", published, deadline)
     flow.mark(f"statement {flow.item['id']} published")
 
     def timeline_done() -> dict[str, Any] | None:
-        t = get_json("liaison", f"/tickets/{tid}")
+        t = get_json("liaison", f"/tickets/{tid}", flow.reader)
         kinds = {e["kind"] for e in t["timeline"]}
         return t if "statement.published" in kinds else None
 
@@ -192,21 +251,22 @@ def run_flow(timeout: float = 120.0, log: Callable[[str], None] = print) -> Flow
     return flow
 
 
-def _shared_with(ticket_id: str, agency: str) -> dict[str, Any] | None:
-    shares = get_json("liaison", f"/tickets/{ticket_id}")["shares"]
+def _shared_with(ticket_id: str, agency: str, token: str) -> dict[str, Any] | None:
+    shares = get_json("liaison", f"/tickets/{ticket_id}", token)["shares"]
     return next((s for s in shares if s["agency"] == agency), None)
 
 
 def approve_statement(flow: Flow, tokens: dict[str, str], deadline: float) -> None:
     def case() -> dict[str, Any] | None:
-        cases = get_json("review", f"/cases?correlation_id={flow.incident_id}")["cases"]
+        cases = get_json("review", f"/cases?correlation_id={flow.incident_id}",
+                         flow.reader)["cases"]
         return cases[0] if cases else None
 
     c = wait_for("the review case", case, deadline)
     flow.mark(f"statement in review: case {c['id']} at {c['stage']}")
     for stage in STAGES:
         r = requests.post(url("review", f"/cases/{c['id']}/decisions"), timeout=10,
-                          headers={"Authorization": f"Bearer {tokens[stage]}"},
+                          headers=bearer(tokens[stage]),
                           json={"decision": "approve", "comment": "同意",
                                 "checklist": {"accuracy": True, "orientation": True,
                                               "format": True}})
@@ -226,6 +286,7 @@ def print_ticket(ticket: dict[str, Any]) -> None:
 
 def main(timeout: float = 120.0, mode: str = "auto") -> int:
     suite = None
+    creds: Credentials | None = None
     try:
         if not suite_running():
             suite = Suite()
@@ -234,9 +295,13 @@ def main(timeout: float = 120.0, mode: str = "auto") -> int:
             print(f"demo: no running suite found; started one ({chosen}, logs in {logs})",
                   flush=True)
             suite.wait_ready()
-        flow = run_flow(timeout)
+        creds = Credentials(uuid.uuid4().hex[:8])
+        flow = run_flow(timeout, creds=creds.fill())
         print_ticket(flow.ticket)
-        print("\n" + notifications_line(notifications(flow.incident_id, flow.tokens["principal"])))
+        print("\n" + notifications_line(notifications(flow.incident_id,
+                                                       creds.reviewers["principal"])))
+        _disable(creds)
+        creds = None
         total = flow.steps[-1][1]
         print(f"\ndemo: ok — incident {flow.incident_id} → ticket {flow.ticket['id']} → "
               f"statement {flow.item['id']} published in {total:.1f}s "
@@ -246,5 +311,18 @@ def main(timeout: float = 120.0, mode: str = "auto") -> int:
         print(f"demo: FAILED — {exc}", file=sys.stderr)
         return 1
     finally:
+        _disable(creds)
         if suite is not None:
             suite.stop()
+
+
+def _disable(creds: Credentials | None) -> None:
+    """Switch off what the demo created, whatever happened; say so."""
+    if creds is None:
+        return
+    try:
+        creds.disable()
+        print(f"demo: disabled the credentials it created ({len(creds.reviewers)} staff "
+              f"accounts, collector {creds.collector_name})", flush=True)
+    except DemoFailed as exc:
+        print(f"demo: WARNING — could not disable its credentials: {exc}", file=sys.stderr)

@@ -28,6 +28,8 @@ from types import FrameType
 import kombu
 import requests
 
+from civicpulse import production
+from civicpulse.redaction import redact_url
 from civicpulse.settings import SERVICE_CLASSES, SERVICES, amqp_uri, for_service, var_dir
 
 FIRST_BACKOFF = 1.0
@@ -228,6 +230,9 @@ class Suite:
     def _add_service(self, name: str, count: int, env: dict[str, str],
                      log_dir: Path | None) -> None:
         port_var = f"{name.upper()}_HTTP_PORT"
+        own_uri = env.get(f"{name.upper()}_AMQP_URI")  # the service's own broker user
+        if own_uri:
+            env = {**env, "AMQP_URI": own_uri}
         for i in range(max(1, count)):
             replica = name if i == 0 else f"{name}-{i + 1}"
             port = int(env.get(port_var, for_service(name).http_port)) if i == 0 else free_port()
@@ -311,12 +316,22 @@ def _ready(port: int) -> bool:
 
 
 def describe(mode: str, uri: str) -> str:
+    uri = redact_url(uri)  # never print the broker password
     if mode == "processes":
         return (f"run: RabbitMQ answers at {uri}: each service runs as its own process; "
                 "partners can subscribe to their queues on this broker.")
     return (f"run: RabbitMQ does not answer at {uri}: running the EMBEDDED single-process mode "
             "(kombu memory:// transport, SQLite files under var/). Partners cannot subscribe "
             "in this mode: there is no broker for them to connect to.\n" + EMBEDDED_LIMITS)
+
+
+def describe_environment() -> str:
+    if production.is_production():
+        return ("run: CIVICPULSE_ENV=production: a service with a missing or default secret "
+                "refuses to start (docs/security.md).")
+    return (f"run: development mode (CIVICPULSE_ENV): a secret you have not set (the "
+            f"pseudonymisation key, a webhook secret) is generated once and kept under "
+            f"{var_dir() / 'secrets'}/; production refuses that (docs/security.md).")
 
 
 def run(mode: str = "auto") -> int:
@@ -332,6 +347,7 @@ def run(mode: str = "auto") -> int:
     logs = var_dir() / "logs"
     chosen = suite.start(mode, log_dir=logs)
     print(describe(chosen, amqp_uri()), flush=True)
+    print(describe_environment(), flush=True)
     print(f"run: each process logs to {logs}/<name>.log; a process that dies is restarted.",
           flush=True)
     try:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nameko.web.handlers import http
-
+from civicpulse.access import PUBLIC, http
 from civicpulse.observability import metrics_response
 from civicpulse.web import Response, json_response
 
@@ -21,16 +20,16 @@ class OperationsEndpoints:
     def before_scrape(self) -> None:
         """Hook: refresh on-demand gauges before /metrics is rendered."""
 
-    @http("GET", "/metrics")
+    @http("GET", "/metrics", access=PUBLIC)
     def metrics(self, request: Any) -> Response:
         self.before_scrape()
         return metrics_response()
 
-    @http("GET", "/healthz")
+    @http("GET", "/healthz", access=PUBLIC)
     def healthz(self, request: Any) -> Response:
         return json_response(200, {"status": "ok", "service": self.name})
 
-    @http("GET", "/readyz")
+    @http("GET", "/readyz", access=PUBLIC)
     def readyz(self, request: Any) -> Response:
         checks = self.platform.readiness()
         return json_response(200 if checks["ready"] else 503, checks)

@@ -95,6 +95,7 @@ class _InFlight:
     trans: Transaction
     ids: list[int]
     tag: int
+    started: float  # perf_counter() when the batch was written
 
     def abandon(self) -> None:
         try:
@@ -131,13 +132,14 @@ class Relay:
     """Moves committed outbox rows to the broker."""
 
     def __init__(self, engine: Engine, publisher_factory: Callable[[], BatchPublisher],
-                 *, batch_size: int = 500, on_published: Callable[[int], None] | None = None
-                 ) -> None:
+                 *, batch_size: int = 500, on_published: Callable[[int], None] | None = None,
+                 on_batch_seconds: Callable[[float], None] | None = None) -> None:
         self.engine = engine
         self._publisher_factory = publisher_factory
         self._publisher: BatchPublisher | None = None
         self.batch_size = batch_size
         self._on_published = on_published
+        self._on_batch_seconds = on_batch_seconds
         self.connected = False
 
     def _publisher_or_connect(self) -> BatchPublisher:
@@ -152,15 +154,22 @@ class Relay:
             ids, messages = self._fetch(conn)
             if not ids:
                 return 0
+            started = time.perf_counter()
             try:
                 self._publisher_or_connect().publish_batch(messages)
             except Exception:
                 self.reset()
                 raise
             self._mark_sent(conn, ids)
-        if self._on_published:
-            self._on_published(len(ids))
+        self._published(len(ids), started)
         return len(ids)
+
+    def _published(self, n: int, started: float) -> None:
+        """A batch of `n` went out (sent at `started`) and is marked sent."""
+        if self._on_batch_seconds:
+            self._on_batch_seconds(time.perf_counter() - started)
+        if self._on_published:
+            self._on_published(n)
 
     def _fetch(self, conn: Connection) -> tuple[list[int], list[OutgoingMessage]]:
         """Lock the next batch of unsent rows (in the caller's transaction)."""
@@ -214,8 +223,7 @@ class Relay:
                     inflight.pop(0)
                     batch.conn.close()
                     total += len(batch.ids)
-                    if self._on_published:
-                        self._on_published(len(batch.ids))
+                    self._published(len(batch.ids), batch.started)
                 if not inflight:
                     return total
         except Exception:
@@ -237,11 +245,12 @@ class Relay:
                 trans.rollback()
                 conn.close()
                 return None
+            started = time.perf_counter()
             tag = publisher.send_batch(messages)
         except Exception:
             conn.close()  # rolls back
             raise
-        return _InFlight(conn, trans, ids, tag)
+        return _InFlight(conn, trans, ids, tag, started)
 
     def reset(self) -> None:
         self.connected = False

@@ -12,6 +12,7 @@ import logging
 import struct
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import amqp
 import kombu
@@ -19,6 +20,9 @@ import kombu
 from civicpulse.outbox import OutgoingMessage, exchange_type
 
 log = logging.getLogger(__name__)
+
+UNROUTED = "civicpulse.unrouted"  # fanout exchange and queue of events no queue was bound for
+H_UNROUTED_EXCHANGE = "x-civicpulse-unrouted-exchange"
 
 
 class ConfirmTimeout(Exception):
@@ -61,6 +65,7 @@ _CONTENT_TYPES = b"\x10application/json\x05utf-8"
 _HEADER_CORRELATION = b"\x15nameko.correlation_idS"
 _HEADER_EVENT_TYPE = b"\x0cx-event-typeS"
 _PERSISTENT = b"\x02"
+_MANDATORY = b"\x01"  # bits: mandatory (set), immediate (clear)
 
 
 def _shortstr(value: str) -> bytes:
@@ -73,12 +78,12 @@ def _shortstr(value: str) -> bytes:
 def encode_publish(channel_id: int, m: OutgoingMessage, frame_max: int,
                    method_frames: dict[tuple[str, str], bytes] | None = None) -> list[bytes]:
     """The frames of one basic.publish of `m` (method, content header, body), as py-amqp
-    would write them with `message_properties(m)`."""
+    would write them with `message_properties(m)` and `mandatory=True`."""
     key = (m.exchange, m.routing_key)
     method = method_frames.get(key) if method_frames is not None else None
     if method is None:
         payload = b"".join((_METHOD_HEAD, _shortstr(m.exchange), _shortstr(m.routing_key),
-                            b"\x00"))
+                            _MANDATORY))
         method = b"".join((_FRAME_HEAD.pack(1, channel_id, len(payload)), payload, _FRAME_END))
         if method_frames is not None:
             method_frames[key] = method
@@ -98,11 +103,77 @@ def encode_publish(channel_id: int, m: OutgoingMessage, frame_max: int,
     return frames
 
 
+@dataclass
+class _Batch:
+    """The delivery tags of one batch the broker has not confirmed yet."""
+
+    first: int
+    last: int
+    waiting: set[int]
+    nacked: bool = False
+
+
+class ConfirmTracker:
+    """Publisher confirms tracked per delivery tag.
+
+    The broker may confirm tags out of order (messages routed to different queues, an
+    unroutable one confirmed at once), a `multiple` ack or nack settles every unconfirmed tag
+    up to its own, and a nack refuses exactly the tags it covers. A batch is confirmed only when
+    each of its tags was acked; one nacked tag fails that batch and no other.
+    """
+
+    def __init__(self) -> None:
+        self._batches: dict[int, _Batch] = {}  # by last tag, in publishing order
+
+    def add(self, first: int, last: int) -> None:
+        self._batches[last] = _Batch(first, last, set(range(first, last + 1)))
+
+    def ack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple, nack=False)
+
+    def nack(self, tag: int, multiple: bool) -> None:
+        self._settle(tag, multiple, nack=True)
+
+    def _settle(self, tag: int, multiple: bool, *, nack: bool) -> None:
+        for batch in self._batches.values():
+            if batch.first > tag:
+                break
+            if not multiple:
+                if tag in batch.waiting:
+                    batch.waiting.discard(tag)
+                    batch.nacked |= nack
+                if tag <= batch.last:
+                    break
+                continue
+            covered = (set(batch.waiting) if batch.last <= tag
+                       else {t for t in batch.waiting if t <= tag})
+            if covered:
+                batch.waiting -= covered
+                batch.nacked |= nack
+
+    def state(self, last: int) -> str:
+        """"pending", "acked" or "nacked" for the batch ending at tag `last`."""
+        batch = self._batches[last]
+        if batch.nacked:
+            return "nacked"
+        return "pending" if batch.waiting else "acked"
+
+    def unconfirmed(self, last: int) -> int:
+        return len(self._batches[last].waiting)
+
+    def forget(self, last: int) -> _Batch:
+        return self._batches.pop(last)
+
+
 class AmqpBatchPublisher:
     """py-amqp channel in confirm mode: publish a whole batch, then wait once for the acks.
 
     The batch is encoded in one buffer and written with one socket write (`encode_publish`);
-    the broker's acks (usually `multiple`) are then drained until the last tag is confirmed.
+    the broker's acks (usually `multiple`) are then drained until every tag of the batch is
+    confirmed (`ConfirmTracker`). Messages are published `mandatory`: one no queue is bound for
+    yet comes back (basic.return, always before its ack) and is kept in the queue
+    `civicpulse.unrouted` (the deploy definitions' alternate exchange, declared here too) before
+    its batch counts as confirmed.
     """
 
     def __init__(self, uri: str, *, confirm_timeout: float = 30.0, heartbeat: int = 30) -> None:
@@ -111,20 +182,19 @@ class AmqpBatchPublisher:
         raw = self._conn.connection  # the amqp.Connection underneath
         self._channel: amqp.Channel = raw.channel()
         self._channel.confirm_select()
-        self._channel.events["basic_ack"].add(self._on_ack)
-        self._channel.events["basic_nack"].add(self._on_nack)
+        self._tracker = ConfirmTracker()
+        self._channel.events["basic_ack"].add(self._tracker.ack)
+        self._channel.events["basic_nack"].add(self._tracker.nack)
+        self._channel.events["basic_return"].add(self._on_return)
         self._timeout = confirm_timeout
         self._next_tag = 0
-        self._acked = 0
-        self._nacked = False
+        self._returned: list[tuple[str, str, amqp.Message]] = []
         self._declared: set[str] = set()
         self._method_frames: dict[tuple[str, str], bytes] = {}
 
-    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
-        self._acked = max(self._acked, delivery_tag)
-
-    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
-        self._nacked = True
+    def _on_return(self, exc: Exception, exchange: str, routing_key: str,
+                   message: amqp.Message) -> None:
+        self._returned.append((exchange, routing_key, message))
 
     def _declare(self, exchange: str) -> None:
         if exchange and exchange not in self._declared:
@@ -149,22 +219,49 @@ class AmqpBatchPublisher:
             frames += encode_publish(channel_id, m, frame_max, cache)
         raw.transport.write(b"".join(frames))
         raw.bytes_sent += 1
-        self._next_tag += len(messages)
+        return self._track(len(messages))
+
+    def _track(self, count: int) -> int:
+        first = self._next_tag + 1
+        self._next_tag += count
+        self._tracker.add(first, self._next_tag)
         return self._next_tag
 
     def wait_confirmed(self, tag: int) -> None:
-        """Block until the broker acked every message up to `tag`; raise on a nack or timeout."""
+        """Block until the broker acked every message of the batch ending at `tag`; raise
+        `MessageNacked` if it refused any of them, `ConfirmTimeout` if it did not answer."""
         self._wait_for(tag)
+        if self._returned:
+            self._keep_unrouted()
 
     def _wait_for(self, tag: int) -> None:
         deadline = time.monotonic() + self._timeout
-        while self._acked < tag and not self._nacked:
+        while (state := self._tracker.state(tag)) == "pending":
             left = deadline - time.monotonic()
             if left <= 0:
-                raise ConfirmTimeout(f"broker confirmed {self._acked} of {tag} messages")
+                raise ConfirmTimeout(f"broker left {self._tracker.unconfirmed(tag)} message(s) "
+                                     f"of the batch up to tag {tag} unconfirmed")
             self._conn.drain_events(timeout=left)
-        if self._nacked:
-            raise MessageNacked("broker refused a message of the batch")
+        batch = self._tracker.forget(tag)
+        if state == "nacked":
+            raise MessageNacked(f"broker refused message(s) of the batch {batch.first}..{tag}")
+
+    def _keep_unrouted(self) -> None:
+        """Publish the returned (unroutable) messages into `civicpulse.unrouted`, confirmed."""
+        returned, self._returned = self._returned, []
+        ch = self._channel
+        if UNROUTED not in self._declared:
+            ch.exchange_declare(UNROUTED, "fanout", durable=True, auto_delete=False)
+            ch.queue_declare(UNROUTED, durable=True, auto_delete=False)
+            ch.queue_bind(UNROUTED, UNROUTED, "")
+            self._declared.add(UNROUTED)
+        for exchange, routing_key, message in returned:
+            headers = dict(message.properties.get("application_headers") or {})
+            headers[H_UNROUTED_EXCHANGE] = exchange
+            message.properties["application_headers"] = headers
+            ch.basic_publish(message, exchange=UNROUTED, routing_key=routing_key)
+        log.warning("kept %d event(s) no queue was bound for in %s", len(returned), UNROUTED)
+        self._wait_for(self._track(len(returned)))
 
     def keepalive(self) -> None:
         """While idle: read what the broker sent (its heartbeats) and send ours when due, so

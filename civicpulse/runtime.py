@@ -12,15 +12,19 @@ fallback). Workers get a `PlatformHandle` whose `uow()` opens a fresh unit of wo
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from nameko.extensions import DependencyProvider
+from nameko.web.handlers import HttpRequestHandler
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpulse import production
 from civicpulse.db import UnitOfWork, make_engine, migrate, session_factory
 from civicpulse.observability import platform_metrics
 from civicpulse.outbox import Relay
@@ -49,7 +53,8 @@ class PlatformHandle:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001 - reported, not raised
-            checks["database"] = f"error: {exc}"
+            log.warning("readiness: database check failed: %s", exc)
+            checks["database"] = "error"  # the reason goes to the log, never to the caller
         checks["broker"] = "ok" if self.relay.connected else "connecting"
         checks["transport"] = "memory" if self.amqp_uri.startswith("memory") else "amqp"
         try:
@@ -67,13 +72,16 @@ class Platform(DependencyProvider):
 
     def setup(self) -> None:
         settings = for_service(self.service)
+        production.check_broker_uri(self.container.config["AMQP_URI"])
         migrate(settings.database_url, self.migrations_dir)
         engine = make_engine(settings.database_url)
         amqp_uri = self.container.config["AMQP_URI"]
-        metrics = platform_metrics(self.service)
+        self.metrics = metrics = platform_metrics(self.service)
         relay = Relay(engine, lambda: publisher_for(amqp_uri),
                       batch_size=settings.relay_batch_size,
-                      on_published=metrics.published.inc)
+                      on_published=metrics.published.inc,
+                      on_batch_seconds=metrics.relay_batch_seconds.observe)
+        metrics.outbox_pending.set_function(partial(_pending_or_nan, relay))
         self._stop = threading.Event()
         self.handle = PlatformHandle(settings, engine, session_factory(engine), relay,
                                      threading.Event(), amqp_uri)
@@ -95,3 +103,32 @@ class Platform(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> PlatformHandle:
         return self.handle
+
+    def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
+        """Count every HTTP request of the service by route and status."""
+        entrypoint = worker_ctx.entrypoint
+        if isinstance(entrypoint, HttpRequestHandler):
+            route = f"{entrypoint.method} {entrypoint.url}"
+            self.metrics.http_requests.labels(route, str(http_status(result, exc_info))).inc()
+
+
+def http_status(result: Any, exc_info: Any) -> int:
+    """The status an @http worker's outcome becomes (nameko's conventions: a Response, a
+    `(status, ...)` tuple, a bare body = 200; an exception = its HTTP code, else 500)."""
+    if exc_info is not None:
+        exc = exc_info[1]
+        for attr in ("code", "status", "status_code"):  # werkzeug, civicpulse.web, others
+            if isinstance(status := getattr(exc, attr, None), int):
+                return status
+        return 500
+    if isinstance(result, tuple) and result and isinstance(result[0], int):
+        return result[0]
+    return int(getattr(result, "status_code", 200))
+
+
+def _pending_or_nan(relay: Relay) -> float:
+    """The outbox backlog for the gauge at scrape time; NaN while the database is down."""
+    try:
+        return float(relay.pending())
+    except Exception:  # noqa: BLE001 - a scrape must not fail with the database
+        return math.nan

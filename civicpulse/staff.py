@@ -1,13 +1,9 @@
 """Who is calling, for staff HTTP endpoints: staff accounts and their bearer tokens belong to the
 review service (`civicpulse users add NAME --role ROLE`); other services ask it over nameko RPC
 (`review.authenticate(token) -> {"name", "role"} | None`) and keep each answer for a short TTL
-(`CIVICPULSE_AUTH_TTL_SECONDS`, default 30 s), so a disabled account stops working within the
-TTL. The cache is keyed by the token's sha256: no raw token is kept in memory.
-
-Usage in a service (the role policy stays in the service's own domain.py):
-
-    review = RpcProxy("review")
-    who = staff.identify(request, self.review.authenticate)   # 401 if missing/unknown
+(`CIVICPULSE_AUTH_TTL_SECONDS`, default 30 s, at most 300 s), so a disabled or rotated token
+stops working within the TTL. The cache is keyed by the token's sha256: no raw token is kept in
+memory. Services do not call this directly: `civicpulse.access` checks each endpoint's policy.
 """
 
 from __future__ import annotations
@@ -26,15 +22,21 @@ Lookup = Callable[[str], Identity | None]
 
 TTL_ENV = "CIVICPULSE_AUTH_TTL_SECONDS"
 DEFAULT_TTL_SECONDS = 30.0
+MAX_TTL_SECONDS = 300.0
 MAX_ENTRIES = 10_000
 
 
 def ttl_seconds(override_env: str | None = None) -> float:
     """The cache TTL: `override_env` (a service's own variable) if set, else
-    `CIVICPULSE_AUTH_TTL_SECONDS`, else 30 s."""
+    `CIVICPULSE_AUTH_TTL_SECONDS`, else 30 s. Above 300 s (or negative) is refused: a disabled
+    token must stop working within minutes."""
     for name in (override_env, TTL_ENV):
         if name and (value := os.environ.get(name, "").strip()):
-            return float(value)
+            ttl = float(value)
+            if not 0 <= ttl <= MAX_TTL_SECONDS:
+                raise ValueError(f"{name}={value}: the staff-token cache TTL must be between 0 "
+                                 f"and {MAX_TTL_SECONDS:g} seconds")
+            return ttl
     return DEFAULT_TTL_SECONDS
 
 
@@ -68,6 +70,17 @@ class TtlCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+_CACHE: TtlCache | None = None
+
+
+def cache() -> TtlCache:
+    """The process's staff-token cache (created on first use, with the configured TTL)."""
+    global _CACHE
+    if _CACHE is None:
+        _CACHE = TtlCache(ttl_seconds())
+    return _CACHE
 
 
 def identify(request: Any, lookup: Lookup, cache: TtlCache) -> Identity:

@@ -44,21 +44,49 @@ class Conflict(HttpError):
     status = 409
 
 
+class ServiceUnavailable(HttpError):
+    status = 503
+
+
 def json_response(status: int, data: Any) -> Response:
     return status, dict(JSON_HEADERS), json.dumps(data, ensure_ascii=False, default=str)
 
 
+MAX_JSON_DEPTH = 32
+
+
 def load_json(request: Any, schema: Schema | None = None) -> Any:
+    """The request's JSON body (validated by `schema` if given); 400 with the reason for
+    invalid JSON, nesting deeper than MAX_JSON_DEPTH, or a body the schema refuses."""
     try:
         data = json.loads(request.get_data(as_text=True) or "null")
+    except RecursionError as exc:
+        raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels") from exc
     except ValueError as exc:
         raise BadRequest(f"body is not valid JSON: {exc}") from exc
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise BadRequest(f"body nests deeper than {MAX_JSON_DEPTH} levels")
     if schema is None:
         return data
     try:
         return schema.load(data)
     except ValidationError as exc:
         raise BadRequest("invalid request body", fields=exc.messages) from exc
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), iteratively."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_JSON_DEPTH:
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def bearer_token(request: Any) -> str:

@@ -39,6 +39,15 @@ def require(host: str, port: int, what: str) -> None:
     pytest.skip(f"{what} is not answering on {host}:{port}")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_staff_cache() -> Iterator[None]:
+    """Each test starts with an empty staff-token cache (tests use different fake accounts)."""
+    from civicpulse import staff
+
+    staff.cache().clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def rabbitmq() -> str:
     require("127.0.0.1", 5672, "RabbitMQ")

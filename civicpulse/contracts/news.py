@@ -21,6 +21,15 @@ class ItemSubmittedV1(_Item):
     ticket_id = fields.String(load_default=None, allow_none=True)
 
 
+@register("news.item.submitted", 2)
+class ItemSubmittedV2(ItemSubmittedV1):
+    """v2: who wrote each revision of the item (`[{"revision": n, "author": name}]`, always
+    sent by news), so review keeps every one of them out of the item's review. A v1 event (or
+    a v2 one without the list) names the item's author only."""
+
+    revision_authors = fields.List(fields.Dict(), load_default=list)
+
+
 @register("news.item.published", 1)
 class ItemPublishedV1(_Item):
     channels = fields.List(fields.String(), required=True)

@@ -214,3 +214,20 @@ def count_by_level_status(session: Session) -> list[tuple[dict[str, str], int]]:
     rows = session.execute(select(tickets.c.level, tickets.c.status, func.count())
                            .group_by(tickets.c.level, tickets.c.status)).all()
     return [({"level": lv, "status": st}, n) for lv, st, n in rows]
+
+
+def count_overdue_deadlines(session: Session, now: Any) -> dict[tuple[str, str], int]:
+    """(deadline, level) → tickets still in work (not resolved or closed) whose plan deadline
+    has passed without the fact that meets it."""
+    live = tickets.c.status.notin_(("resolved", "closed"))
+    out: dict[tuple[str, str], int] = {}
+    for kind, fact in (("acknowledge", "acknowledged_at"), ("first_response",
+                                                            "first_response_at"),
+                       ("resolve", "resolved_at")):
+        rows = session.execute(
+            select(tickets.c.level, func.count())
+            .select_from(tickets.outerjoin(ticket_facts, ticket_facts.c.ticket_id == tickets.c.id))
+            .where(live, tickets.c[f"{kind}_due_at"] < now, ticket_facts.c[fact].is_(None))
+            .group_by(tickets.c.level)).all()
+        out.update({(kind, level): n for level, n in rows})
+    return out

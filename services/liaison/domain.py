@@ -5,9 +5,10 @@ No I/O here: handlers load and store, this module decides.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 LEVEL_ORDER = ("IV", "III", "II", "I")  # weakest first
 DEADLINE_KEYS = ("acknowledge", "first_response", "resolve")
@@ -339,6 +340,14 @@ def share_targets(tlp: str, ticket_agencies: Sequence[str], directory: Sequence[
     return tuple(dict.fromkeys(directory))
 
 
+def in_audience(event_type: str, payload: Mapping[str, Any], agency: str) -> bool:
+    """Events addressed to some of the ticket's agencies only (a meeting notice: its invited
+    agencies) never reach another agency, not even by a later backfill."""
+    if event_type == "liaison.meeting.scheduled":
+        return agency in payload.get("agencies", ())
+    return True
+
+
 # --- words on the ticket --------------------------------------------------------------------
 
 def ticket_title(topic: str, level: str) -> str:
@@ -364,6 +373,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "share": _DECIDERS,
     "meeting": _DECIDERS,
     "review": _DECIDERS,
+    "records": frozenset({"admin"}),  # GET /records: the period's raw records, for reports
 }
 
 

@@ -476,6 +476,13 @@ def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:
         return {(t["level"], t["status"]): n for t, n in db.count_by_level_status(uow.session)}
 
 
+def overdue_deadlines(uow: UnitOfWork, now: datetime | None = None
+                      ) -> dict[tuple[str, str], int]:
+    """(deadline, level) → tickets in work whose plan deadline passed unmet (for the gauge)."""
+    with uow:
+        return db.count_overdue_deadlines(uow.session, now or utcnow())
+
+
 def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
     """The whole ticket, JSON-safe: participants, tasks, timeline (by time), shares."""
     with uow:

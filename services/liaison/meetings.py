@@ -14,7 +14,7 @@ from civicpulse.envelope import new_event, new_id, utcnow
 from services.liaison import db
 from services.liaison.config import LiaisonConfig
 from services.liaison.handlers import Effect, TicketNotFound, _names, _share, _timeline
-from services.liaison.ticket_work import resolve_agencies
+from services.liaison.ticket_work import join, resolve_agencies
 
 
 def schedule(uow: UnitOfWork, ticket_id: str, title: str, starts_at: datetime,
@@ -27,6 +27,9 @@ def schedule(uow: UnitOfWork, ticket_id: str, title: str, starts_at: datetime,
         t = db.ticket_by_id(uow.session, ticket_id)
         if t is None:
             raise TicketNotFound(ticket_id)
+        # an invited agency not on the ticket joins it first (with its backfill), the same
+        # path as POST /tickets/<id>/agencies: the notice then goes to agencies on the ticket
+        backfilled = join(uow, ticket_id, tuple(attendees), by, cfg, now, "，受邀参加联席会议")
         uow.session.execute(insert(db.meetings).values(
             id=meeting_id, ticket_id=ticket_id, title=title, starts_at=starts_at,
             agencies=json.dumps(attendees), created_at=now))
@@ -39,9 +42,11 @@ def schedule(uow: UnitOfWork, ticket_id: str, title: str, starts_at: datetime,
                   f"联席会议「{title}」定于 {starts_at.isoformat(timespec='minutes')}，"
                   f"参会：{'、'.join(_names(cfg, attendees))}（{by}）", event.id, pinned=True,
                   author=by)
-        shared = _share(uow, ticket_id, event, attendees, cfg, now)  # AMBER: attendees only
+        on_ticket = db.agencies_of(uow.session, ticket_id)
+        invited = [a for a in attendees if a in on_ticket]
+        shared = _share(uow, ticket_id, event, invited, cfg, now)  # AMBER: attendees only
         uow.commit()
-    return meeting_id, Effect(ticket_id, t["status"], shared).count()
+    return meeting_id, Effect(ticket_id, t["status"], backfilled + shared).count()
 
 
 def record_minutes(uow: UnitOfWork, meeting_id: str, minutes: str,

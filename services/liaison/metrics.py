@@ -12,6 +12,10 @@ DEADLINE_BREACHES = Counter("civicpulse_liaison_deadline_breaches_total",
                             ["deadline", "level"])
 TICKETS_OPEN = Gauge("civicpulse_liaison_tickets",
                      "Tickets by level and status (refreshed on scrape)", ["level", "status"])
+DEADLINES_OVERDUE = Gauge(
+    "civicpulse_liaison_deadlines_overdue",
+    "Tickets not yet resolved whose plan deadline has passed unmet, by deadline and level "
+    "(refreshed on scrape)", ["deadline", "level"])
 _HOURS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
 TIME_TO_ACKNOWLEDGE = Histogram("civicpulse_liaison_time_to_acknowledge_seconds",
                                 "From a ticket's opening to its acknowledgement", ["level"],

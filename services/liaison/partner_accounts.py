@@ -21,6 +21,7 @@ import requests
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from civicpulse import credentials
 from civicpulse.outbox import PARTNER_EXCHANGE
 from services.liaison import db
 from services.liaison.partners import partner_queue_name
@@ -120,7 +121,7 @@ def add(session: Session, mgmt: Management, amqp_uri: str, agency: str,
         now: datetime) -> Credentials:
     """Create (or re-create) the agency's user, queue, binding, permissions and token."""
     vhost, user = vhost_of(amqp_uri), amqp_user(agency)
-    password, token = _new_secret(), _new_secret()
+    password, token = _new_secret(), credentials.issue("partner")
     mgmt.declare_queue(vhost, partner_queue_name(agency), agency)
     mgmt.put_user(user, password)
     mgmt.set_permissions(vhost, user, permissions(agency))
@@ -135,7 +136,7 @@ def rotate(session: Session, mgmt: Management, amqp_uri: str, agency: str,
     """New password and token; the old ones stop working and open connections are closed."""
     if account(session, agency) is None:
         raise LookupError(f"agency {agency!r} has no partner account (use `partners add`)")
-    user, password, token = amqp_user(agency), _new_secret(), _new_secret()
+    user, password, token = amqp_user(agency), _new_secret(), credentials.issue("partner")
     mgmt.put_user(user, password)
     mgmt.close_connections(user)
     session.execute(update(db.partner_accounts).where(db.partner_accounts.c.agency == agency)

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
+from civicpulse import records as period_records
+from civicpulse.access import PARTNER, STAFF, Access, StaffFromReview, caller, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -23,8 +24,6 @@ from civicpulse.web import (
     Forbidden,
     HttpError,
     NotFound,
-    Unauthorized,
-    bearer_token,
     json_api,
     json_response,
     load_json,
@@ -32,14 +31,15 @@ from civicpulse.web import (
 from services.liaison import (
     agency_directory,
     deadline_timers,
+    domain,
     handlers,
     meetings,
     metrics,
+    records,
     review_report,
-    staff_auth,
     ticket_work,
 )
-from services.liaison.domain import InvalidTransition
+from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -58,14 +58,18 @@ from services.liaison.schemas import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def can(action: str) -> Access:
+    """A staff token whose role liaison's `domain.may` allows `action` on tickets."""
+    return staff_may(action, domain.may)
 DEADLINE_SCAN_SECONDS = 1.0
 
 
-class LiaisonService(OperationsEndpoints):
+class LiaisonService(StaffFromReview, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     partners = PartnerTopology()  # validated config; declares the partner queues on start
-    review = RpcProxy("review")  # staff tokens: review.authenticate(token)
 
     # --- the incident -----------------------------------------------------------------------
 
@@ -123,62 +127,60 @@ class LiaisonService(OperationsEndpoints):
 
     # --- staff: tickets ---------------------------------------------------------------------
 
-    def _staff(self, request: Any, action: str) -> dict[str, str]:
-        return staff_auth.staff(request, action, self.review.authenticate)
-
-    def _reader(self, request: Any) -> None:
-        if staff_auth.reads_need_token() or request.headers.get("Authorization"):
-            self._staff(request, "read")
-
-    @http("GET", "/tickets")
+    @http("GET", "/tickets", access=STAFF)
     @json_api
     def get_tickets(self, request: Any) -> dict[str, Any]:
-        self._reader(request)
         try:
             query = TicketQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
         return {"tickets": handlers.list_tickets(self.platform.uow(), **query)}
 
-    @http("GET", "/tickets/<string:ticket_id>")
+    @http("GET", "/records", access=can("records"))
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Tickets opened in a period with their deadlines met or not (admin only)."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
+
+    @http("GET", "/tickets/<string:ticket_id>", access=STAFF)
     @json_api
     def get_ticket_http(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        self._reader(request)
         return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
-    @http("POST", "/tickets/<string:ticket_id>/transition")
+    @http("POST", "/tickets/<string:ticket_id>/transition", access=can("transition"))
     @json_api
     def transition(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        who = self._staff(request, "transition")
+        who = caller(request)
         body = load_json(request, TransitionSchema())
         with _errors(ticket_id):
             handlers.change_status(self.platform.uow(), ticket_id, body["to"], who["name"],
                                    self.partners, note=body["note"])
         return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
-    @http("POST", "/tickets/<string:ticket_id>/acknowledge")
+    @http("POST", "/tickets/<string:ticket_id>/acknowledge", access=can("acknowledge"))
     @json_api
     def acknowledge(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        who = self._staff(request, "acknowledge")
+        who = caller(request)
         with _errors(ticket_id):
             effect = ticket_work.acknowledge(self.platform.uow(), ticket_id, who["name"],
                                              self.partners)
         return {"ticket_id": ticket_id, "status": effect.status}
 
-    @http("POST", "/tickets/<string:ticket_id>/participants")
+    @http("POST", "/tickets/<string:ticket_id>/participants", access=can("assign"))
     @json_api
     def assign(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        who = self._staff(request, "assign")
+        who = caller(request)
         body = load_json(request, AssignSchema())
         with _errors(ticket_id):
             ticket_work.assign(self.platform.uow(), ticket_id, body["party"], body["role"],
                                who["name"])
         return {"ticket_id": ticket_id, **body}
 
-    @http("POST", "/tickets/<string:ticket_id>/agencies")
+    @http("POST", "/tickets/<string:ticket_id>/agencies", access=can("share"))
     @json_api
     def add_agency(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        who = self._staff(request, "share")
+        who = caller(request)
         body = load_json(request, AgencySchema())
         with _errors(ticket_id):
             effect = ticket_work.add_agency(self.platform.uow(), ticket_id, body["agency"],
@@ -186,49 +188,48 @@ class LiaisonService(OperationsEndpoints):
         return {"ticket_id": ticket_id, "agency": body["agency"],
                 "backfilled": len(effect.shared)}
 
-    @http("POST", "/tickets/<string:ticket_id>/tasks")
+    @http("POST", "/tickets/<string:ticket_id>/tasks", access=can("task"))
     @json_api
     def add_task(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        who = self._staff(request, "task")
+        who = caller(request)
         body = load_json(request, TaskSchema())
         with _errors(ticket_id):
             task_id = ticket_work.add_task(self.platform.uow(), ticket_id, body["title"],
                                            body["owner"], body["due_at"], who["name"])
         return 201, {"ticket_id": ticket_id, "task_id": task_id}
 
-    @http("POST", "/tickets/<string:ticket_id>/tasks/<int:task_id>")
+    @http("POST", "/tickets/<string:ticket_id>/tasks/<int:task_id>", access=can("task"))
     @json_api
     def update_task(self, request: Any, ticket_id: str, task_id: int) -> dict[str, Any]:
-        who = self._staff(request, "task")
+        who = caller(request)
         body = load_json(request, TaskUpdateSchema())
         with _errors(ticket_id):
             ticket_work.update_task(self.platform.uow(), ticket_id, task_id, who["name"],
                                     status=body["status"], owner=body["owner"])
         return {"ticket_id": ticket_id, "task_id": task_id}
 
-    @http("POST", "/tickets/<string:ticket_id>/comments")
+    @http("POST", "/tickets/<string:ticket_id>/comments", access=can("comment"))
     @json_api
     def comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        who = self._staff(request, "comment")
+        who = caller(request)
         body = load_json(request, CommentSchema())
         with _errors(ticket_id):
             ticket_work.comment(self.platform.uow(), ticket_id, body["text"], who["name"],
                                 pinned=body["pinned"])
         return 201, {"ticket_id": ticket_id}
 
-    @http("POST", "/tickets/<string:ticket_id>/timeline/<int:entry_id>/pin")
+    @http("POST", "/tickets/<string:ticket_id>/timeline/<int:entry_id>/pin", access=can("comment"))
     @json_api
     def pin(self, request: Any, ticket_id: str, entry_id: int) -> dict[str, Any]:
-        self._staff(request, "comment")
         body = load_json(request, PinSchema())
         with _errors(ticket_id):
             ticket_work.pin(self.platform.uow(), ticket_id, entry_id, body["pinned"])
         return {"ticket_id": ticket_id, "entry_id": entry_id, "pinned": body["pinned"]}
 
-    @http("PUT", "/tickets/<string:ticket_id>/lessons")
+    @http("PUT", "/tickets/<string:ticket_id>/lessons", access=can("review"))
     @json_api
     def lessons(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        who = self._staff(request, "review")
+        who = caller(request)
         body = load_json(request, LessonsSchema())
         with _errors(ticket_id):
             ticket_work.set_lessons(self.platform.uow(), ticket_id, body["lessons"],
@@ -237,10 +238,10 @@ class LiaisonService(OperationsEndpoints):
 
     # --- joint meetings ---------------------------------------------------------------------
 
-    @http("POST", "/tickets/<string:ticket_id>/meetings")
+    @http("POST", "/tickets/<string:ticket_id>/meetings", access=can("meeting"))
     @json_api
     def schedule_meeting(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        who = self._staff(request, "meeting")
+        who = caller(request)
         body = load_json(request, MeetingSchema())
         with _errors(ticket_id):
             meeting_id, effect = meetings.schedule(
@@ -248,10 +249,10 @@ class LiaisonService(OperationsEndpoints):
                 body["agencies"], who["name"], self.partners)
         return 201, {"meeting_id": meeting_id, "shared_with": list(effect.shared)}
 
-    @http("POST", "/meetings/<string:meeting_id>/minutes")
+    @http("POST", "/meetings/<string:meeting_id>/minutes", access=can("meeting"))
     @json_api
     def meeting_minutes(self, request: Any, meeting_id: str) -> dict[str, Any]:
-        who = self._staff(request, "meeting")
+        who = caller(request)
         body = load_json(request, MinutesSchema())
         with _errors(meeting_id):
             tasks = meetings.record_minutes(self.platform.uow(), meeting_id, body["minutes"],
@@ -260,18 +261,17 @@ class LiaisonService(OperationsEndpoints):
 
     # --- post-incident review ---------------------------------------------------------------
 
-    @http("GET", "/tickets/<string:ticket_id>/review.md")
+    @http("GET", "/tickets/<string:ticket_id>/review.md", access=STAFF)
     def review_md(self, request: Any, ticket_id: str) -> Any:
         return _raw(lambda: review_report.markdown(self._review(request, ticket_id)),
                     "text/markdown; charset=utf-8")
 
-    @http("GET", "/tickets/<string:ticket_id>/review.png")
+    @http("GET", "/tickets/<string:ticket_id>/review.png", access=STAFF)
     def review_png(self, request: Any, ticket_id: str) -> Any:
         return _raw(lambda: review_report.chart_png(self._review(request, ticket_id)),
                     "image/png")
 
     def _review(self, request: Any, ticket_id: str) -> review_report.Report:
-        self._reader(request)
         report = review_report.build(self.platform.uow(), ticket_id)
         if report is None:
             raise NotFound("no such ticket", ticket_id=ticket_id)
@@ -282,16 +282,14 @@ class LiaisonService(OperationsEndpoints):
 
     # --- the agency directory (table `agencies`, seeded from config) and sharing groups ----
 
-    @http("GET", "/agencies")
+    @http("GET", "/agencies", access=STAFF)
     @json_api
     def get_agencies(self, request: Any) -> dict[str, Any]:
-        self._reader(request)
         return agency_directory.directory(self.platform.uow(), self.partners)
 
-    @http("GET", "/agencies/<string:code>")
+    @http("GET", "/agencies/<string:code>", access=STAFF)
     @json_api
     def get_agency(self, request: Any, code: str) -> dict[str, Any]:
-        self._reader(request)
         agency = agency_directory.one(self.platform.uow(), self.partners, code)
         if agency is None:
             raise NotFound("no such agency", agency=code)
@@ -299,25 +297,23 @@ class LiaisonService(OperationsEndpoints):
 
     # --- partners (their own token, issued by `civicpulse partners add`) --------------------
 
-    def _partner(self, request: Any) -> str:
-        agency = ticket_work.partner_agency(self.platform.uow(), bearer_token(request))
-        if agency is None:
-            raise Unauthorized("unknown partner token")
-        return agency
+    def authenticate_partner(self, token: str) -> dict[str, str] | None:
+        agency = ticket_work.partner_agency(self.platform.uow(), token)
+        return None if agency is None else {"agency": agency}
 
-    @http("POST", "/partner/tickets/<string:ticket_id>/ack")
+    @http("POST", "/partner/tickets/<string:ticket_id>/ack", access=PARTNER)
     @json_api
     def partner_ack(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        agency = self._partner(request)
+        agency = caller(request)["agency"]
         body = load_json(request, PartnerNoteSchema()) if request.get_data() else {"text": ""}
         with _errors(ticket_id):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
                                                  "partner.ack", body["text"], self.partners)
 
-    @http("POST", "/partner/tickets/<string:ticket_id>/comments")
+    @http("POST", "/partner/tickets/<string:ticket_id>/comments", access=PARTNER)
     @json_api
     def partner_comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        agency = self._partner(request)
+        agency = caller(request)["agency"]
         body = load_json(request, PartnerCommentSchema())
         with _errors(ticket_id):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
@@ -337,6 +333,11 @@ class LiaisonService(OperationsEndpoints):
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():
             metrics.TICKETS_OPEN.labels(level, status).set(n)
+        overdue = handlers.overdue_deadlines(self.platform.uow())
+        for deadline in DEADLINE_KEYS:  # every series exists, at 0 when nothing is overdue
+            for level in LEVEL_ORDER:
+                metrics.DEADLINES_OVERDUE.labels(deadline, level).set(
+                    overdue.get((deadline, level), 0))
 
 
 def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:

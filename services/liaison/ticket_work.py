@@ -72,19 +72,24 @@ def add_agency(uow: UnitOfWork, ticket_id: str, agency: str, by: str, cfg: Liais
     via = "" if codes == (agency,) else f"，共享组 {agency.removeprefix(domain.GROUP_PREFIX)}"
     with uow:
         t = _ticket(uow, ticket_id)
-        have = db.agencies_of(uow.session, ticket_id)
-        added = [c for c in codes if c not in have]
-        if not added:
-            return Effect(ticket_id, t["status"])
-        for code in added:
-            uow.session.execute(insert(db.participants).values(
-                ticket_id=ticket_id, party=code, kind="agency", role="partner_observer",
-                added_at=now))
-            _timeline(uow, ticket_id, now, "agency.added",
-                      f"{_name(cfg, code)}（{code}）加入协同（{by}{via}）", author=by)
-        sent = tuple(a for code in added for a in backfill(uow, ticket_id, code, cfg, now))
+        sent = join(uow, ticket_id, codes, by, cfg, now, via)
         uow.commit()
     return Effect(ticket_id, t["status"], sent).count()
+
+
+def join(uow: UnitOfWork, ticket_id: str, codes: tuple[str, ...], by: str, cfg: LiaisonConfig,
+         now: datetime, via: str = "") -> tuple[str, ...]:
+    """Inside the caller's transaction: put the agencies not yet on the ticket on it, each with
+    its backfill; returns the agency of each share sent."""
+    have = db.agencies_of(uow.session, ticket_id)
+    added = [c for c in codes if c not in have]
+    for code in added:
+        uow.session.execute(insert(db.participants).values(
+            ticket_id=ticket_id, party=code, kind="agency", role="partner_observer",
+            added_at=now))
+        _timeline(uow, ticket_id, now, "agency.added",
+                  f"{_name(cfg, code)}（{code}）加入协同（{by}{via}）", author=by)
+    return tuple(a for code in added for a in backfill(uow, ticket_id, code, cfg, now))
 
 
 def _name(cfg: LiaisonConfig, code: str) -> str:
@@ -105,8 +110,10 @@ def backfill(uow: UnitOfWork, ticket_id: str, agency: str, cfg: LiaisonConfig,
         if row["event_id"] in have or agency not in domain.share_targets(
                 row["tlp"], agencies, cfg.directory):
             continue
-        _deliver(uow, ticket_id, parse(json.loads(row["body"])), agency, cfg, now,
-                 backfill=True)
+        event = parse(json.loads(row["body"]))
+        if not domain.in_audience(event.type, event.payload, agency):
+            continue  # e.g. the notice of a meeting the agency was not invited to
+        _deliver(uow, ticket_id, event, agency, cfg, now, backfill=True)
         sent.append(agency)
     return tuple(sent)
 

@@ -58,6 +58,9 @@ revisions = Table(
     Column("title", String(300), nullable=False),
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
+    # who wrote this revision (separation of duties: no author of any revision reviews it);
+    # NULL only for revisions written before migration 0003 (their item's author wrote them)
+    Column("author", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -255,6 +255,7 @@ SENIOR_ACTIONS = ("correct", "retract", "restore", "embargo", "override_expiry")
 PERMISSIONS: dict[str, frozenset[str]] = {
     **{action: frozenset(STAFF_ROLES) for action in DESK_ACTIONS},
     **{action: SENIOR_ROLES for action in SENIOR_ACTIONS},
+    "records": frozenset({"admin"}),  # GET /records: the period's raw records, for reports
 }
 
 

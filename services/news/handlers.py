@@ -58,14 +58,14 @@ def _insert_item(uow: UnitOfWork, data: dict[str, Any], now: datetime) -> str:
         correlation_id=data.get("correlation_id") or item_id, ticket_id=data.get("ticket_id"),
         publish_at=data.get("publish_at"), time_sensitive=bool(data.get("time_sensitive")),
         valid_until=data.get("valid_until"), created_at=now, updated_at=now))
-    _insert_revision(uow, item_id, 1, data["title"], data["body"], now)
+    _insert_revision(uow, item_id, 1, data["title"], data["body"], data["author"], now)
     return item_id
 
 
 def _insert_revision(uow: UnitOfWork, item_id: str, number: int, title: str, body: str,
-                     now: datetime) -> None:
+                     author: str, now: datetime) -> None:
     uow.session.execute(insert(db.revisions).values(
-        item_id=item_id, number=number, title=title, body=body,
+        item_id=item_id, number=number, title=title, body=body, author=author,
         content_hash=domain.content_hash(title, body), created_at=now))
 
 
@@ -89,14 +89,16 @@ def create_item(uow: UnitOfWork, data: dict[str, Any]) -> dict[str, Any]:
     return get_item(uow, item_id)
 
 
-def revise_item(uow: UnitOfWork, item_id: str, title: str, body: str) -> dict[str, Any]:
-    """Every edit is a new revision. A draft stays a draft; an approved or scheduled item goes
-    back to review (its queued deliveries are cancelled); an item in review is locked."""
+def revise_item(uow: UnitOfWork, item_id: str, title: str, body: str,
+                author: str) -> dict[str, Any]:
+    """Every edit is a new revision, recorded with its author. A draft stays a draft; an
+    approved or scheduled item goes back to review (its queued deliveries are cancelled); an
+    item in review is locked."""
     with uow:
         item = load(uow, item_id)
         target = domain.check_revise(item["status"])
         number = item["current_revision"] + 1
-        _insert_revision(uow, item_id, number, title, body, utcnow())
+        _insert_revision(uow, item_id, number, title, body, author, utcnow())
         set_item(uow, item_id, title=title, body=body, current_revision=number,
                  approved_hash=None, approved_revision=None, status="draft")
         if target == "in_review":
@@ -120,7 +122,15 @@ def _submit(uow: UnitOfWork, item: dict[str, Any], workflow: str,
         "title": rev["title"], "body": rev["body"], "author": item["author"],
         "content_hash": rev["content_hash"], "workflow": workflow,
         "ticket_id": item["ticket_id"],
+        "revision_authors": revision_authors(uow, item),
     }, correlation_id=item["correlation_id"], caused_by=caused_by, tlp="AMBER"))
+
+
+def revision_authors(uow: UnitOfWork, item: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who wrote each revision of the item (the item's author for revisions recorded before
+    authors were)."""
+    return [{"revision": r["number"], "author": r["author"] or item["author"]}
+            for r in db.item_revisions(uow.session, item["id"])]
 
 
 def submit_item(uow: UnitOfWork, item_id: str, workflow: str = "default") -> dict[str, Any]:

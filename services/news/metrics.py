@@ -13,6 +13,10 @@ publication_attempts = Counter(
     ["channel", "outcome"])
 publication_queue = Gauge("civicpulse_news_publication_queue_depth",
                           "Deliveries waiting in the publication queue, by channel", ["channel"])
+channel_failing = Gauge(
+    "civicpulse_news_channel_failing_seconds",
+    "How long a channel has been failing: since the oldest delivery that failed after its last "
+    "success (0: its latest deliveries succeed)", ["channel"])
 items_expired = Counter("civicpulse_news_items_expired_total",
                         "Items expired and archived by the sweep")
 expiry_notices = Counter("civicpulse_news_expiry_notices_total",

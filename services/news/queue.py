@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, utcnow
@@ -211,3 +211,20 @@ def queue_depth(uow: UnitOfWork) -> dict[str, int]:
             select(db.deliveries.c.channel, func.count().label("n"))
             .where(db.deliveries.c.status == "pending")
             .group_by(db.deliveries.c.channel)).mappings()}
+
+
+def failing_since(uow: UnitOfWork) -> dict[str, datetime]:
+    """Per channel, since when it has been failing: the oldest delivery that failed (still
+    retrying or given up) and was queued after the channel's last success. A channel whose
+    latest deliveries succeed is absent."""
+    d = db.deliveries.c
+    last_ok = (select(d.channel, func.max(d.sent_at).label("at")).where(d.status == "sent")
+               .group_by(d.channel).subquery())
+    query = (select(d.channel, func.min(d.created_at))
+             .outerjoin(last_ok, last_ok.c.channel == d.channel)
+             .where(d.status.in_(("pending", "failed")), d.last_error.is_not(None),
+                    or_(last_ok.c.at.is_(None), d.created_at > last_ok.c.at))
+             .group_by(d.channel))
+    with uow:
+        found = uow.session.execute(query).all()
+    return {channel: at if at.tzinfo else at.replace(tzinfo=UTC) for channel, at in found}

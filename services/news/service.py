@@ -9,16 +9,25 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
-from nameko.web.handlers import http
 from werkzeug.utils import safe_join
 
+from civicpulse import records as period_records
+from civicpulse.access import PUBLIC, STAFF, Access, StaffFromReview, caller, http, staff_may
 from civicpulse.consumers import handles
-from civicpulse.envelope import Envelope
+from civicpulse.envelope import Envelope, utcnow
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
-from civicpulse.web import BadRequest, Conflict, NotFound, json_api, json_response, load_json
+from civicpulse.web import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    json_api,
+    json_response,
+    load_json,
+)
 from services.news import (
     config,
     domain,
@@ -27,7 +36,7 @@ from services.news import (
     metrics,
     plan,
     queue,
-    staff_auth,
+    records,
     sweep,
 )
 from services.news.schemas import (
@@ -51,6 +60,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
 
+def can(action: str) -> Access:
+    """A staff token whose role news's `domain.may` allows `action` on items."""
+    return staff_may(action, domain.may)
+
+
+def _authorize(who: dict[str, str], actions: tuple[str, ...]) -> None:
+    """403 naming the first of `actions` (beyond the endpoint's own) the caller's role lacks."""
+    role = who.get("role")
+    for action in actions:
+        if not domain.may(role, action):
+            raise Forbidden(f"role {role!r} may not {action.replace('_', ' ')} items",
+                            role=role, action=action)
+
+
 @contextmanager
 def _http_errors() -> Iterator[None]:
     """Domain refusals as HTTP answers."""
@@ -69,19 +92,19 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
         raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
-class NewsService(OperationsEndpoints):
+class NewsService(StaffFromReview, OperationsEndpoints):
     name = "news"
     platform = Platform("news", MIGRATIONS)
-    review = RpcProxy("review")  # staff tokens: review.authenticate(token)
-
-    def _staff(self, request: Any, action: str) -> dict[str, str]:
-        """The calling staff member if their role may `action` (401/403 otherwise)."""
-        return staff_auth.staff(request, action, self.review.authenticate)
 
     def before_scrape(self) -> None:
         depth = queue.queue_depth(self.platform.uow())
+        failing = queue.failing_since(self.platform.uow())
+        now = utcnow()
         for channel in config.load().channels:
             metrics.publication_queue.labels(channel).set(depth.get(channel, 0))
+            since = failing.get(channel)
+            metrics.channel_failing.labels(channel).set(
+                (now - since).total_seconds() if since else 0)
         interaction.refresh_gauges(self.platform.uow())
 
     def _deliver(self) -> None:
@@ -123,43 +146,42 @@ class NewsService(OperationsEndpoints):
 
     # --- items ----------------------------------------------------------------------------
 
-    @http("POST", "/items")
+    @http("POST", "/items", access=can("create"))
     @json_api
     def post_item(self, request: Any) -> tuple[int, dict[str, Any]]:
-        who = staff_auth.authenticated(request, self.review.authenticate)
+        who = caller(request)
         body = load_json(request, ItemSchema())
-        staff_auth.authorize(who, *domain.create_actions(body))
+        _authorize(who, domain.create_actions(body))
         return 201, handlers.create_item(self.platform.uow(), {**body, "author": who["name"]})
 
-    @http("POST", "/items/<string:item_id>/revisions")
+    @http("POST", "/items/<string:item_id>/revisions", access=can("edit"))
     @json_api
     def post_revision(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
-        self._staff(request, "edit")
+        who = caller(request)
         body = load_json(request, RevisionSchema())
         with _http_errors():
-            return 201, handlers.revise_item(self.platform.uow(), item_id, **body)
+            return 201, handlers.revise_item(self.platform.uow(), item_id, **body,
+                                             author=who["name"])
 
-    @http("POST", "/items/<string:item_id>/submit")
+    @http("POST", "/items/<string:item_id>/submit", access=can("submit"))
     @json_api
     def post_submit(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
-        self._staff(request, "submit")
         body = load_json(request, SubmitSchema()) if request.get_data() else {}
         with _http_errors():
             return 202, handlers.submit_item(self.platform.uow(), item_id,
                                              body.get("workflow", "default"))
 
-    @http("POST", "/items/<string:item_id>/embargo")
+    @http("POST", "/items/<string:item_id>/embargo", access=can("embargo"))
     @json_api
     def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
-        self._staff(request, "embargo")
         body = load_json(request, EmbargoSchema())
         with _http_errors():
             return handlers.set_embargo(self.platform.uow(), item_id, body["publish_at"])
 
-    @http("POST", "/items/<string:item_id>/corrections")
+    @http("POST", "/items/<string:item_id>/corrections", access=can("correct"))
     @json_api
     def post_correction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
-        who = self._staff(request, "correct")
+        who = caller(request)
         body = load_json(request, NoteSchema())
         with _http_errors():
             item = handlers.correct_item(self.platform.uow(), item_id, body["note"], who["name"],
@@ -167,10 +189,10 @@ class NewsService(OperationsEndpoints):
         self._deliver()
         return 201, item
 
-    @http("POST", "/items/<string:item_id>/retraction")
+    @http("POST", "/items/<string:item_id>/retraction", access=can("retract"))
     @json_api
     def post_retraction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
-        who = self._staff(request, "retract")
+        who = caller(request)
         body = load_json(request, NoteSchema())
         with _http_errors():
             item = handlers.retract_item(self.platform.uow(), item_id, body["note"], who["name"],
@@ -178,33 +200,39 @@ class NewsService(OperationsEndpoints):
         self._deliver()
         return 201, item
 
-    @http("POST", "/items/<string:item_id>/restore")
+    @http("POST", "/items/<string:item_id>/restore", access=can("restore"))
     @json_api
     def post_restore(self, request: Any, item_id: str) -> dict[str, Any]:
-        self._staff(request, "restore")
         with _http_errors():
             item = sweep.restore(self.platform.uow(), item_id, config.load())
         self._deliver()
         return item
 
-    @http("GET", "/items")
+    @http("GET", "/items", access=STAFF)
     @json_api
     def get_items(self, request: Any) -> dict[str, Any]:
         filters = _query(request, ItemFilterSchema())
         return {"items": handlers.list_items(self.platform.uow(), filters)}
 
-    @http("GET", "/items/<string:item_id>")
+    @http("GET", "/items/<string:item_id>", access=STAFF)
     @json_api
     def get_item_http(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
             return handlers.get_item(self.platform.uow(), item_id)
 
-    @http("GET", "/archive")
+    @http("GET", "/records", access=can("records"))
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Plan entries due and comments received in a period (admin only), for reports."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
+
+    @http("GET", "/archive", access=STAFF)
     @json_api
     def get_archive(self, request: Any) -> dict[str, Any]:
         return {"archive": sweep.archived(self.platform.uow())}
 
-    @http("GET", "/notifications")
+    @http("GET", "/notifications", access=STAFF)
     @json_api
     def get_notifications(self, request: Any) -> dict[str, Any]:
         recipient = request.args.get("recipient")
@@ -212,30 +240,27 @@ class NewsService(OperationsEndpoints):
 
     # --- publicity plan -------------------------------------------------------------------
 
-    @http("GET", "/plan")
+    @http("GET", "/plan", access=STAFF)
     @json_api
     def get_plan(self, request: Any) -> dict[str, Any]:
         month = _query(request, MonthQuerySchema())["month"]
         return plan.month_plan(self.platform.uow(), month)
 
-    @http("POST", "/plan/themes")
+    @http("POST", "/plan/themes", access=can("plan"))
     @json_api
     def post_theme(self, request: Any) -> tuple[int, dict[str, Any]]:
-        self._staff(request, "plan")
         return 201, plan.add_theme(self.platform.uow(), load_json(request, ThemeSchema()))
 
-    @http("POST", "/plan/themes/<int:theme_id>/entries")
+    @http("POST", "/plan/themes/<int:theme_id>/entries", access=can("plan"))
     @json_api
     def post_plan_entry(self, request: Any, theme_id: int) -> tuple[int, dict[str, Any]]:
-        self._staff(request, "plan")
         body = load_json(request, PlanEntrySchema())
         with _http_errors():
             return 201, plan.add_entry(self.platform.uow(), theme_id, body)
 
-    @http("POST", "/plan/entries/<int:entry_id>/item")
+    @http("POST", "/plan/entries/<int:entry_id>/item", access=can("plan"))
     @json_api
     def post_plan_link(self, request: Any, entry_id: int) -> dict[str, Any]:
-        self._staff(request, "plan")
         body = load_json(request, LinkSchema())
         with _http_errors():
             plan.link_item(self.platform.uow(), entry_id, body["item_id"])
@@ -243,40 +268,38 @@ class NewsService(OperationsEndpoints):
 
     # --- new-media interaction ------------------------------------------------------------
 
-    @http("POST", "/items/<string:item_id>/stats")
+    @http("POST", "/items/<string:item_id>/stats", access=can("stats"))
     @json_api
     def post_stats(self, request: Any, item_id: str) -> dict[str, Any]:
-        self._staff(request, "stats")
         body = load_json(request, StatsSchema())
         with _http_errors():
             return interaction.record_stats(self.platform.uow(), item_id, body)
 
-    @http("POST", "/comments")
+    @http("POST", "/comments", access=can("comments"))
     @json_api
     def post_comments(self, request: Any) -> tuple[int, dict[str, Any]]:
-        self._staff(request, "comments")
         batch = load_json(request, CommentSchema(many=True))
         if len(batch) > 1000:
             raise BadRequest("at most 1,000 comments per request")
         return 202, interaction.receive_comments(self.platform.uow(), batch, config.load())
 
-    @http("GET", "/comments")
+    @http("GET", "/comments", access=STAFF)
     @json_api
     def get_comments(self, request: Any) -> dict[str, Any]:
         state = _query(request, CommentQuerySchema())["state"]
         return {"comments": interaction.list_comments(self.platform.uow(), state)}
 
-    @http("POST", "/comments/<int:comment_id>/reply")
+    @http("POST", "/comments/<int:comment_id>/reply", access=can("reply"))
     @json_api
     def post_reply(self, request: Any, comment_id: int) -> dict[str, Any]:
-        who = self._staff(request, "reply")
+        who = caller(request)
         body = load_json(request, ReplySchema())
         with _http_errors():
             return interaction.reply(self.platform.uow(), comment_id, body["reply"], who["name"])
 
     # --- the website, served ------------------------------------------------------------
 
-    @http("GET", "/site/<string:name>")
+    @http("GET", "/site/<string:name>", access=PUBLIC)
     def site_page(self, request: Any, name: str) -> tuple[int, dict[str, str], str]:
         path = safe_join(str(config.load().site_dir), name)
         if path is None or not name.endswith(".html") or not Path(path).is_file():

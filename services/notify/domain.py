@@ -11,6 +11,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 CHANNELS = ("email", "robot", "inbox")
+# staff roles allowed each action (the inbox and preferences are every person's own)
+PERMISSIONS = {"read the delivery log": ("admin", "principal")}
+
+
+def may(role: str | None, action: str) -> bool:
+    return role in PERMISSIONS.get(action, ())
 
 
 def dedupe_key(event_id: str, recipient: str, channel: str) -> str:

@@ -7,21 +7,19 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
-from nameko.web.handlers import http
 
+from civicpulse.access import STAFF, StaffFromReview, caller, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
-from civicpulse.staff import TtlCache, identify, ttl_seconds
-from civicpulse.web import BadRequest, Forbidden, json_api, load_json
-from services.notify import config, directory, handlers
+from civicpulse.web import BadRequest, json_api, load_json
+from services.notify import config, directory, domain, handlers
 from services.notify.dispatcher import Dispatcher
 from services.notify.schemas import InboxQuery, LogQuery, MarkRead, PreferencesBody
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-AUTH = TtlCache(ttl_seconds("NOTIFY_AUTH_TTL_SECONDS"))
-LOG_ROLES = ("admin", "principal")
+READ_LOG = staff_may("read the delivery log", domain.may)
 
 
 def _query(request: Any, schema: Any) -> dict[str, Any]:
@@ -31,11 +29,10 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
         raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
-class NotifyService(OperationsEndpoints):
+class NotifyService(StaffFromReview, OperationsEndpoints):
     name = "notify"
     platform = Platform("notify", MIGRATIONS)
     wake = Dispatcher()
-    review = RpcProxy("review")
     liaison = RpcProxy("liaison")
 
     def _plan(self, event: Envelope) -> None:
@@ -90,43 +87,37 @@ class NotifyService(OperationsEndpoints):
 
     # --- the inbox and preferences: the caller's own only --------------------------------------
 
-    def _who(self, request: Any) -> dict[str, str]:
-        return identify(request, self.review.authenticate, AUTH)
-
-    @http("GET", "/inbox")
+    @http("GET", "/inbox", access=STAFF)
     @json_api
     def get_inbox(self, request: Any) -> dict[str, Any]:
-        who = self._who(request)
+        who = caller(request)
         return handlers.inbox(self.platform.uow(), who["name"], _query(request, InboxQuery()))
 
-    @http("POST", "/inbox/read")
+    @http("POST", "/inbox/read", access=STAFF)
     @json_api
     def post_inbox_read(self, request: Any) -> dict[str, Any]:
-        who = self._who(request)
+        who = caller(request)
         body = load_json(request, MarkRead())
         if body["ids"] is None and not body["all"]:
             raise BadRequest("give ids or all: true")
         return handlers.mark_read(self.platform.uow(), who["name"], body)
 
-    @http("GET", "/preferences")
+    @http("GET", "/preferences", access=STAFF)
     @json_api
     def get_preferences(self, request: Any) -> dict[str, Any]:
-        return handlers.get_preferences(self.platform.uow(), self._who(request)["name"])
+        return handlers.get_preferences(self.platform.uow(), caller(request)["name"])
 
-    @http("PUT", "/preferences")
+    @http("PUT", "/preferences", access=STAFF)
     @json_api
     def put_preferences(self, request: Any) -> dict[str, Any]:
-        who = self._who(request)
+        who = caller(request)
         body = load_json(request, PreferencesBody())
         return handlers.set_preferences(self.platform.uow(), who["name"], body)
 
-    @http("GET", "/deliveries")
+    @http("GET", "/deliveries", access=READ_LOG)
     @json_api
     def get_deliveries(self, request: Any) -> dict[str, Any]:
         """The delivery log (admin and principal only: it names every recipient)."""
-        who = self._who(request)
-        if who.get("role") not in LOG_ROLES:
-            raise Forbidden(f"role {who.get('role')!r} may not read the delivery log")
         return {"deliveries": handlers.delivery_log(self.platform.uow(),
                                                     _query(request, LogQuery()))}
 

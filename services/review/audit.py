@@ -51,11 +51,24 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# A spreadsheet evaluates a cell that starts with one of these as a formula (OWASP: CSV
+# injection); such a cell is written with a leading apostrophe, which shows as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def defuse(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, made inert."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "detail": json.dumps(row["detail"], ensure_ascii=False,
-                                                     sort_keys=True) if row["detail"] else ""})
+        detail = json.dumps(row["detail"], ensure_ascii=False, sort_keys=True) \
+            if row["detail"] else ""
+        writer.writerow({k: defuse(v) for k, v in {**row, "detail": detail}.items()})
     return out.getvalue()

@@ -32,6 +32,8 @@ cases = Table(
     Column("body", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("author", String(64), nullable=False),
+    # everyone who wrote any revision of the item, JSON list (NULL before migration 0004)
+    Column("authors", Text, nullable=True),
     Column("workflow", String(32), nullable=False),
     Column("stage", String(32), nullable=False),
     Column("status", String(16), nullable=False, index=True),
@@ -120,6 +122,10 @@ reference_counters = Table(
 )
 
 
+def rows(session: Session, query: Any) -> list[dict[str, Any]]:
+    return [dict(r) for r in session.execute(query).mappings().all()]
+
+
 def get_case(session: Session, case_id: str) -> dict[str, Any] | None:
     row = session.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
     return dict(row) if row else None
@@ -195,6 +201,13 @@ def open_by_stage(session: Session) -> dict[str, int]:
     rows = session.execute(select(cases.c.stage, func.count()).where(cases.c.status == "open")
                            .group_by(cases.c.stage)).all()
     return {stage: n for stage, n in rows}
+
+
+def oldest_entered_by_stage(session: Session) -> dict[str, Any]:
+    """stage → when its longest-waiting open case entered it."""
+    rows = session.execute(select(cases.c.stage, func.min(cases.c.stage_entered_at))
+                           .where(cases.c.status == "open").group_by(cases.c.stage)).all()
+    return {stage: at for stage, at in rows if at is not None}
 
 
 def count_overdue_open(session: Session, now: Any) -> int:

@@ -108,6 +108,8 @@ class CaseState:
     status: str
     stage: str
     author: str
+    # everyone who wrote any revision of the item (the author included)
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,8 @@ def check_permission(case: CaseState, reviewer: Reviewer, decision: str,
                            f"not {reviewer.role}")
     if same_person(reviewer.name, case.author):
         raise NotPermitted("the author of an item never reviews it")
+    if any(same_person(reviewer.name, a) for a in case.authors):
+        raise NotPermitted("whoever wrote a revision of an item never reviews it")
     if decision == "approve" and any(
             d.decision == "approve" and same_person(d.reviewer, reviewer.name) for d in history):
         raise NotPermitted("one person never approves two stages of one case")
@@ -208,3 +212,11 @@ def reference_number(prefix: str, year: int, sequence: int) -> str:
 def token_hash(token: str) -> str:
     """What the staff table stores of a bearer token: its sha256, hex."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+RECORDS_ROLES = frozenset({"admin"})
+
+
+def may_read_records(role: str | None) -> bool:
+    """The raw records of a period (GET /records, for the assessment report): admins only."""
+    return role in RECORDS_ROLES

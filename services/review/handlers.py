@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from civicpulse import credentials
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import PermanentError
@@ -43,9 +43,14 @@ class UnknownWorkflow(PermanentError):
     reason = "unknown-workflow"
 
 
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes, which were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _iso(value: datetime) -> str:
-    """RFC 3339; SQLite hands back naive datetimes, which were stored as UTC."""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    """RFC 3339."""
+    return _aware(value).isoformat()
 
 
 def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
@@ -98,13 +103,21 @@ def _returned_at(uow: UnitOfWork, previous: dict[str, Any]) -> str | None:
     return returns[-1]["stage"] if returns else previous["stage"]
 
 
+def revision_authors(payload: dict[str, Any]) -> list[str]:
+    """Everyone who wrote a revision of the submitted item (v1 events name the author only)."""
+    names = {payload["author"], *(r["author"] for r in payload.get("revision_authors") or ()
+                                  if r.get("author"))}
+    return sorted(names)
+
+
 def _insert_case(uow: UnitOfWork, event: Envelope, workflow: domain.Workflow, stage: str,
                  previous: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
     p = event.payload
     values = dict(
         id=f"case-{new_id()[:12]}", item_id=p["item_id"], revision=p["revision"],
         kind=p["kind"], title=p["title"], body=p["body"], content_hash=p["content_hash"],
-        author=p["author"], workflow=workflow.name, stage=stage, entry_stage=stage,
+        author=p["author"], authors=json.dumps(revision_authors(p), ensure_ascii=False),
+        workflow=workflow.name, stage=stage, entry_stage=stage,
         status="open", stage_due_at=workflow.due_at(stage, now), stage_entered_at=now,
         resumed_from=previous["id"] if previous else None,
         correlation_id=event.correlation_id, ticket_id=p.get("ticket_id"),
@@ -118,7 +131,8 @@ def _insert_case(uow: UnitOfWork, event: Envelope, workflow: domain.Workflow, st
         return None
     audit.append(uow.session, values, actor=p["author"], action="submitted", at=now,
                  stage=stage, detail={"workflow": workflow.name,
-                                      "resumed_from": values["resumed_from"]})
+                                      "resumed_from": values["resumed_from"],
+                                      "revision_authors": p.get("revision_authors")})
     return values
 
 
@@ -179,7 +193,8 @@ def decide(uow: UnitOfWork, case_id: str, token: str, body: dict[str, Any],
         blocking = [f for f in db.case_findings(uow.session, case_id)
                     if f["severity"] == "blocking"]
         outcome = domain.decide(
-            domain.CaseState(case["status"], case["stage"], case["author"]),
+            domain.CaseState(case["status"], case["stage"], case["author"],
+                             tuple(json.loads(case["authors"] or "[]"))),
             cfg.workflows[case["workflow"]], reviewer, body["decision"], body.get("comment"),
             body.get("checklist"), history, blocking)
         now = utcnow()
@@ -199,8 +214,7 @@ def _count(case: dict[str, Any], outcome: domain.Outcome, now: datetime) -> None
         metrics.returns.labels(outcome.stage).inc()
     elif outcome.decision == "reject":
         metrics.rejections.labels(outcome.stage).inc()
-    entered = case.get("stage_entered_at") or case["created_at"]
-    entered = entered if entered.tzinfo else entered.replace(tzinfo=UTC)
+    entered = _aware(case.get("stage_entered_at") or case["created_at"])
     metrics.time_in_stage.labels(outcome.stage).observe(max(0.0, (now - entered).total_seconds()))
 
 
@@ -362,7 +376,13 @@ def refresh_open_gauge(uow: UnitOfWork) -> None:
         depth = db.open_by_stage(uow.session)
         for stage in domain.STAGES:
             metrics.queue_depth.labels(stage).set(depth.get(stage, 0))
-        metrics.overdue_open.set(db.count_overdue_open(uow.session, utcnow()))
+        now = utcnow()
+        metrics.overdue_open.set(db.count_overdue_open(uow.session, now))
+        oldest = db.oldest_entered_by_stage(uow.session)
+        for stage in domain.STAGES:
+            entered = oldest.get(stage)
+            metrics.oldest_waiting.labels(stage).set(
+                max(0.0, (now - _aware(entered)).total_seconds()) if entered else 0.0)
 
 
 # --- staff -------------------------------------------------------------------------------------
@@ -378,7 +398,7 @@ def add_staff(uow: UnitOfWork, name: str, role: str, *, section: str | None = No
     """
     if role not in domain.ROLES:
         raise ValueError(f"role must be one of {domain.ROLES}")
-    token = secrets.token_urlsafe(24)
+    token = credentials.issue("staff")
     with uow:
         try:
             uow.session.execute(insert(db.staff).values(
@@ -412,7 +432,7 @@ def disable_staff(uow: UnitOfWork, name: str) -> None:
 
 def rotate_token(uow: UnitOfWork, name: str) -> str:
     """Issue a new token; the old one stops working. A disabled account stays disabled."""
-    token = secrets.token_urlsafe(24)
+    token = credentials.issue("staff")
     with uow:
         done = uow.session.execute(update(db.staff).where(db.staff.c.name == name).values(
             token_hash=domain.token_hash(token))).rowcount

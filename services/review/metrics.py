@@ -21,5 +21,8 @@ overdue = Counter("civicpulse_review_stages_overdue_total",
                   "Stages that went past their deadline (each counted once)", ["stage"])
 overdue_open = Gauge("civicpulse_review_overdue_open",
                      "Open cases whose current stage is past its deadline")
+oldest_waiting = Gauge("civicpulse_review_oldest_waiting_seconds",
+                       "Age of the longest-waiting open case at each stage (0: none waiting)",
+                       ["stage"])
 findings = Counter("civicpulse_review_precheck_findings_total",
                    "Automatic pre-check findings on submitted revisions", ["rule", "severity"])

@@ -9,8 +9,9 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import rpc
-from nameko.web.handlers import http
 
+from civicpulse import records as period_records
+from civicpulse.access import STAFF, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -27,7 +28,7 @@ from civicpulse.web import (
     json_response,
     load_json,
 )
-from services.review import audit, config, domain, handlers
+from services.review import audit, config, domain, handlers, records
 from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
 from services.review.timers import DEFAULT_SWEEP_SECONDS, SWEEP_KEY, configured_timer
 
@@ -65,7 +66,7 @@ class ReviewService(OperationsEndpoints):
     def on_item_submitted(self, event: Envelope) -> None:
         handlers.open_case(self.platform.uow(), event, config.load())
 
-    @http("POST", "/cases/<string:case_id>/decisions")
+    @http("POST", "/cases/<string:case_id>/decisions", access=STAFF)
     @json_api
     def post_decision(self, request: Any, case_id: str) -> dict[str, Any]:
         token = bearer_token(request)
@@ -73,7 +74,7 @@ class ReviewService(OperationsEndpoints):
         with _http_errors():
             return handlers.decide(self.platform.uow(), case_id, token, body, config.load())
 
-    @http("GET", "/cases")
+    @http("GET", "/cases", access=STAFF)
     @json_api
     def get_cases(self, request: Any) -> dict[str, Any]:
         try:
@@ -82,16 +83,24 @@ class ReviewService(OperationsEndpoints):
             raise BadRequest("invalid query", fields=exc.messages) from exc
         return {"cases": handlers.list_cases(self.platform.uow(), filters)}
 
-    @http("GET", "/cases/<string:case_id>")
+    @http("GET", "/cases/<string:case_id>", access=STAFF)
     @json_api
     def get_case_http(self, request: Any, case_id: str) -> dict[str, Any]:
         with _http_errors():
             return handlers.get_case(self.platform.uow(), case_id)
 
-    @http("GET", "/audit")
+    @http("GET", "/audit", access=STAFF)
     def get_audit(self, request: Any) -> Any:
         """The audit log for any active staff token; `?format=csv|json`, `case_id`, `item_id`."""
         return _audit_response(self.platform.uow, request)
+
+    @http("GET", "/records", access=staff_may("read the period's records",
+                                               lambda role, _: domain.may_read_records(role)))
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """Cases, decisions, escalations and staff of a period (admin only), for reports."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
     def sweep_overdue(self) -> None:
@@ -109,6 +118,10 @@ class ReviewService(OperationsEndpoints):
         """Who a staff bearer token belongs to: {"name", "role"}, or None (other services ask)."""
         return handlers.authenticate(self.platform.uow(), token)
 
+    def authenticate_staff(self, token: str) -> dict[str, str] | None:
+        """Review's own endpoints check staff tokens in its own database, uncached."""
+        return handlers.authenticate(self.platform.uow(), token)
+
     @rpc
     def staff_directory(self) -> list[dict[str, Any]]:
         """Active staff: name, role, section (处室), email, im_id (the notify service asks)."""
@@ -122,14 +135,9 @@ class ReviewService(OperationsEndpoints):
 def _audit_response(uow: Any, request: Any) -> Any:
     """JSON `{"entries": [...]}` or a CSV file; errors as JSON like every other endpoint."""
     try:
-        if handlers.authenticate(uow(), bearer_token(request)) is None:
-            raise Unauthorized("unknown or disabled token")
-        try:
-            query = AuditQuerySchema().load(request.args.to_dict())
-        except ValidationError as exc:
-            raise BadRequest("invalid query", fields=exc.messages) from exc
-    except HttpError as exc:
-        return json_response(exc.status, {"error": str(exc), **exc.details})
+        query = AuditQuerySchema().load(request.args.to_dict())
+    except ValidationError as exc:
+        return json_response(400, {"error": "invalid query", "fields": exc.messages})
     fmt = query.pop("format")
     rows = handlers.audit_export(uow(), query)
     if fmt == "csv":

@@ -108,7 +108,11 @@ class BatchConsumer(Entrypoint):
 
     def _consume(self, conn: kombu.Connection) -> None:
         channel = conn.channel()
-        queue = kombu.Queue(self.queue_name, durable=True)(channel)
+        # Bound to a direct exchange of the same name: collectors' broker users may write to
+        # that exchange only (the default exchange would let them write to any queue).
+        queue = kombu.Queue(self.queue_name, durable=True, routing_key=self.queue_name,
+                            exchange=kombu.Exchange(self.queue_name, "direct", durable=True)
+                            )(channel)
         queue.declare()
         deadletter.dlq(self.service)(channel).declare()
         channel.basic_qos(0, self.prefetch, False)

@@ -44,9 +44,19 @@ mentions = Table(
     Column("comments", Integer, nullable=False, server_default="0"),
     Column("story_id", Integer, nullable=True),
     Column("purged_at", DateTime(timezone=True), nullable=True),
+    Column("collector", String(64), nullable=True),  # who sent it (None: imported, feeds)
     UniqueConstraint("source", "external_id", name="uq_mentions_source_external"),
     Index("ix_mentions_published_at", "published_at"),
     Index("ix_mentions_story_id", "story_id"),
+)
+
+collectors = Table(
+    "collectors", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
 )
 
 mention_topics = Table(

@@ -30,19 +30,22 @@ ALL = "*"  # the pseudo-topic of every mention, for digests (each mention counte
 
 
 def ingest_raw(uow: UnitOfWork, items: list[Any], *, cfg: SentimentConfig,
-               scorer: domain.Scorer, path: str) -> dict[str, Any]:
-    """Validate raw items (per-item errors, counted by reason) and ingest the valid ones:
+               scorer: domain.Scorer, path: str, collector: str | None = None
+               ) -> dict[str, Any]:
+    """Validate raw items (per-item errors, counted by reason) and ingest the valid ones
+    (recording the `collector` that sent them):
     `{accepted, duplicates, incidents, rejected: [{index, errors}]}`."""
     valid, rejected = validate_batch(items, cfg.channels)
     for r in rejected:
         metrics().rejected.labels(path, reject_reason(r["errors"])).inc()
-    summary = ingest(uow, valid, cfg=cfg, scorer=scorer) if valid else {
+    summary = ingest(uow, valid, cfg=cfg, scorer=scorer, collector=collector) if valid else {
         "accepted": 0, "duplicates": 0, "incidents": []}
     return {**summary, "rejected": rejected}
 
 
 def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, cfg: SentimentConfig,
-           scorer: domain.Scorer, now: datetime | None = None) -> dict[str, Any]:
+           scorer: domain.Scorer, now: datetime | None = None,
+           collector: str | None = None) -> dict[str, Any]:
     """Store new mentions (exact duplicates dropped, reposts grouped into stories), then run
     detection on the topics they touched. Mentions are validated already (`schemas`)."""
     now = now or utcnow()
@@ -52,7 +55,7 @@ def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, cfg: SentimentCon
     with uow:
         existing = _existing(uow, batch)
         fresh = [x for x in batch if (x["source"], x["external_id"]) not in existing]
-        inserted = _store(uow, fresh, cfg, scorer, now) if fresh else []
+        inserted = _store(uow, fresh, cfg, scorer, now, collector) if fresh else []
         touched = _aggregate(uow, inserted, cfg, now)
         events = incident_tracking.detect(uow, touched, cfg.detector, now)
         uow.commit()
@@ -86,7 +89,8 @@ def _existing(uow: UnitOfWork, batch: list[dict[str, Any]]) -> set[tuple[str, st
 
 
 def _store(uow: UnitOfWork, fresh: list[dict[str, Any]], cfg: SentimentConfig,
-           scorer: domain.Scorer, now: datetime) -> list[dict[str, Any]]:
+           scorer: domain.Scorer, now: datetime, collector: str | None
+           ) -> list[dict[str, Any]]:
     texts = [x["text"] for x in fresh]
     t0 = time.perf_counter()
     probs = scorer.predict_proba(texts)
@@ -104,7 +108,7 @@ def _store(uow: UnitOfWork, fresh: list[dict[str, Any]], cfg: SentimentConfig,
             "text": x["text"], "url": x.get("url"), "published_at": x["published_at"],
             "ingested_at": now, "reach": x["reach"], "reposts": x["reposts"],
             "likes": x["likes"], "comments": x["comments"], "score": x["score"],
-            "label": x["label"], "story_id": sid})
+            "label": x["label"], "story_id": sid, "collector": collector})
     result = db.bulk_insert(uow.session, db.mentions, rows, conflict=("source", "external_id"),
                             returning=("id", "source", "external_id"))
     ids = {(r.source, r.external_id): int(r.id) for r in result}

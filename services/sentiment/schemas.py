@@ -15,6 +15,9 @@ from marshmallow import (
 )
 
 MAX_BATCH = 1000
+# POST /mentions body limit: 1,000 mentions of 8 KiB each (a 2,000-character Chinese post is
+# ~6 KiB of UTF-8 JSON with its fields). Longer texts go in smaller batches.
+MAX_BATCH_BYTES = MAX_BATCH * 8 * 1024
 
 
 class MentionSchema(Schema):

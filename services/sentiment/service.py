@@ -7,39 +7,44 @@ from typing import Any
 
 from nameko.rpc import rpc
 from nameko.timer import timer
-from nameko.web.handlers import http
 
+from civicpulse.access import COLLECTOR, STAFF, StaffFromReview, caller, http
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, json_api, load_json
-from services.sentiment import config, handlers, scoring
+from services.sentiment import collectors, config, handlers, scoring
 from services.sentiment.batch_consumer import consume_batches
 from services.sentiment.reports import http as report_http
-from services.sentiment.schemas import MAX_BATCH
+from services.sentiment.schemas import MAX_BATCH, MAX_BATCH_BYTES
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MENTIONS_QUEUE = "sentiment.mentions"
 
 
-def _ingest(platform: Any, items: list[Any], path: str) -> dict[str, Any]:
+def _ingest(platform: Any, items: list[Any], path: str, collector: str | None = None
+            ) -> dict[str, Any]:
     return handlers.ingest_raw(platform.uow(), items, cfg=config.load(), scorer=scoring.load(),
-                               path=path)
+                               path=path, collector=collector)
 
 
-class SentimentService(OperationsEndpoints):
+class SentimentService(StaffFromReview, OperationsEndpoints):
     name = "sentiment"
     platform = Platform("sentiment", MIGRATIONS)
 
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
 
-    @http("POST", "/mentions")
+    def authenticate_collector(self, token: str) -> dict[str, str] | None:
+        name = collectors.authenticate(self.platform.uow(), token)
+        return None if name is None else {"collector": name}
+
+    @http("POST", "/mentions", access=COLLECTOR, max_body=MAX_BATCH_BYTES)
     @json_api
     def post_mentions(self, request: Any) -> tuple[int, dict[str, Any]]:
         body = load_json(request)
         if not isinstance(body, list) or not 1 <= len(body) <= MAX_BATCH:
             raise BadRequest(f"body must be a JSON array of 1..{MAX_BATCH} mentions")
-        summary = _ingest(self.platform, body, "http")
+        summary = _ingest(self.platform, body, "http", caller(request)["collector"])
         accepted_any = summary["accepted"] or summary["duplicates"]
         return (202 if accepted_any else 400), summary
 
@@ -49,17 +54,17 @@ class SentimentService(OperationsEndpoints):
         the rejected ones are dead-lettered by the consumer with their errors."""
         return _ingest(self.platform, items, "amqp")
 
-    @http("GET", "/incidents")
+    @http("GET", "/incidents", access=STAFF)
     @json_api
     def get_incidents(self, request: Any) -> dict[str, Any]:
         return {"incidents": handlers.list_incidents(self.platform.uow(),
                                                      request.args.get("status"))}
 
-    @http("GET", "/reports/daily")
+    @http("GET", "/reports/daily", access=STAFF)
     def daily_report(self, request: Any) -> Any:
         return report_http.respond(self.platform.uow(), "daily", request.args)
 
-    @http("GET", "/reports/weekly")
+    @http("GET", "/reports/weekly", access=STAFF)
     def weekly_report(self, request: Any) -> Any:
         return report_http.respond(self.platform.uow(), "weekly", request.args)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from civicpulse.demo import get_json, negative_burst, run_flow, url
+from civicpulse.demo import bearer, get_json, negative_burst, run_flow, url
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,8 @@ EXPECTED_KINDS = {"ticket.opened", "shared", "statement.requested", "statement.s
 def test_headline_flow_across_four_processes(running_suite, suite_env):
     flow = run_flow(timeout=120)
 
-    tickets = get_json("liaison", f"/tickets?incident_id={flow.incident_id}")["tickets"]
+    tickets = get_json("liaison", f"/tickets?incident_id={flow.incident_id}",
+                       flow.reader)["tickets"]
     assert len(tickets) == 1, "exactly one ticket per incident"
 
     assert flow.partner_event is not None
@@ -30,7 +31,7 @@ def test_headline_flow_across_four_processes(running_suite, suite_env):
     assert flow.partner_event["tlp"] == "AMBER"
     assert flow.partner_event["correlation_id"] == flow.incident_id
 
-    items = get_json("news", f"/items?correlation_id={flow.incident_id}")["items"]
+    items = get_json("news", f"/items?correlation_id={flow.incident_id}", flow.reader)["items"]
     assert [i["status"] for i in items] == ["published"], "the statement is published once"
     site = Path(suite_env["CIVICPULSE_VAR_DIR"]) / "site" / f"{items[0]['id']}.html"
     assert site.exists()
@@ -44,11 +45,12 @@ def test_headline_flow_across_four_processes(running_suite, suite_env):
 
 def test_redelivered_burst_opens_no_second_ticket(running_suite, suite_env):
     flow = run_flow(timeout=120)
-    again = requests.post(url("sentiment", "/mentions"),
-                          json=negative_burst(flow.run_id), timeout=10).json()
+    again = requests.post(url("sentiment", "/mentions"), json=negative_burst(flow.run_id),
+                          headers=bearer(flow.creds.collector), timeout=10).json()
     assert again["accepted"] == 0 and again["duplicates"] == len(negative_burst(flow.run_id))
     assert again["incidents"] == []
-    tickets = get_json("liaison", f"/tickets?incident_id={flow.incident_id}")["tickets"]
+    tickets = get_json("liaison", f"/tickets?incident_id={flow.incident_id}",
+                       flow.reader)["tickets"]
     assert len(tickets) == 1
 
 

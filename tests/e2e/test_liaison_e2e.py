@@ -16,7 +16,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from civicpulse.demo import add_reviewer, get_json, run_flow, url
+from civicpulse.demo import add_reviewer, bearer, get_json, run_flow, url
 from civicpulse.partner import PartnerClient
 from services.liaison import config
 from services.liaison.cli import partners
@@ -98,17 +98,21 @@ def test_partners_tlp_backfill_acks_and_review(running_suite: Any, suite_env: An
             "liaison.ticket.closed"} <= set(types)
     assert len({e["id"] for e in on_got}) == len(on_got)
 
-    final = get_json("liaison", f"/tickets/{tid}")
+    final = get_json("liaison", f"/tickets/{tid}", leader)
     kinds = [e["kind"] for e in final["timeline"]]
     assert {"partner.ack", "partner.comment", "agency.added"} <= set(kinds)
     assert {(s["agency"], s["tlp"]) for s in final["shares"]} >= {
         (on, "AMBER"), (late, "AMBER"), (outsider, "GREEN")}
     assert (outsider, "AMBER") not in {(s["agency"], s["tlp"]) for s in final["shares"]}
 
-    report = requests.get(url("liaison", f"/tickets/{tid}/review.md"), timeout=10)
+    assert requests.get(url("liaison", f"/tickets/{tid}/review.md"), timeout=10,
+                        headers=bearer(creds[on]["token"])).status_code == 403
+    report = requests.get(url("liaison", f"/tickets/{tid}/review.md"), timeout=10,
+                          headers=bearer(leader))
     assert report.status_code == 200 and "口径审核三级流转顺畅" in report.text
     assert "| 首次公开回应 |" in report.text and "statement.published" in report.text
-    png = requests.get(url("liaison", f"/tickets/{tid}/review.png"), timeout=10)
+    png = requests.get(url("liaison", f"/tickets/{tid}/review.png"), timeout=10,
+                       headers=bearer(leader))
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
     out = cli("civicpulse", "liaison", "review", tid, "--out", str(tmp_path / "review"))
     assert Path(out.strip()).read_text(encoding="utf-8").startswith("# 事后复盘")

@@ -67,19 +67,19 @@ def test_article_to_two_channels_with_one_failing_and_recovering(
     assert locked.status_code == 409 and "locked" in locked.json()["error"]
 
     def case() -> dict[str, Any] | None:
-        cases = get_json("review", f"/cases?correlation_id={item_id}")["cases"]
+        cases = get_json("review", f"/cases?correlation_id={item_id}", tokens["editor"])["cases"]
         return cases[0] if cases else None
 
     c = wait_for("the review case", case)
     for stage in STAGES:
-        assert get_json("news", f"/items/{item_id}")["status"] == "in_review"
+        assert get_json("news", f"/items/{item_id}", tokens["editor"])["status"] == "in_review"
         d = requests.post(url("review", f"/cases/{c['id']}/decisions"), timeout=10,
                           headers={"Authorization": f"Bearer {tokens[stage]}"},
                           json={"decision": "approve", "comment": "同意", "checklist": OK})
         assert d.status_code < 300, f"{stage}: {d.status_code} {d.text}"
 
     def published() -> dict[str, Any] | None:
-        item = get_json("news", f"/items/{item_id}")
+        item = get_json("news", f"/items/{item_id}", tokens["editor"])
         return item if item["status"] == "published" else None
 
     item = wait_for("publication", published)
@@ -88,7 +88,7 @@ def test_article_to_two_channels_with_one_failing_and_recovering(
     assert site.exists() and ARTICLE["title"] in site.read_text(encoding="utf-8")
 
     def webhook_sent() -> dict[str, Any] | None:
-        item = get_json("news", f"/items/{item_id}")
+        item = get_json("news", f"/items/{item_id}", tokens["editor"])
         return item if item["channels"]["webhook"]["status"] == "sent" else None
 
     item = wait_for("the webhook channel to recover", webhook_sent)
@@ -104,7 +104,7 @@ def test_article_to_two_channels_with_one_failing_and_recovering(
                             json={"note": "撤回"}, timeout=10)
     assert refused.status_code == 403, refused.text
     assert (refused.json()["role"], refused.json()["action"]) == ("editor", "retract")
-    assert get_json("news", f"/items/{item_id}")["status"] == "published"
+    assert get_json("news", f"/items/{item_id}", tokens["editor"])["status"] == "published"
 
     metrics = requests.get(url("news", "/metrics"), timeout=5).text
     assert ('civicpulse_news_publication_attempts_total{channel="webhook",outcome="failure"} 2.0'

@@ -9,7 +9,7 @@ import kombu
 import pytest
 
 from civicpulse import deadletter
-from tests.helpers import wait_until
+from tests.helpers import wait_for, wait_until
 from tests.integration import probe
 
 pytestmark = pytest.mark.integration
@@ -103,6 +103,11 @@ def test_outbox_events_reach_handlers_through_the_relay(running_probe, container
 
 
 def test_quorum_queues_as_a_setting(container_factory, rabbit_config, pg_database, monkeypatch):
+    quorum_probe_queue(container_factory, rabbit_config, pg_database, monkeypatch)
+
+
+def quorum_probe_queue(container_factory, rabbit_config, pg_database, monkeypatch):
+    """Run the probe on quorum queues, check it consumes, stop it; its queue's name."""
     monkeypatch.setenv("PROBE_DATABASE_URL", pg_database)
     monkeypatch.setenv("CIVICPULSE_QUORUM_QUEUES", "true")
     container = container_factory(probe.ProbeService, rabbit_config)
@@ -114,8 +119,49 @@ def test_quorum_queues_as_a_setting(container_factory, rabbit_config, pg_databas
                           timeout=10).json()
     ours = [q for q in queues if q["name"].endswith("--probe.on_incident")]
     assert ours and ours[0]["type"] == "quorum"
+    assert ours[0]["arguments"]["x-dead-letter-exchange"] == deadletter.DLX
     ev = probe.incident("inc-quorum")
     probe.APPLIED.clear()
     publish(rabbit_config["AMQP_URI"], ev.to_json())
     assert wait_until(lambda: ev.id in probe.APPLIED)
     container.stop()
+    return ours[0]["name"]
+
+
+def test_a_quorum_queue_dead_letters_past_its_delivery_limit(
+        container_factory, rabbit_config, pg_database, monkeypatch):
+    """A message redelivered past x-delivery-limit (its consumer died on it each time) lands in
+    the DLQ instead of being dropped, and `dlq replay` sends it back (source from x-death)."""
+    monkeypatch.setenv("CIVICPULSE_MAX_RETRIES", "1")  # delivery limit 2
+    queue = quorum_probe_queue(container_factory, rabbit_config, pg_database,
+                                            monkeypatch)
+    uri = rabbit_config["AMQP_URI"]
+    ev = probe.incident("inc-poison-pill")
+    publish(uri, ev.to_json())
+    with kombu.Connection(uri) as conn:
+        q = kombu.Queue(queue, no_declare=True)(conn.channel())
+        for _ in range(3):  # as if three consumers died holding it
+            wait_for(lambda: q.get(no_ack=False), timeout=10).requeue()
+        assert wait_until(lambda: len(dead_letters(uri)) == 1, timeout=10)
+    assert dead_letters(uri)[0].queue == queue
+    assert deadletter.replay(uri, "probe") == 1
+    assert dead_letters(uri) == []
+
+
+def test_dlq_replay_skips_and_reports_letters_without_a_source(rabbit_config, rabbitmq):
+    uri = rabbit_config["AMQP_URI"]
+    with kombu.Connection(uri) as conn:
+        target = kombu.Queue("t.replay.target", durable=True)(conn.channel())
+        target.declare()
+        producer = kombu.Producer(conn.channel())
+        for n, headers in enumerate([{deadletter.H_QUEUE: "t.replay.target"}, {},
+                                     {deadletter.H_QUEUE: "t.replay.target"}]):
+            producer.publish(f"letter-{n}".encode(), exchange=deadletter.dlx_exchange(),
+                             routing_key="probe", headers=headers, message_id=f"m{n}",
+                             declare=[deadletter.dlq("probe")])
+        report = deadletter.replay_report(uri, "probe")
+        assert report.replayed == 2
+        assert [letter.message_id for letter in report.skipped] == ["m1"]
+        assert [m.body for m in iter(lambda: target.get(no_ack=True), None)] == [
+            b"letter-0", b"letter-2"]
+    assert [letter.message_id for letter in dead_letters(uri)] == ["m1"]  # left for a human

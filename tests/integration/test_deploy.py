@@ -10,7 +10,6 @@ unroutable events are kept and that the services' own declarations agree with th
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -53,8 +52,9 @@ def tool(name: str) -> str:
     pytest.skip(msg)
 
 
-def run(*cmd: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
+def run(*cmd: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
     assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
 
@@ -168,11 +168,25 @@ def test_service_commands_match_the_code() -> None:
 
 # --- docker compose ---------------------------------------------------------------------------
 
-def test_compose_config_is_valid() -> None:
-    run(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q")
+def required_secrets() -> set[str]:
+    """The variables compose refuses to start without (`${VAR:?...}`)."""
+    return set(re.findall(r"\$\{(\w+):\?", (ROOT / "docker-compose.yml").read_text()))
 
 
-def test_compose_wires_the_services(compose: dict[str, Any]) -> None:
+def test_compose_config_is_valid_and_needs_every_secret() -> None:
+    secrets = required_secrets()
+    assert {"POSTGRES_PASSWORD", "RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_NEWS_PASSWORD"} <= secrets
+    base = {k: v for k, v in os.environ.items() if k not in secrets}
+    run(tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q",
+        env={**base, **dict.fromkeys(secrets, "x")})
+    missing = subprocess.run([tool("docker-compose"), "-f", "docker-compose.yml", "config", "-q"],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120,
+                             env={**base, **dict.fromkeys(secrets - {"POSTGRES_PASSWORD"}, "x")})
+    assert missing.returncode != 0 and "POSTGRES_PASSWORD" in missing.stderr
+
+
+def test_compose_wires_the_services(compose: dict[str, Any],
+                                    definitions: dict[str, Any]) -> None:
     services = compose["services"]
     assert set(SERVICES) | {"rabbitmq", "postgres", "prometheus"} <= set(services)
     for svc in SERVICES:
@@ -180,13 +194,16 @@ def test_compose_wires_the_services(compose: dict[str, Any]) -> None:
         assert spec["build"] == "."
         assert spec["command"] == command_of(svc)
         env = spec["environment"]
-        assert env["AMQP_URI"].startswith("amqp://") and "@rabbitmq:5672/" in env["AMQP_URI"]
-        assert env[f"{svc.upper()}_DATABASE_URL"] == \
-            f"postgresql://postgres@postgres:5432/civicpulse_{svc}"
+        up = svc.upper()
+        assert env["AMQP_URI"] == (f"amqp://{svc}:${{RABBITMQ_{up}_PASSWORD:?set "
+                                   f"RABBITMQ_{up}_PASSWORD}}@rabbitmq:5672/"), "own user"
+        assert env[f"{up}_DATABASE_URL"] == ("postgresql://postgres:${POSTGRES_PASSWORD:?set "
+                                             f"POSTGRES_PASSWORD}}@postgres:5432/civicpulse_{svc}")
+        assert env["CIVICPULSE_ENV"] == "production"
         assert env["CIVICPULSE_VAR_DIR"] == "/var/lib/civicpulse"
         assert env["CIVICPULSE_SERVICE"] == svc
         port = DEFAULT_PORTS[svc]
-        assert spec["ports"] == [f"{port}:{port}"]
+        assert spec["ports"] == [f"${{CIVICPULSE_PUBLISH_ADDRESS:-127.0.0.1}}:{port}:{port}"]
         assert any(v.split(":")[1] == "/var/lib/civicpulse" for v in spec["volumes"])
         assert spec["depends_on"] == {"rabbitmq": {"condition": "service_healthy"},
                                       "postgres": {"condition": "service_healthy"}}
@@ -196,12 +213,20 @@ def test_compose_wires_the_services(compose: dict[str, Any]) -> None:
     mounts = {v.split(":")[0]: v.split(":")[1] for v in rabbit["volumes"]}
     assert mounts["./deploy/rabbitmq/definitions.json"] == "/etc/rabbitmq/definitions.json"
     assert mounts["./deploy/rabbitmq/rabbitmq.conf"] == "/etc/rabbitmq/rabbitmq.conf"
-    assert "healthcheck" in rabbit
+    assert "healthcheck" in rabbit and "passwords-set" in rabbit["healthcheck"]["test"][1]
+    assert rabbit["entrypoint"] == ["/etc/rabbitmq/set-passwords.sh"]
+    script = (RABBIT / "set-passwords.sh").read_text()
+    users = re.search(r'^USERS="(.*)"$', script, re.M).group(1).split()
+    assert users == [u["name"] for u in definitions["users"]], "set-passwords.sh knows them all"
+    for user in users:
+        var = f"RABBITMQ_{user.upper()}_PASSWORD"
+        assert rabbit["environment"][var] == f"${{{var}:?set {var}}}", "no default password"
     conf = (RABBIT / "rabbitmq.conf").read_text()
     assert re.search(r"^definitions\.local\.path = /etc/rabbitmq/definitions\.json$", conf, re.M)
 
     pg = services["postgres"]
     assert pg["image"] == "postgres:16" and "healthcheck" in pg
+    assert pg["environment"]["POSTGRES_HOST_AUTH_METHOD"] == "scram-sha-256" and "ports" not in pg
     assert any(v.startswith("./deploy/postgres/init.sql:/docker-entrypoint-initdb.d/")
                for v in pg["volumes"])
     init = (DEPLOY / "postgres" / "init.sql").read_text()
@@ -211,6 +236,8 @@ def test_compose_wires_the_services(compose: dict[str, Any]) -> None:
     prom = services["prometheus"]
     assert prom["image"].startswith("prom/prometheus")
     assert any(v.startswith("./deploy/prometheus:") for v in prom["volumes"])
+    assert "--web.enable-lifecycle" not in prom["command"], "anyone could POST /-/quit"
+    assert all(p.startswith("127.0.0.1:") for p in prom["ports"] + services["grafana"]["ports"])
 
 
 # --- RabbitMQ definitions ---------------------------------------------------------------------
@@ -229,7 +256,7 @@ def test_definitions_declare_the_topology(definitions: dict[str, Any]) -> None:
 
     queues = {q["name"]: q for q in definitions["queues"]}
     dlqs = {deadletter.dlq_name(s) for s in SERVICES}
-    assert dlqs | {UNROUTED, "partner.cac"} == set(queues)
+    assert dlqs | {UNROUTED, "partner.cac", "sentiment.mentions"} == set(queues)
     for q in queues.values():
         assert (q["durable"], q["auto_delete"], q["arguments"]) == (True, False, {}), q["name"]
 
@@ -247,11 +274,8 @@ def test_definitions_declare_the_topology(definitions: dict[str, Any]) -> None:
     assert not re.search(policy["pattern"], "xnews.events.y")
 
     assert [v["name"] for v in definitions["vhosts"]] == ["/"]
-    (user,) = definitions["users"]
-    assert user["name"] == "admin" and "administrator" in user["tags"]
-    assert user["hashing_algorithm"] == "rabbit_password_hashing_sha256"
-    assert len(base64.b64decode(user["password_hash"])) == 4 + 32  # salt + SHA-256
-    assert {(p["user"], p["vhost"]) for p in definitions["permissions"]} == {("admin", "/")}
+    # users and permissions: tests/unit/test_broker_users.py; no password is on file
+    assert all(u["password_hash"] == "" for u in definitions["users"])
 
 
 def _api(method: str, path: str, **kwargs: Any) -> Any:
@@ -311,6 +335,20 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
             assert get(UNROUTED) == "nobody-listens"
             assert get(deadletter.dlq_name("review")) == "dead"
             assert get("partner.cac") == "shared"
+
+        # bounded: unrouted events (RED included) and dead letters do not stay forever
+        def policy_of(queue: str) -> dict[str, Any]:
+            deadline = time.monotonic() + 10
+            while not (found := _api("GET", f"/queues/{qv}/{queue}").json().get(
+                    "effective_policy_definition")):
+                assert time.monotonic() < deadline, f"no policy on {queue}"
+                time.sleep(0.2)
+            return found
+
+        assert policy_of(UNROUTED) == {"message-ttl": 7 * 86_400_000, "max-length": 10_000,
+                                       "overflow": "drop-head"}
+        for svc in SERVICES:
+            assert policy_of(deadletter.dlq_name(svc)) == {"message-ttl": 14 * 86_400_000}
     finally:
         _api("DELETE", f"/vhosts/{qv}")
 
@@ -339,7 +377,9 @@ def test_promtool_test_rules() -> None:
 
 def test_alerts_use_real_metrics_and_are_tested_both_ways() -> None:
     text = (PROM / "alerts.yml").read_text()
-    rules = [r for g in yaml.safe_load(text)["groups"] for r in g["rules"]]
+    # the plumbing group; the business group has its own test (test_business_observability.py)
+    rules = [r for g in yaml.safe_load(text)["groups"] if g["name"] == "civicpulse"
+             for r in g["rules"]]
     assert {r["alert"] for r in rules} == ALERTS
     used = used_metric_suffixes(text)
     assert used and used <= platform_metric_suffixes(), used - platform_metric_suffixes()
@@ -349,7 +389,7 @@ def test_alerts_use_real_metrics_and_are_tested_both_ways() -> None:
     for case in yaml.safe_load((PROM / "alerts_test.yml").read_text())["tests"]:
         for check in case.get("alert_rule_test", []):
             (firing if check.get("exp_alerts") else quiet).add(check["alertname"])
-    assert firing == ALERTS and quiet == ALERTS
+    assert firing >= ALERTS and quiet >= ALERTS
 
 
 def test_grafana_dashboard_queries_parse(tmp_path: Path) -> None:

@@ -121,8 +121,10 @@ def test_news_writes_need_a_staff_token_checked_by_review(services: dict[str, An
     assert refused.status_code == 403
     assert (refused.json()["role"], refused.json()["action"]) == ("editor", "retract")
     assert post(f"/items/{item['id']}/submit", zhou).status_code == 202
-    assert requests.get(f"{news_url}/items/{item['id']}", timeout=10).json()[
-        "status"] == "in_review", "reads need no token"
+    assert requests.get(f"{news_url}/items/{item['id']}", timeout=10).status_code == 401
+    assert requests.get(f"{news_url}/items/{item['id']}", timeout=10,
+                        headers={"Authorization": f"Bearer {zhou}"}).json()[
+        "status"] == "in_review", "reads need a staff token"
 
     case = wait_for(lambda: review.list_cases(services["review"](),
                                               {"correlation_id": item["id"]}))[0]

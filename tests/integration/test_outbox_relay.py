@@ -8,7 +8,12 @@ from sqlalchemy import func, select
 
 from civicpulse.db import UnitOfWork, make_engine, session_factory
 from civicpulse.outbox import PARTNER_EXCHANGE, Relay
-from civicpulse.publishing import AmqpBatchPublisher
+from civicpulse.publishing import (
+    H_UNROUTED_EXCHANGE,
+    UNROUTED,
+    AmqpBatchPublisher,
+    MessageNacked,
+)
 from civicpulse.tables import outbox_table, platform_metadata
 from tests.integration.probe import incident
 
@@ -162,3 +167,58 @@ def test_an_idle_relay_keeps_its_connection_alive(engine, broker, bound_queue):
     assert len(made) == 1, "the relay had to reconnect"
     assert len(_drain_queue(conn, q)) == 2
     relay.reset()
+
+
+def _record_routed(engine, routes):
+    """One outbox row per routing key, all on sentiment.events; returns their event ids."""
+    uow = UnitOfWork(session_factory(engine), "sentiment")
+    with uow:
+        for i, key in enumerate(routes):
+            uow.publish(incident(f"inc-route-{i}"), exchange="sentiment.events", routing_key=key)
+        uow.commit()
+
+
+def _unsent_keys(engine):
+    with engine.connect() as c:
+        return sorted(c.execute(select(outbox_table.c.routing_key)
+                                .where(outbox_table.c.sent_at.is_(None))).scalars())
+
+
+def test_a_nacked_event_is_never_marked_sent_though_a_later_one_was_acked(engine, broker):
+    """Batches of two: [ok, ok] is routed; in [full, nowhere], `full` is refused by a full
+    reject-publish queue (nacked by the queue) and `nowhere` is unroutable (acked at once, before
+    that nack). Per-tag tracking fails that batch and only it; the old highest-tag tracking
+    took the later ack for the whole batch and marked the refused event sent."""
+    with kombu.Connection(broker) as conn:
+        ex = kombu.Exchange("sentiment.events", type="topic", durable=True)
+        ok = kombu.Queue("t.ok", ex, routing_key="ok", auto_delete=False)(conn.channel())
+        full = kombu.Queue("t.full", ex, routing_key="full", auto_delete=False,
+                           queue_arguments={"x-max-length": 1,
+                                            "x-overflow": "reject-publish"})(conn.channel())
+        ok.declare()
+        full.declare()
+        kombu.Producer(conn.channel()).publish(b"filler", exchange=ex, routing_key="full")
+        _record_routed(engine, ["ok", "ok", "full", "nowhere"])
+        relay = Relay(engine, lambda: AmqpBatchPublisher(broker), batch_size=2)
+        with pytest.raises(MessageNacked):
+            relay.drain()
+        assert _unsent_keys(engine) == ["full", "nowhere"]  # [ok, ok] confirmed and marked
+        full.purge()
+        assert relay.drain() == 2
+        assert _unsent(engine) == 0
+        assert [m.delivery_info["routing_key"] for m in _drain_queue(conn, full)] == ["full"]
+        relay.reset()
+
+
+def test_an_event_no_queue_is_bound_for_is_kept_in_the_unrouted_queue(engine, broker):
+    """Without the deploy definitions' alternate exchange the relay itself keeps an event
+    published before its consumer queue exists (mandatory publish, basic.return)."""
+    ids = _record(engine, 2)  # nothing is bound to sentiment.events in this fresh vhost
+    relay = Relay(engine, lambda: AmqpBatchPublisher(broker), batch_size=10)
+    assert relay.drain() == 2
+    relay.reset()
+    with kombu.Connection(broker) as conn:
+        kept = _drain_queue(conn, kombu.Queue(UNROUTED))
+    assert sorted(m.properties["message_id"] for m in kept) == sorted(ids)
+    assert {m.headers[H_UNROUTED_EXCHANGE] for m in kept} == {"sentiment.events"}
+    assert {m.delivery_info["routing_key"] for m in kept} == {"sentiment.incident.detected"}

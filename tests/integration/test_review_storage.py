@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import eventlet
 import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.exc import DatabaseError
 
 from civicpulse.envelope import new_event, utcnow
 from services.review import config, db, handlers
+from tests.concurrency import run_at_once
 from tests.conftest import make_uow
 
 pytestmark = pytest.mark.integration
@@ -41,11 +41,22 @@ def test_audit_log_is_append_only_in_postgresql(uow: Any) -> None:
     assert [e["action"] for e in handlers.audit_export(uow(), {})] == ["submitted"]
 
 
-def test_concurrent_sweeps_claim_each_overdue_stage_once(uow: Any) -> None:
+SWEEP = """
+from datetime import datetime
+from civicpulse.db import UnitOfWork, make_engine, session_factory
+from services.review import handlers
+
+def work():
+    uow = UnitOfWork(session_factory(make_engine({url!r})), "review")
+    return handlers.sweep_overdue(uow, datetime.fromisoformat({later!r}))
+"""
+
+
+def test_concurrent_sweeps_claim_each_overdue_stage_once(uow: Any, pg_database: str) -> None:
+    """Three sweeps in three processes at the same moment (real concurrency on PostgreSQL)."""
     cases = {submit(uow, n) for n in range(20)}
-    later = utcnow() + timedelta(hours=2)
-    pool = eventlet.GreenPool()
-    results = list(pool.imap(lambda _: handlers.sweep_overdue(uow(), later), range(4)))
+    later = (utcnow() + timedelta(hours=2)).isoformat()
+    results = run_at_once(SWEEP.format(url=pg_database, later=later), n=3)
     claimed = [c for r in results for c in r]
     assert sorted(claimed) == sorted(cases)
     with uow() as u:

@@ -3,6 +3,7 @@ detects synchronously; the `sentiment.mentions` work queue is consumed in batche
 after commit, with bad messages dead-lettered with their reason."""
 
 import json
+import os
 import socket
 
 import kombu
@@ -11,8 +12,11 @@ import requests
 from sqlalchemy import create_engine, func, select
 
 from civicpulse import deadletter
-from services.sentiment import db
+from services.review import handlers as review_handlers
+from services.review.service import ReviewService
+from services.sentiment import collectors, db
 from services.sentiment.service import MENTIONS_QUEUE, SentimentService
+from tests.conftest import make_uow
 from tests.helpers import wait_until
 
 pytestmark = pytest.mark.integration
@@ -25,15 +29,29 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def sentiment(container_factory, rabbit_config, pg_database, monkeypatch, rabbitmq):
+def sentiment(container_factory, rabbit_config, pg_database, pg_database_factory, monkeypatch,
+              rabbitmq):
+    """Sentiment with the review service beside it (staff tokens for reads), a collector and
+    a staff member made with their own commands' code."""
     monkeypatch.setenv("SENTIMENT_DATABASE_URL", pg_database)
+    monkeypatch.setenv("REVIEW_DATABASE_URL", pg_database_factory("cp_review"))
     port = free_port()
+    container_factory(ReviewService, {**rabbit_config,
+                                      "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}).start()
     container = container_factory(SentimentService, {
         **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
     container.start()
+    review_uow = make_uow("review", os.environ["REVIEW_DATABASE_URL"])
+    sentiment_uow = make_uow("sentiment", pg_database)
     yield {"url": f"http://127.0.0.1:{port}", "amqp": rabbit_config["AMQP_URI"],
-           "db": pg_database}
+           "db": pg_database,
+           "staff": bearer(review_handlers.add_staff(review_uow(), "analyst", "editor")),
+           "collector": bearer(collectors.add(sentiment_uow(), "crawler-1"))}
     container.stop()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
 
 
 def stored(url):
@@ -50,24 +68,41 @@ def test_http_batch_detects_a_burst_and_reports_rejects(sentiment):
              for i in range(12)]
     r = requests.post(f"{sentiment['url']}/mentions", timeout=20,
                       json=[*burst, {"source": "weibo", "text": "no id"}, 7])
+    assert r.status_code == 401, "a collector token is required"
+    r = requests.post(f"{sentiment['url']}/mentions", timeout=20, headers=sentiment["staff"],
+                      json=burst)
+    assert r.status_code == 403, "a staff token is not a collector token"
+    r = requests.post(f"{sentiment['url']}/mentions", timeout=20,
+                      headers=sentiment["collector"],
+                      json=[*burst, {"source": "weibo", "text": "no id"}, 7])
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["accepted"] == 12 and body["duplicates"] == 0
     assert [x["index"] for x in body["rejected"]] == [12, 13]
     assert body["incidents"][0]["topic"] == "#夜间施工"
-    [listed] = requests.get(f"{sentiment['url']}/incidents", timeout=5).json()["incidents"]
+    assert requests.get(f"{sentiment['url']}/incidents", timeout=5).status_code == 401
+    assert requests.get(f"{sentiment['url']}/incidents", headers=sentiment["collector"],
+                        timeout=5).status_code == 403
+    [listed] = requests.get(f"{sentiment['url']}/incidents", headers=sentiment["staff"],
+                            timeout=20).json()["incidents"]
     assert listed["status"] == "detected" and listed["level"] == "IV"
     assert listed["evidence"]["top_mentions"][0]["reach"] == 11
-    assert requests.post(f"{sentiment['url']}/mentions", json=burst, timeout=20
-                         ).json()["duplicates"] == 12
+    assert requests.post(f"{sentiment['url']}/mentions", json=burst, timeout=20,
+                         headers=sentiment["collector"]).json()["duplicates"] == 12
+    engine = create_engine(sentiment["db"].replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        senders = set(conn.execute(select(db.mentions.c.collector)).scalars())
+    engine.dispose()
+    assert senders == {"crawler-1"}, "each mention records the collector that sent it"
     metrics = requests.get(f"{sentiment['url']}/metrics", timeout=5).text
     assert 'civicpulse_sentiment_mentions_ingested_total{channel="weibo",source="weibo"} 12.0' \
         in metrics
     assert 'civicpulse_sentiment_open_incidents{level="IV"} 1.0' in metrics
-    daily = requests.get(f"{sentiment['url']}/reports/daily?format=md", timeout=20)
+    daily = requests.get(f"{sentiment['url']}/reports/daily?format=md", timeout=20,
+                         headers=sentiment["staff"])
     assert daily.status_code == 200 and "#夜间施工" in daily.text
-    assert requests.get(f"{sentiment['url']}/reports/daily?date=nope", timeout=5
-                        ).status_code == 400
+    assert requests.get(f"{sentiment['url']}/reports/daily?date=nope", timeout=5,
+                        headers=sentiment["staff"]).status_code == 400
 
 
 def test_work_queue_is_consumed_in_batches_and_bad_messages_are_dead_lettered(sentiment):

@@ -53,3 +53,36 @@ def test_undecodable_input_fails_with_a_reason(tmp_path):
     result = _run(str(source), str(tmp_path / "out.csv"))
     assert result.returncode != 0
     assert "cannot read as UTF-8 CSV" in result.stderr
+
+
+def test_existing_score_and_label_columns_are_never_overwritten(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("text,score,label,sentiment_label\n服务很好，非常满意,7,mine,x\n"
+                      "拖了三个月没人管，太失望了,3,theirs,y\n", encoding="utf-8")
+    target = tmp_path / "out.csv"
+    result = _run(str(source), str(target))
+    assert result.returncode == 0, result.stderr
+    assert "already has a 'score' column" in result.stderr
+    assert "already has a 'label' column" in result.stderr
+    with target.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["text", "score", "label", "sentiment_label",
+                                     "sentiment_score", "sentiment_sentiment_label"]
+        out = list(reader)
+    assert [(r["score"], r["label"], r["sentiment_label"]) for r in out] == [
+        ("7", "mine", "x"), ("3", "theirs", "y")]
+    assert [r["sentiment_sentiment_label"] for r in out] == ["positive", "negative"]
+    assert float(out[0]["sentiment_score"]) > 0.6 > 0.4 > float(out[1]["sentiment_score"])
+
+
+def test_only_the_taken_name_is_prefixed(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("label,text\n1,服务很好，非常满意\n", encoding="utf-8")
+    target = tmp_path / "out.csv"
+    result = _run(str(source), str(target))
+    assert result.returncode == 0, result.stderr
+    assert "'score'" not in result.stderr
+    with target.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["label", "text", "score", "sentiment_label"]
+        assert [r["label"] for r in reader] == ["1"]

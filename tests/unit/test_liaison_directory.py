@@ -124,9 +124,32 @@ def test_unknown_group_or_agency_is_refused_and_changes_nothing(
 
 def test_meetings_accept_groups(uow: UowFactory, cfg: LiaisonConfig) -> None:
     tid = open_iv(uow, cfg)
-    _, effect = meetings.schedule(uow(), tid, "联席会议", T1, ["group:press", "media", "cac"],
-                                  "x", cfg)
-    assert effect.shared == ("media", "govpress", "cac")
+    before = len(shares_of(uow, tid))
+    meetings.schedule(uow(), tid, "联席会议", T1, ["group:press", "media", "cac"], "x", cfg)
+    notices = [a for a, t in shares_of(uow, tid)[before:] if t == "liaison.meeting.scheduled"]
+    assert notices == ["media", "govpress", "cac"]
+
+
+def test_a_meeting_notice_reaches_only_agencies_on_the_ticket_and_backfill_only_invitees(
+        uow: UowFactory, cfg: LiaisonConfig) -> None:
+    """An invited agency joins the ticket first (with its backfill); an agency that joins later
+    never gets the notice of a meeting it was not invited to."""
+    tid = open_iv(uow, cfg)  # cac is on the ticket
+    opened = shares_of(uow, tid)
+    assert {a for a, _ in opened} == {"cac"}
+    _, effect = meetings.schedule(uow(), tid, "联席会议", T1, ["media"], "x", cfg)
+    after = shares_of(uow, tid)[len(opened):]
+    assert after == [("media", t) for _, t in opened] + [("media", "liaison.meeting.scheduled")]
+    assert effect.shared == ("media",) * len(after)
+    ticket = handlers.get_ticket(uow(), tid)
+    assert ticket is not None and "media" in {p["party"] for p in ticket["participants"]}
+    assert any("受邀参加联席会议" in e["text"] for e in ticket["timeline"]
+               if e["kind"] == "agency.added")
+
+    ticket_work.add_agency(uow(), tid, "propaganda", "x", cfg)
+    late = [t for a, t in shares_of(uow, tid) if a == "propaganda"]
+    assert late and "liaison.meeting.scheduled" not in late
+    assert [a for a, t in shares_of(uow, tid) if t == "liaison.meeting.scheduled"] == ["media"]
     with pytest.raises(ticket_work.UnknownAgency, match="group:ghost"):
         meetings.schedule(uow(), tid, "联席会议", T1, ["group:ghost"], "x", cfg)
 
@@ -145,6 +168,9 @@ class FakeReview:
 
 
 def request(method: str = "GET", **kwargs: Any) -> Request:
+    """A request; a GET carries an editor's token unless `headers` says otherwise."""
+    if method == "GET":
+        kwargs.setdefault("headers", {"Authorization": "Bearer editor-token"})
     return Request(EnvironBuilder(method=method, path="/", **kwargs).get_environ())
 
 

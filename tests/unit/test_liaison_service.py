@@ -47,6 +47,9 @@ def service(uow_factory: Callable[[str], Callable[[], UnitOfWork]]) -> Any:
 
 
 def request(method: str = "GET", path: str = "/", **kwargs: Any) -> Request:
+    """A request; a GET carries an editor's token unless `headers` says otherwise."""
+    if method == "GET":
+        kwargs.setdefault("headers", staff("editor"))
     return Request(EnvironBuilder(method=method, path=path, **kwargs).get_environ())
 
 

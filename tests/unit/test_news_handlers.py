@@ -161,13 +161,18 @@ def test_return_goes_back_to_draft_then_revise_and_resubmit(uow: Any) -> None:
     assert handlers.on_case_returned(uow(), returned) is None
     with pytest.raises(domain.NotResubmittable):
         handlers.submit_item(uow(), item["id"])
-    revised = handlers.revise_item(uow(), item["id"], item["title"], item["body"] + "\n\n补充。")
+    revised = handlers.revise_item(uow(), item["id"], item["title"], item["body"] + "\n\n补充。",
+                                   "editor-zhou")
     assert revised["current_revision"] == 2 and len(revised["revisions"]) == 2
     resubmitted = handlers.submit_item(uow(), item["id"])
     assert resubmitted["status"] == "in_review"
     last = outbox(uow)[-1]
     assert last["payload"]["revision"] == 2 and last["payload"]["workflow"] == "default"
     assert last["correlation_id"] == INCIDENT
+    # every revision records who wrote it, and review is told (separation of duties)
+    assert [r["author"] for r in revised["revisions"]] == [item["author"], "editor-zhou"]
+    assert last["version"] == 2 and last["payload"]["revision_authors"] == [
+        {"revision": 1, "author": item["author"]}, {"revision": 2, "author": "editor-zhou"}]
 
 
 def test_reject_is_final(uow: Any) -> None:
@@ -198,4 +203,4 @@ def test_http_draft_lifecycle_and_filters(uow: Any) -> None:
     with pytest.raises(handlers.ItemNotFound):
         handlers.get_item(uow(), "itm-missing")
     with pytest.raises(domain.Locked):
-        handlers.revise_item(uow(), draft["id"], "t", "b")
+        handlers.revise_item(uow(), draft["id"], "t", "b", "editor-zhou")

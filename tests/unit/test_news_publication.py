@@ -172,13 +172,14 @@ def test_embargo_schedules_then_the_timer_releases(uow: Any, cfg: NewsConfig) ->
 def test_editing_an_approved_item_sends_it_back_to_review(uow: Any, cfg: NewsConfig) -> None:
     item = article(uow, publish_at=T0 + timedelta(days=1))
     approve(uow, item["id"], cfg)
-    revised = handlers.revise_item(uow(), item["id"], ARTICLE["title"], "改后的正文。")
+    revised = handlers.revise_item(uow(), item["id"], ARTICLE["title"], "改后的正文。",
+                                   "editor-zhou")
     assert revised["status"] == "in_review" and revised["current_revision"] == 2
     assert revised["approved_hash"] is None
     submitted = events(uow, "news.item.submitted")
     assert [e["payload"]["revision"] for e in submitted] == [1, 2]
     with pytest.raises(domain.Locked):
-        handlers.revise_item(uow(), item["id"], "again", "locked")
+        handlers.revise_item(uow(), item["id"], "again", "locked", "editor-zhou")
     assert handlers.release_due(uow(), cfg, now=T0 + timedelta(days=2)) == []
 
 
@@ -186,7 +187,7 @@ def test_pending_deliveries_of_an_edited_revision_are_cancelled(uow: Any,
                                                                 cfg: NewsConfig) -> None:
     item = article(uow)
     approve(uow, item["id"], cfg)
-    handlers.revise_item(uow(), item["id"], ARTICLE["title"], "新正文")
+    handlers.revise_item(uow(), item["id"], ARTICLE["title"], "新正文", "editor-zhou")
     assert queue.deliver_due(uow(), cfg, now=T0)["success"] == 0
     after = handlers.get_item(uow(), item["id"])
     assert {d["status"] for d in after["deliveries"]} == {"cancelled"}

@@ -216,15 +216,18 @@ def test_plan_comments_and_stats_over_http(wired: Any) -> None:
     assert "civicpulse_news_publication_queue_depth" in text
 
 
-def test_writes_need_a_staff_token_and_reads_stay_open(service: Any) -> None:
+def test_reads_and_writes_need_a_staff_token(service: Any) -> None:
     anonymous, stranger = {"as_staff": None}, {"as_staff": "nobody"}
     for who in (anonymous, stranger):
         status, body = answer(service.post_item(request("POST", "/items", DRAFT, **who)))
         assert status == 401 and "token" in body["error"]
         assert answer(service.post_submit(request("POST", **who), "itm-x"))[0] == 401
         assert answer(service.post_comments(request("POST", body=[], **who)))[0] == 401
-    assert answer(service.get_items(request(as_staff=None)))[0] == 200
-    assert answer(service.get_item_http(request(as_staff=None), "itm-x"))[0] == 404
+        assert answer(service.get_items(request(**who)))[0] == 401
+        assert answer(service.get_item_http(request(**who), "itm-x"))[0] == 401
+        assert answer(service.get_comments(request(**who)))[0] == 401
+    assert answer(service.get_items(request()))[0] == 200
+    assert answer(service.get_item_http(request(), "itm-x"))[0] == 404
 
 
 def test_the_author_is_the_token_s_staff_member(service: Any) -> None:

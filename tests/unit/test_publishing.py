@@ -26,7 +26,7 @@ class _Transport:
 def _py_amqp_bytes(m: OutgoingMessage, channel_id: int, frame_max: int) -> bytes:
     transport = _Transport()
     write = frame_writer(_Conn(frame_max), transport)
-    args = dumps("Bssbb", (0, m.exchange, m.routing_key, False, False))
+    args = dumps("Bssbb", (0, m.exchange, m.routing_key, True, False))  # mandatory
     write(1, channel_id, spec.Basic.Publish, args, Message(m.body, **message_properties(m)))
     return bytes(transport.out)
 

@@ -3,6 +3,8 @@ return, deadlines and escalation, the append-only audit log, disabling and rotat
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import timedelta
 from typing import Any
@@ -37,11 +39,13 @@ def staff(uow: Any) -> dict[str, str]:
 
 
 def submitted(revision: int = 1, body: str = "<p>正文</p>", workflow: str = "default",
-              title: str = "关于代表信箱的情况说明") -> Envelope:
+              title: str = "关于代表信箱的情况说明",
+              revision_authors: list[dict[str, Any]] | None = None) -> Envelope:
     return new_event("news.item.submitted", {
         "item_id": "itm-7", "revision": revision, "kind": "statement", "title": title,
         "body": body, "author": "editor-li", "content_hash": f"{revision:064d}",
-        "workflow": workflow}, correlation_id=INC, tlp="AMBER")
+        "workflow": workflow, "revision_authors": revision_authors or []},
+        correlation_id=INC, tlp="AMBER")
 
 
 def events(uow: Any, type_: str | None = None) -> list[dict[str, Any]]:
@@ -167,6 +171,47 @@ def test_audit_log_records_everything_and_refuses_updates_and_deletes(
         with uow() as u, pytest.raises(DatabaseError, match="append-only"):
             u.session.execute(statement)
     assert len(handlers.audit_export(uow(), {})) == 4
+
+
+def test_whoever_wrote_any_revision_never_decides_any_stage(
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+    """A section head who rewrote an editor's item cannot approve it at stage 1 (nor may the
+    leader who wrote revision 2 decide stage 2); the audit log records who wrote what."""
+    authors = [{"revision": 1, "author": "editor-li"}, {"revision": 2, "author": "wang"},
+               {"revision": 3, "author": "qian"}]
+    case_id = handlers.open_case(uow(), submitted(revision=3, revision_authors=authors), cfg)
+    for decision, comment in (("approve", None), ("return", "改"), ("reject", "否")):
+        with pytest.raises(domain.NotPermitted, match="wrote a revision"):
+            decide(uow, cfg, case_id, staff["wang"], decision, comment)
+    decide(uow, cfg, case_id, staff["chen"])  # another section head
+    with pytest.raises(domain.NotPermitted, match="wrote a revision"):
+        decide(uow, cfg, case_id, staff["qian"])
+    [entry] = [a for a in handlers.get_case(uow(), case_id)["audit"] if a["action"] == "submitted"]
+    assert entry["detail"]["revision_authors"] == authors
+
+
+def test_a_version_1_submission_is_still_accepted(uow: Any, cfg: config.ReviewConfig,
+                                                  staff: dict[str, str]) -> None:
+    event = new_event("news.item.submitted", {
+        "item_id": "itm-8", "revision": 1, "kind": "statement", "title": "关于代表信箱的情况说明",
+        "body": "<p>正文</p>", "author": "wang", "content_hash": "0" * 64},
+        correlation_id=INC, version=1)
+    case_id = handlers.open_case(uow(), event, cfg)
+    with pytest.raises(domain.NotPermitted, match="author"):
+        decide(uow, cfg, case_id, staff["wang"])
+    assert decide(uow, cfg, case_id, staff["chen"])["stage"] == "leader_in_charge"
+
+
+def test_audit_csv_defuses_spreadsheet_formulas(uow: Any, cfg: config.ReviewConfig,
+                                                 staff: dict[str, str]) -> None:
+    """A comment like `=HYPERLINK(...)` must open as text, not run, in a spreadsheet."""
+    case_id = handlers.open_case(uow(), submitted(), cfg)
+    decide(uow, cfg, case_id, staff["wang"], "return", '=HYPERLINK("http://x.example","点击")')
+    rows = handlers.audit_export(uow(), {"case_id": case_id})
+    lines = list(csv.DictReader(io.StringIO(audit.to_csv(rows))))
+    assert lines[-1]["comment"] == "'=HYPERLINK(\"http://x.example\",\"点击\")"
+    assert [audit.defuse(v) for v in ("+1", "-2", "@cmd", "\tx", "ok", 7)] == [
+        "'+1", "'-2", "'@cmd", "'\tx", "ok", 7]
 
 
 def test_disable_and_rotate(uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:

@@ -82,13 +82,16 @@ def test_decision_statuses(service: Any, tokens: dict[str, str], case_id: str) -
     assert post(service, case_id, approve, tokens["zhao"])[0] == 409
 
 
-def test_reads(service: Any, case_id: str) -> None:
-    status, body = answer(service.get_cases(request(query={"status": "open"})))
+def test_reads(service: Any, case_id: str, tokens: dict[str, str]) -> None:
+    assert answer(service.get_cases(request()))[0] == 401
+    assert answer(service.get_case_http(request(token="bogus"), case_id))[0] == 401
+    who = tokens["qian"]
+    status, body = answer(service.get_cases(request(query={"status": "open"}, token=who)))
     assert status == 200 and [c["id"] for c in body["cases"]] == [case_id]
-    assert answer(service.get_cases(request(query={"stage": "nowhere"})))[0] == 400
-    status, body = answer(service.get_case_http(request(), case_id))
+    assert answer(service.get_cases(request(query={"stage": "nowhere"}, token=who)))[0] == 400
+    status, body = answer(service.get_case_http(request(token=who), case_id))
     assert status == 200 and body["decisions"] == []
-    assert answer(service.get_case_http(request(), "case-x"))[0] == 404
+    assert answer(service.get_case_http(request(token=who), "case-x"))[0] == 404
     assert service.get_case(case_id)["id"] == case_id
     assert service.get_case("case-x") is None
     json.dumps(service.get_case(case_id))  # RPC results must serialise
@@ -113,7 +116,7 @@ def test_blocking_findings_answer_422_with_the_findings(service: Any,
         "body": '<p>机密</p><a href="javascript:x">链接</a>', "author": "author",
         "content_hash": "d" * 64}, correlation_id="itm-2"))
     case_id = handlers.list_cases(service.platform.uow(), {"item_id": "itm-2"})[0]["id"]
-    status, body = answer(service.get_case_http(request(), case_id))
+    status, body = answer(service.get_case_http(request(token=tokens["wang"]), case_id))
     assert status == 200 and body["blocked"] is True
     assert {f["rule"] for f in body["findings"]} == {"lexicon", "malformed_link",
                                                      "outdated_reference"}

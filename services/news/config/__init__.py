@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from civicpulse import production
 from civicpulse.settings import for_service
 from services.news.domain import RetryPolicy
 
@@ -148,6 +149,16 @@ def sweep_interval() -> float:
     return _env_float("NEWS_SWEEP_INTERVAL_SECONDS", _raw(_path())["expiry"]["interval_seconds"])
 
 
+def _channel_secret(url: str | None, variable: str | None) -> str:
+    """A channel with a URL needs its signing secret (production refuses a missing or default
+    one; development generates a local one)."""
+    if not url:
+        return ""
+    if not variable:
+        raise ValueError("a webhook channel with a URL needs `secret_env`")
+    return production.secret(variable)
+
+
 def load() -> NewsConfig:
     """Read on each call (cheap: the YAML is cached): env decides directories, URLs and secrets,
     and tests change the env."""
@@ -161,10 +172,10 @@ def load() -> NewsConfig:
     for name, c in data["channels"].items():
         directory = settings.var_dir / c["dir"] if c["dir"] else None
         base = site_url if c["dir"] == "site" else f"file://{directory}"
+        url = os.environ.get(c["url_env"]) if c["url_env"] else None
         channels[name] = ChannelSpec(
             name, c["formatter"], c["transmitter"], directory, base,
-            url=os.environ.get(c["url_env"]) if c["url_env"] else None,
-            secret=os.environ.get(c["secret_env"], "") if c["secret_env"] else "",
+            url=url, secret=_channel_secret(url, c["secret_env"]),
             timeout=timeout)
     columns = {n: Column(n, tuple(c["channels"]), c["max_age_days"])
                for n, c in data["columns"].items()}

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from marshmallow import Schema, fields, validate
 
+from civicpulse import production
 from services.sentiment.detection import DetectorConfig
 from services.sentiment.domain import LEVEL_ORDER
 
@@ -76,6 +77,6 @@ def load(path: str | None = None) -> SentimentConfig:
     for name, feed in data["feeds"].items():
         if feed["channel"] not in data["channels"]:
             raise ValueError(f"{file}: feed {name} uses unknown channel {feed['channel']!r}")
-    key = os.environ.get("SENTIMENT_PSEUDONYM_KEY", "civicpulse-dev-key-change-me").encode()
+    key = production.secret("SENTIMENT_PSEUDONYM_KEY").encode()
     return SentimentConfig(data["topics"], DetectorConfig(**det), key, data["channels"],
                            data["feeds"], data["feed_poll_seconds"], data["retention_days"])

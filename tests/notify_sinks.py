@@ -40,6 +40,14 @@ def _write(out: Path, record: dict[str, Any]) -> None:
     os.replace(tmp, out / f"{time.time_ns()}-{uuid.uuid4().hex[:6]}.json")
 
 
+def message(record: dict[str, Any]) -> Any:
+    """The e-mail an SMTP sink record holds (an `email.message.EmailMessage`)."""
+    import email
+    import email.policy
+
+    return email.message_from_bytes(record["data"].encode(), policy=email.policy.default)
+
+
 def read_all(out: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*.json"))]
 
@@ -61,7 +69,8 @@ def serve_smtp(args: argparse.Namespace) -> None:
             return "250 OK"
 
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            _write(out, {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+            _write(out, {"received_at": time.time(), "mail_from": envelope.mail_from,
+                         "rcpt_tos": envelope.rcpt_tos,
                          "data": envelope.original_content.decode("utf-8", "replace"),
                          "tls": session.ssl is not None,
                          "auth": bool(getattr(session, "authenticated", False))})

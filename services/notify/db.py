@@ -24,9 +24,11 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    insert,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 metadata = MetaData()
@@ -171,3 +173,21 @@ def counts(session: Session) -> dict[tuple[str, str], int]:
     rows = session.execute(select(deliveries.c.channel, deliveries.c.status, func.count())
                            .group_by(deliveries.c.channel, deliveries.c.status))
     return {(c, s): n for c, s, n in rows}
+
+
+def digest_done(session: Session, day: str) -> bool:
+    return session.execute(select(digests.c.day).where(digests.c.day == day)).first() is not None
+
+
+def claim_digest(session: Session, day: str, now: datetime) -> bool:
+    """Take the day's digest (False if another process or an earlier run took it)."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(digests).values(day=day, sent_at=now, recipients=0))
+        return True
+    except IntegrityError:
+        return False
+
+
+def count_digest(session: Session, day: str, recipients: int) -> None:
+    session.execute(update(digests).where(digests.c.day == day).values(recipients=recipients))

@@ -1,5 +1,6 @@
-"""The send loop: a managed green thread that sends due deliveries, woken as soon as planning
-records some (and polling as a fallback, for retries and messages held by quiet hours).
+"""The send loops: managed green threads (`send.concurrency`) that send due deliveries, woken
+as soon as planning records some (and polling as a fallback, for retries and messages held by
+quiet hours).
 
 A claimed delivery is leased (`send.lease_seconds`); if the process dies before recording the
 outcome, the lease runs out and another pass sends it again (at-least-once: the mail keeps
@@ -28,7 +29,9 @@ class Dispatcher(DependencyProvider):
         self._wake = threading.Event()
 
     def start(self) -> None:
-        self.container.spawn_managed_thread(self._run, identifier="notify-dispatcher")
+        # several senders, each with its own claimed rows (SKIP LOCKED) and SMTP connection
+        for n in range(config.load().concurrency):
+            self.container.spawn_managed_thread(self._run, identifier=f"notify-sender-{n}")
 
     def _platform(self) -> Any:
         (platform,) = [d for d in self.container.dependencies if isinstance(d, Platform)]

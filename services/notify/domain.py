@@ -55,6 +55,15 @@ def quiet_until(local_now: datetime, start: time, end: time) -> datetime | None:
     return until
 
 
+DIGEST_WINDOW = timedelta(hours=1)
+
+
+def in_digest_window(local_now: datetime, at: time) -> bool:
+    """True in the hour after the digest time (local clock)."""
+    start = local_now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    return start <= local_now < start + DIGEST_WINDOW
+
+
 # --- who is told -------------------------------------------------------------------------------
 
 AUDIENCE_KINDS = ("role", "role_of", "section", "section_of", "person_of", "people_of",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,16 +85,28 @@ def _plan_rule(uow: UnitOfWork, event: Envelope, rule: domain.Rule, cfg: NotifyC
         if key in seen:
             continue
         seen.add(key)
-        _record(uow, event, rule.name, p, key, urgent, msg, now)
+        _record(uow, Source(event.id, event.type, event.correlation_id, rule.name), p, key,
+                urgent, msg, now)
         recorded += 1
     return recorded
 
 
-def _record(uow: UnitOfWork, event: Envelope, rule: str, p: domain.Planned, key: str,
-            urgent: bool, msg: Any, now: datetime) -> None:
+@dataclass(frozen=True)
+class Source:
+    """What a delivery comes from: an event under a rule (or the day's digest)."""
+
+    event_id: str
+    event_type: str
+    correlation_id: str | None
+    rule: str
+
+
+def _record(uow: UnitOfWork, src: Source, p: domain.Planned, key: str, urgent: bool, msg: Any,
+            now: datetime) -> None:
     delivery_id = str(uuid.uuid4())
-    row = {"id": delivery_id, "dedupe_key": key, "event_id": event.id, "event_type": event.type,
-           "correlation_id": event.correlation_id, "rule": rule, "recipient": p.recipient,
+    row = {"id": delivery_id, "dedupe_key": key, "event_id": src.event_id,
+           "event_type": src.event_type, "correlation_id": src.correlation_id,
+           "rule": src.rule, "recipient": p.recipient,
            "channel": p.channel, "address": p.address, "urgent": urgent,
            "subject": msg.subject[:300], "body": msg.body, "link": msg.link[:500],
            "status": "pending", "attempts": 0,
@@ -270,3 +283,49 @@ def summary(uow: UnitOfWork) -> dict[str, Any]:
     return {"sent": sum(by_channel.values()), "by_channel": by_channel,
             "pending": sum(n for (_, s), n in counts.items() if s in ("pending", "sending")),
             "dead": sum(n for (_, s), n in counts.items() if s == "dead")}
+
+
+# --- the daily digest ----------------------------------------------------------------------------
+
+def daily_digest(uow: UnitOfWork, cfg: NotifyConfig, people: People,
+                 incidents: Callable[[], Sequence[Mapping[str, Any]] | None],
+                 now: datetime | None = None) -> int:
+    """Once a day at `digest.at` (local time): to every person with an e-mail address who
+    accepts e-mail, the open opinion incidents (`incidents()` None: sentiment did not answer)
+    and their own unread notifications. Sent in the hour after `digest.at` (a process started
+    later that day sends none); the day's row in `digests` makes it once, whatever the number
+    of processes or restarts."""
+    now = now or utcnow()
+    local = now.astimezone(cfg.timezone)
+    if cfg.digest_at is None or not domain.in_digest_window(local, cfg.digest_at):
+        return 0
+    day = local.date().isoformat()
+    with uow:
+        if db.digest_done(uow.session, day):
+            return 0
+    staff, known = list(people()), incidents()
+    opinion = [i for i in known or [] if i.get("status") != "closed"]
+    with uow:
+        if not db.claim_digest(uow.session, day, now):
+            return 0
+        prefs = {n: _preference(p) for n, p in
+                 db.preferences_of(uow.session, [p.name for p in staff]).items()}
+        src = Source(f"digest-{day}", "notify.digest", f"digest-{day}", "daily_digest")
+        sent = 0
+        for person in staff:
+            if not person.email or "email" not in prefs.get(person.name, Preference()).channels:
+                continue
+            unread = db.inbox(uow.session, person.name, True, 10, None)
+            msg = render("daily_digest", src.event_type, {
+                "day": day, "name": person.name, "incidents": opinion[:10],
+                "opinion_unavailable": known is None,
+                "open_incidents": len(opinion), "unread": unread,
+                "unread_count": db.unread_count(uow.session, person.name)},
+                cfg.console_url + "/", cfg.timezone)
+            planned = domain.Planned(f"staff:{person.name}", "email", person.email, now)
+            _record(uow, src, planned, domain.dedupe_key(src.event_id, planned.recipient,
+                                                         "email"), False, msg, now)
+            sent += 1
+        db.count_digest(uow.session, day, sent)
+        uow.commit()
+    return sent

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import eventlet
 from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from civicpulse.access import STAFF, StaffFromReview, caller, http, staff_may
 from civicpulse.consumers import handles
@@ -22,6 +24,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 READ_LOG = staff_may("read the delivery log", domain.may)
 
 
+def _within(seconds: float, fn: Any) -> Any:
+    """fn() within `seconds`, else None (a service that does not answer holds nothing up)."""
+    with eventlet.Timeout(seconds, False):
+        try:
+            return fn()
+        except Exception:  # noqa: BLE001 - an unanswered source is reported as unavailable
+            return None
+    return None
+
+
 def _query(request: Any, schema: Any) -> dict[str, Any]:
     try:
         return schema.load(request.args.to_dict())
@@ -34,6 +46,7 @@ class NotifyService(StaffFromReview, OperationsEndpoints):
     platform = Platform("notify", MIGRATIONS)
     wake = Dispatcher()
     liaison = RpcProxy("liaison")
+    sentiment = RpcProxy("sentiment")
 
     def _plan(self, event: Envelope) -> None:
         recorded = handlers.plan_event(
@@ -120,6 +133,15 @@ class NotifyService(StaffFromReview, OperationsEndpoints):
         """The delivery log (admin and principal only: it names every recipient)."""
         return {"deliveries": handlers.delivery_log(self.platform.uow(),
                                                     _query(request, LogQuery()))}
+
+    @timer(interval=60)
+    def daily_digest(self) -> None:
+        """At `digest.at`, once a day: open incidents and each person's unread notifications."""
+        if handlers.daily_digest(
+                self.platform.uow(), config.load(),
+                lambda: handlers.people_from(directory.STAFF.get(self.review.staff_directory)),
+                lambda: _within(5.0, self.sentiment.incidents)):
+            self.wake.set()
 
     @rpc
     def summary(self) -> dict[str, Any]:

@@ -64,6 +64,7 @@ def test_demo_in_embedded_mode(tmp_path, monkeypatch):
         env[f"{svc.upper()}_HTTP_PORT"] = str(free_port())
         env.pop(f"{svc.upper()}_DATABASE_URL", None)
     env.pop("NOTIFY_SMTP_HOST", None)
+    env["NOTIFY_DIGEST_AT"] = "off"  # only the flow's mails in var/notify-mail
     out = subprocess.run([sys.executable, "-m", "civicpulse.cli", "demo", "--timeout", "120"],
                          env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

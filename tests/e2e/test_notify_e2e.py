@@ -7,8 +7,6 @@ message and not an escalation."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import signal
@@ -31,7 +29,7 @@ from civicpulse.envelope import new_event
 from civicpulse.launcher import Suite
 from services.liaison import config as liaison_config
 from tests.helpers import publish_event, wait_for
-from tests.notify_sinks import Running, free_port
+from tests.notify_sinks import Running, free_port, message
 
 pytestmark = pytest.mark.e2e
 INC = "inc-notify-e2e"
@@ -69,7 +67,7 @@ def quiet_now() -> str:
 def mails(smtp: Running) -> Counter[tuple[str, str]]:
     got: Counter[tuple[str, str]] = Counter()
     for m in smtp.received():
-        subject = email.message_from_string(m["data"], policy=email.policy.default)["Subject"]
+        subject = message(m)["Subject"]
         for rcpt in m["rcpt_tos"]:
             got[(rcpt, _kind(subject))] += 1
     return got
@@ -140,7 +138,8 @@ def test_escalation_and_breach_reach_each_person_once_across_a_sigkill(
            "NOTIFY_ROBOT_LEADERS_URL": f"{base}/dingtalk/send?access_token=t",
            "NOTIFY_ROBOT_LEADERS_SECRET": KEYS["dingtalk"],
            "NOTIFY_ROBOT_LIAISON_URL": f"{base}/feishu/hook",
-           "NOTIFY_ROBOT_LIAISON_SECRET": KEYS["feishu"], "NOTIFY_DIRECTORY_TTL_SECONDS": "1"}
+           "NOTIFY_ROBOT_LIAISON_SECRET": KEYS["feishu"], "NOTIFY_DIRECTORY_TTL_SECONDS": "1",
+           "NOTIFY_DIGEST_AT": "off"}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     # the people: the II lead section is 办公室; li (新闻宣传处, IV's lead) and qian keep

@@ -3,8 +3,6 @@ HTTP server checks each robot's signature (tests/notify_sinks.py, both real proc
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ from civicpulse.envelope import Envelope, new_event
 from civicpulse.tables import outbox_table
 from services.notify import config, handlers
 from services.notify.domain import Agency, Person
-from tests.notify_sinks import Running, free_port, self_signed
+from tests.notify_sinks import Running, free_port, message, self_signed
 
 ROBOT_KEYS = {"wecom": "wk-123", "dingtalk": "SECd1ng", "feishu": "fs-secret"}
 PEOPLE = [Person("wang", "section_head", "新闻宣传处", "wang@office.example"),
@@ -99,7 +97,7 @@ def test_an_escalation_reaches_the_lead_the_leader_the_robots_and_is_planned_onc
     mails = smtp.received()
     assert sorted(m["rcpt_tos"][0] for m in mails) == ["qian@office.example",
                                                         "wang@office.example"]
-    msg = email.message_from_string(mails[0]["data"], policy=email.policy.default)
+    msg = message(mails[0])
     assert "升级为 II 级" in msg["Subject"]
     assert "https://console.example/tickets/T-1" in msg.get_content()
     got = {r["robot"]: r["body"] for r in robots.received()}
@@ -126,8 +124,7 @@ def test_partner_step_mails_the_agency_contacts_and_posts_to_feishu(
     send_all(uow, cfg, tmp_path, NOON)
     (mail,) = smtp.received()
     assert mail["rcpt_tos"] == ["duty@cac.example"]
-    assert "签收时限（2026-11-29 11:00）已过" in email.message_from_string(
-        mail["data"], policy=email.policy.default).get_content()
+    assert "签收时限（2026-11-29 11:00）已过" in message(mail).get_content()
     ((robot),) = robots.received()
     assert robot["robot"] == "feishu" and "工单 T-1" in robot["body"]["content"]["text"]
 
@@ -145,7 +142,7 @@ def test_quiet_hours_hold_an_ordinary_mail_but_not_an_escalation(
     plan(uow, cfg, opened, now=NIGHT)
     plan(uow, cfg, escalated(), now=NIGHT)
     send_all(uow, cfg, tmp_path, NIGHT)
-    subjects = [email.message_from_string(m["data"], policy=email.policy.default)["Subject"]
+    subjects = [message(m)["Subject"]
                 for m in smtp.received() if m["rcpt_tos"] == ["wang@office.example"]]
     assert len(subjects) == 1 and "升级" in subjects[0]
     log = handlers.delivery_log(uow(), {"recipient": "staff:wang", "channel": "email"})
@@ -239,3 +236,28 @@ def test_inbox_is_per_person_and_marks_read(uow: Any, smtp: Any, robots: Any) ->
         {"marked": 1, "unread": 0}
     assert handlers.inbox(uow(), "wang", query)["messages"] == []
     assert handlers.summary(uow())["by_channel"]["inbox"] == 3
+
+
+def test_daily_digest_once_a_day_with_opinion_and_unread_work(
+        uow: Any, smtp: Any, robots: Any, tmp_path: Path) -> None:
+    cfg = make_cfg(smtp.port, robots.port)
+    plan(uow, cfg, escalated())                    # one unread inbox message each
+    incidents = [{"incident_id": "inc-1", "topic": "水污染", "level": "II", "status": "open"},
+                 {"incident_id": "inc-0", "topic": "旧事", "level": "IV", "status": "closed"}]
+    at_0840 = datetime(2026, 11, 30, 0, 40, tzinfo=UTC)   # 08:40 in Shanghai
+    assert handlers.daily_digest(uow(), cfg, lambda: PEOPLE, lambda: [], now=NOON) == 0
+    # wang, qian and nobody-box have an address; zhou has none
+    assert handlers.daily_digest(uow(), cfg, lambda: PEOPLE, lambda: incidents,
+                                 now=at_0840) == 3
+    assert handlers.daily_digest(uow(), cfg, lambda: PEOPLE, lambda: incidents,
+                                 now=at_0840 + timedelta(minutes=5)) == 0
+    send_all(uow, cfg, tmp_path, at_0840)
+    digests = {m["rcpt_tos"][0]: message(m)
+               for m in smtp.received()
+               if "每日简报" in message(m)["Subject"]}
+    assert set(digests) == {"wang@office.example", "qian@office.example"}  # nobody@: 550
+    body = digests["wang@office.example"].get_content()
+    assert "在办舆情事件 1 起" in body and "II 级 水污染" in body and "旧事" not in body
+    assert "未读通知 1 条" in body and "升级为 II 级" in body
+    late = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)          # 10:00: past the hour's window
+    assert handlers.daily_digest(uow(), cfg, lambda: PEOPLE, lambda: None, now=late) == 0

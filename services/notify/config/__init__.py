@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,13 @@ from zoneinfo import ZoneInfo
 import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.notify.domain import AUDIENCE_KINDS, PERSONAL_CHANNELS, Audience, Rule
+from services.notify.domain import (
+    AUDIENCE_KINDS,
+    PERSONAL_CHANNELS,
+    Audience,
+    Rule,
+    parse_clock,
+)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE.parent / "templates"
@@ -69,6 +76,12 @@ class _Send(Schema):
     batch = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
     lease_seconds = fields.Float(load_default=60, validate=validate.Range(min=0.5))
     poll_seconds = fields.Float(load_default=0.5, validate=validate.Range(min=0.01))
+    concurrency = fields.Integer(load_default=4, validate=validate.Range(min=1, max=64))
+
+
+class _Digest(Schema):
+    at = fields.String(load_default="08:30", allow_none=True,
+                       validate=validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$"))
 
 
 class _Channels(Schema):
@@ -80,6 +93,7 @@ class _Channels(Schema):
     retry = fields.Dict(keys=fields.String(validate=validate.OneOf(("email", "robot"))),
                         values=fields.Nested(_Retry), load_default=dict)
     send = fields.Nested(_Send, load_default=lambda: _Send().load({}))
+    digest = fields.Nested(_Digest, load_default=lambda: _Digest().load({}))
 
     @validates_schema
     def _timezone_exists(self, data: dict[str, Any], **_: Any) -> None:
@@ -128,6 +142,8 @@ class NotifyConfig:
     batch: int
     lease_seconds: float
     poll_seconds: float
+    concurrency: int = 4
+    digest_at: time | None = None
 
     def rules_for(self, event_type: str) -> list[Rule]:
         return [r for r in self.rules if r.event == event_type]
@@ -196,7 +212,16 @@ def build(rules_path: Path, channels_path: Path, env: dict[str, str]) -> NotifyC
                         robots=robots, retry=retry, batch=send["batch"],
                         lease_seconds=float(env.get("NOTIFY_SEND_LEASE_SECONDS",
                                                     send["lease_seconds"])),
-                        poll_seconds=send["poll_seconds"])
+                        poll_seconds=send["poll_seconds"],
+                        concurrency=int(env.get("NOTIFY_SEND_CONCURRENCY", send["concurrency"])),
+                        digest_at=_clock(env.get("NOTIFY_DIGEST_AT", ch["digest"]["at"])))
+
+
+def _clock(text: str | None) -> time | None:
+    """"08:30" -> 08:30; "" or "off" -> no digest."""
+    if not text or text == "off":
+        return None
+    return parse_clock(text)
 
 
 @cache

@@ -79,16 +79,15 @@ def _plan_rule(uow: UnitOfWork, event: Envelope, rule: domain.Rule, cfg: NotifyC
                           now.astimezone(cfg.timezone))
     link = link_for(cfg.console_url, rule.link, event.payload)
     msg = render(rule.template, event.type, event.payload, link, cfg.timezone)
-    recorded = 0
+    src = Source(event.id, event.type, event.correlation_id, rule.name)
+    rows = []
     for p in planned:
         key = domain.dedupe_key(event.id, p.recipient, p.channel)
-        if key in seen:
-            continue
-        seen.add(key)
-        _record(uow, Source(event.id, event.type, event.correlation_id, rule.name), p, key,
-                urgent, msg, now)
-        recorded += 1
-    return recorded
+        if key not in seen:
+            seen.add(key)
+            rows.append(_row(src, p, key, urgent, msg, now))
+    _insert(uow, rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -101,25 +100,35 @@ class Source:
     rule: str
 
 
-def _record(uow: UnitOfWork, src: Source, p: domain.Planned, key: str, urgent: bool, msg: Any,
-            now: datetime) -> None:
-    delivery_id = str(uuid.uuid4())
-    row = {"id": delivery_id, "dedupe_key": key, "event_id": src.event_id,
+def _row(src: Source, p: domain.Planned, key: str, urgent: bool, msg: Any,
+         now: datetime) -> dict[str, Any]:
+    row = {"id": str(uuid.uuid4()), "dedupe_key": key, "event_id": src.event_id,
            "event_type": src.event_type, "correlation_id": src.correlation_id,
            "rule": src.rule, "recipient": p.recipient,
            "channel": p.channel, "address": p.address, "urgent": urgent,
            "subject": msg.subject[:300], "body": msg.body, "link": msg.link[:500],
            "status": "pending", "attempts": 0,
            "next_attempt_at": p.not_before.astimezone(UTC),
-           "held_reason": p.held_reason, "created_at": now}
+           "held_reason": p.held_reason, "created_at": now, "sent_at": None,
+           "last_error": None}
     if p.channel == "inbox":
         row.update(status="sent", sent_at=now)
-        metrics.sent.labels("inbox").inc()
     elif not p.address:
         row.update(status="dead", last_error=f"no {p.channel} address for {p.recipient}")
-    uow.session.execute(insert(db.deliveries).values(**row))
-    if row["status"] == "dead":
-        _dead(uow, row, row["last_error"])
+    return row
+
+
+def _insert(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
+    """Record planned deliveries (one statement); the inbox's are delivered by being here,
+    those without an address are dead at once."""
+    if not rows:
+        return
+    uow.session.execute(insert(db.deliveries), rows)
+    for row in rows:
+        if row["channel"] == "inbox":
+            metrics.sent.labels("inbox").inc()
+        elif row["status"] == "dead":
+            _dead(uow, row, row["last_error"])
 
 
 def _preference(row: Mapping[str, Any]) -> Preference:
@@ -181,6 +190,7 @@ def send_due(uow: UnitOfWork, senders: Senders, now: datetime | None = None) -> 
         for row in rows:
             failure = senders.send(row, mailer)
             with uow:
+                db.commit_without_waiting_for_disk(uow.session)
                 _finish(uow, row, failure, cfg, now or utcnow())
                 uow.commit()
     finally:
@@ -323,8 +333,8 @@ def daily_digest(uow: UnitOfWork, cfg: NotifyConfig, people: People,
                 "unread_count": db.unread_count(uow.session, person.name)},
                 cfg.console_url + "/", cfg.timezone)
             planned = domain.Planned(f"staff:{person.name}", "email", person.email, now)
-            _record(uow, src, planned, domain.dedupe_key(src.event_id, planned.recipient,
-                                                         "email"), False, msg, now)
+            _insert(uow, [_row(src, planned, domain.dedupe_key(
+                src.event_id, planned.recipient, "email"), False, msg, now)])
             sent += 1
         db.count_digest(uow.session, day, sent)
         uow.commit()

@@ -7,11 +7,8 @@ message and not an escalation."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -28,10 +25,13 @@ from civicpulse.demo import url
 from civicpulse.envelope import new_event
 from civicpulse.launcher import Suite
 from services.liaison import config as liaison_config
+from services.notify import handlers
+from tests.conftest import make_uow
 from tests.helpers import publish_event, wait_for
 from tests.notify_sinks import Running, free_port, message
 
-pytestmark = pytest.mark.e2e
+# five processes and a restart: minutes on a loaded 2-core machine, well under one when idle
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 INC = "inc-notify-e2e"
 KEYS = {"wecom": "wk-e2e", "dingtalk": "SECe2e", "feishu": "fs-e2e"}
 SH = ZoneInfo("Asia/Shanghai")
@@ -52,10 +52,16 @@ def fast_plans(path: Path) -> Path:
 
 
 def cli(*args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "civicpulse.cli", *args], capture_output=True,
-                         text=True, timeout=120, env=os.environ.copy(), check=False)
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
+    """A `civicpulse` command, run in-process (its output)."""
+    from click.testing import CliRunner
+
+    from services.notify.cli import notify
+    from services.review.cli import users
+
+    group = {"users": users, "notify": notify}[args[0]]
+    result = CliRunner().invoke(group, list(args[1:]), catch_exceptions=False)
+    assert result.exit_code == 0, result.output[-2000:]
+    return result.output
 
 
 def quiet_now() -> str:
@@ -99,8 +105,8 @@ def consuming(uri: str, queues: tuple[str, ...]) -> bool:
     return all(have.get(q, 0) > 0 for q in queues)
 
 
-def escalation_sent() -> bool:
-    rows = [json.loads(line) for line in cli("notify", "log", "--json").splitlines()]
+def escalation_sent(uow: Any) -> bool:
+    rows = handlers.delivery_log(uow(), {})
     done = [r for r in rows if r["event_type"] == "liaison.ticket.escalated"
             and r["status"] == "sent"]
     return len(done) == 6
@@ -169,7 +175,8 @@ def test_escalation_and_breach_reach_each_person_once_across_a_sigkill(
             "incident_id": INC, "topic": "施工噪音", "level": "II", "previous_level": "IV"},
             correlation_id=INC, tlp="AMBER"))
         # the escalation's six deliveries are out and recorded; the breach is still to come
-        wait_for(lambda: escalation_sent(), timeout=60)
+        notify_uow = make_uow("notify", os.environ["NOTIFY_DATABASE_URL"])
+        wait_for(lambda: escalation_sent(notify_uow), timeout=60, every=0.3)
         (notify,) = suite.of("notify")
         os.kill(notify.pid, signal.SIGKILL)
         expected_mails = {

@@ -6,7 +6,8 @@ expressions over the names of queues and exchanges, per vhost):
 - configure (declare): its own exchanges `<svc>.events` and `<svc>.retry`, its own queues
   (nameko's `evt-<source>-<event type>--<svc>.<method>` and their `.retry` queues, `rpc-<svc>`,
   its RPC reply queues `rpc.reply-<svc>-<uuid>`), its dead-letter queue `civicpulse.dlq.<svc>`,
-  and the shared exchanges it declares: `civicpulse.dlx`, `nameko-rpc` and the `<source>.events`
+  and the shared exchanges it declares: `civicpulse.dlx`, `civicpulse.unrouted` (exchange and
+  queue: the relay keeps events no queue is bound for there), `nameko-rpc` and the `<source>.events`
   exchanges it consumes from (nameko redeclares the source exchange of each handler);
 - write (publish, or be the queue end of a binding): its own exchanges and queues, `civicpulse.dlx`
   and `nameko-rpc`, where topic permissions allow only the routing keys of the RPCs it calls and
@@ -81,7 +82,8 @@ def _own(svc: str) -> list[str]:
 
 def service_permissions(svc: str) -> dict[str, str]:
     sources = [rf"{re.escape(src)}\.events" for src in CONSUMES[svc]]
-    shared = [r"civicpulse\.dlx", re.escape(RPC_EXCHANGE)]
+    # civicpulse.unrouted: the relay keeps an event the broker returned as unroutable there
+    shared = [r"civicpulse\.dlx", r"civicpulse\.unrouted", re.escape(RPC_EXCHANGE)]
     owns = list(OWNS.get(svc, ()))
     return {"configure": _any_of(_own(svc) + owns + shared + sources),
             "write": _any_of(_own(svc) + owns + shared),

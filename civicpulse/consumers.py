@@ -17,6 +17,7 @@ import logging
 from functools import partial
 from typing import Any
 
+import eventlet
 import kombu
 from kombu import binding
 from kombu.message import Message
@@ -148,13 +149,26 @@ class EventConsumer(EventHandler):
         delay_ms = deadletter.backoff_ms(attempt, self.settings.retry_base_seconds)
         log.warning("retrying a message from %s in %d ms (attempt %d): %s",
                     self.queue.name, delay_ms, attempt, exc)
-        self._republish(message, exchange=deadletter.retry_exchange_name(self.service),
-                        routing_key=deadletter.retry_queue_name(self.queue.name),
-                        headers=headers,
-                        declare=[deadletter.retry_queue(self.queue.name, self.service)],
-                        expiration=delay_ms / 1000)
+        if self.container.config["AMQP_URI"].startswith("memory://"):
+            self.container.spawn_managed_thread(
+                partial(self._redeliver_after, message, headers, delay_ms / 1000),
+                identifier="retry_in_memory")
+        else:
+            self._republish(message, exchange=deadletter.retry_exchange_name(self.service),
+                            routing_key=deadletter.retry_queue_name(self.queue.name),
+                            headers=headers,
+                            declare=[deadletter.retry_queue(self.queue.name, self.service)],
+                            expiration=delay_ms / 1000)
         self.metrics.retries.labels(self.event_type).inc()
         self.queue_consumer.ack_message(message)
+
+    def _redeliver_after(self, message: Message, headers: dict[str, Any], delay: float) -> None:
+        """Embedded mode: kombu's memory transport has no TTL or dead-lettering to bring a
+        parked message back, so it waits here and goes back to the queue itself (through the
+        same `<service>.retry` binding the broker would use)."""
+        eventlet.sleep(delay)
+        self._republish(message, exchange=deadletter.retry_exchange_name(self.service),
+                        routing_key=self.queue.name, headers=headers, declare=[])
 
 
 handles = EventConsumer.decorator

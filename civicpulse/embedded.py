@@ -7,6 +7,14 @@ subscribe in this mode: there is no broker for an outside client to connect to.
 nameko's RPC responder reads `message.properties['content_type']`, which the memory transport
 does not set (upstream nameko issue #753: KeyError 'content_type'); `patch_memory_rpc()` makes
 it fall back to the message's own content type.
+
+What holds here and what does not: kombu's memory channel drops the messages a consumer had not
+acknowledged when its channel closes (`do_restore = False`); `patch_memory_transport()` turns
+restoring on, so a consumer that gives a batch back by reconnecting (the sentiment batch
+consumer on a transient database error) gets it again. The memory transport has no message TTL
+or dead-lettering, so a retry is parked in this process instead (`civicpulse.consumers`). What
+cannot hold: the messages live in this process's memory, so a crash or kill loses every one not
+yet handled; `civicpulse run` says so when it starts this mode.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
 
+from kombu.transport import memory  # noqa: E402
 from nameko import rpc  # noqa: E402
 from nameko.constants import DEFAULT_TRANSPORT_OPTIONS  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
@@ -41,8 +50,15 @@ class _MemorySafeResponder(rpc.Responder):
 
 
 def patch_memory_rpc() -> None:
-    """Fix nameko RPC replies on transports that keep content_type off the properties."""
+    """Fix nameko RPC replies on transports that keep content_type off the properties; and
+    make the memory transport redeliver what was not acknowledged (`patch_memory_transport`)."""
     rpc.Responder = _MemorySafeResponder  # type: ignore[misc]
+    patch_memory_transport()
+
+
+def patch_memory_transport() -> None:
+    """A closing memory channel puts its unacknowledged messages back (as a broker would)."""
+    memory.Channel.do_restore = True
 
 
 def memory_config(service: str) -> dict[str, Any]:

@@ -150,8 +150,12 @@ class TicketDesk:
         self.timeout = timeout
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        r = requests.post(f"{self.url}{path}", json=body, timeout=self.timeout,
-                          headers={"Authorization": f"Bearer {self.token}"})
+        return self._call("POST", path, body)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+        r = requests.request(method, f"{self.url}{path}", json=body, timeout=self.timeout,
+                             headers={"Authorization": f"Bearer {self.token}"})
         data = r.json() if r.headers.get("Content-Type", "").startswith("application/json") \
             else {"error": r.text}
         if r.status_code >= 300:
@@ -163,6 +167,14 @@ class TicketDesk:
 
     def comment(self, ticket_id: str, text: str) -> dict[str, Any]:
         return self._post(f"/partner/tickets/{ticket_id}/comments", {"text": text})
+
+    def tickets(self) -> dict[str, Any]:
+        """The tickets the agency is on."""
+        return self._call("GET", "/partner/tickets")
+
+    def ticket(self, ticket_id: str) -> dict[str, Any]:
+        """One ticket: the events shared with the agency and its own notes."""
+        return self._call("GET", f"/partner/tickets/{ticket_id}")
 
 
 class PartnerError(Exception):
@@ -231,6 +243,20 @@ def comment(ticket: str, text: str, url: str, token: str) -> None:
         click.echo(json.dumps(_desk(url, token).comment(ticket, text), ensure_ascii=False))
     except PartnerError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
+@click.argument("ticket", required=False)
+@_url
+@_token
+def show(ticket: str | None, url: str, token: str) -> None:
+    """List the tickets your agency is on, or show TICKET (as JSON)."""
+    desk = _desk(url, token)
+    try:
+        data = desk.ticket(ticket) if ticket else desk.tickets()
+    except PartnerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True))
 
 
 def main() -> None:

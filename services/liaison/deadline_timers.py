@@ -9,7 +9,8 @@ leaves the row unfired (it fires on the next scan); after the commit it is never
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -21,27 +22,42 @@ from services.liaison import db, domain, metrics
 from services.liaison.config import LiaisonConfig
 from services.liaison.handlers import _aware, _share, _ticket_event, _timeline
 
+log = logging.getLogger(__name__)
 NOTIFY_NAMES = {"leader_in_charge": "分管领导", "partner_lead": "协同单位负责人"}
 DEADLINE_NAMES = {"acknowledge": "签收", "first_response": "首次公开回应", "resolve": "处置完结"}
 
 
-def due_ids(uow: UnitOfWork, now: datetime, limit: int = 50) -> list[int]:
+def due_ids(uow: UnitOfWork, now: datetime, limit: int = 50,
+            skip: Collection[int] = ()) -> list[int]:
+    query = (select(db.deadlines.c.id).where(db.deadlines.c.fired_at.is_(None),
+                                             db.deadlines.c.due_at <= now)
+             .order_by(db.deadlines.c.due_at, db.deadlines.c.id).limit(limit))
+    if skip:
+        query = query.where(db.deadlines.c.id.not_in(list(skip)))
     with uow:
-        return list(uow.session.execute(
-            select(db.deadlines.c.id).where(db.deadlines.c.fired_at.is_(None),
-                                            db.deadlines.c.due_at <= now)
-            .order_by(db.deadlines.c.due_at).limit(limit)).scalars())
+        return list(uow.session.execute(query).scalars())
 
 
 def fire_due(uows: Callable[[], UnitOfWork], cfg: LiaisonConfig,
              now: datetime | None = None) -> list[dict[str, Any]]:
-    """Fire every due deadline step, each in its own transaction; return what was fired."""
+    """Fire every due deadline step, each in its own transaction; return what was fired.
+
+    A row that fails (its transaction rolled back, the row left unfired for the next scan) is
+    logged and passed over: it never holds up the deadlines after it, however many fail."""
     now = now or utcnow()
-    fired = []
-    for deadline_id in due_ids(uows(), now):
-        result = fire_one(uows(), deadline_id, cfg, now)
-        if result is not None:
-            fired.append(result)
+    fired: list[dict[str, Any]] = []
+    failed: set[int] = set()
+    while ids := due_ids(uows(), now, skip=failed):
+        for deadline_id in ids:
+            try:
+                result = fire_one(uows(), deadline_id, cfg, now)
+            except Exception:  # noqa: BLE001 - one bad row must not stop the others
+                log.exception("deadline %s could not fire; it is retried on the next scan",
+                              deadline_id)
+                failed.add(deadline_id)
+                continue
+            if result is not None:
+                fired.append(result)
     return fired
 
 

@@ -18,6 +18,7 @@ from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.settings import amqp_uri
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -30,16 +31,19 @@ from civicpulse.web import (
 )
 from services.liaison import (
     agency_directory,
+    catalogue,
     deadline_timers,
     domain,
     handlers,
     meetings,
     metrics,
+    partner_view,
     records,
     review_report,
     ticket_work,
 )
 from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
+from services.liaison.partner_accounts import PartnerEndpoint
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -301,10 +305,40 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         agency = ticket_work.partner_agency(self.platform.uow(), token)
         return None if agency is None else {"agency": agency}
 
+    @http("GET", "/partner/catalogue", access=PARTNER)
+    @json_api
+    def partner_catalogue(self, request: Any) -> dict[str, Any]:
+        """The AsyncAPI document of what a partner may receive (catalogue.py)."""
+        return catalogue.document(PartnerEndpoint.from_env(amqp_uri()))
+
+    @http("GET", "/partner/tickets", access=PARTNER)
+    @json_api
+    def partner_tickets(self, request: Any) -> dict[str, Any]:
+        """The tickets the partner's agency is on (public fields only)."""
+        agency = caller(request)["agency"]
+        return {"agency": agency, "tickets": partner_view.tickets(self.platform.uow(), agency)}
+
+    @http("GET", "/partner/tickets/<string:ticket_id>", access=PARTNER)
+    @json_api
+    def partner_ticket(self, request: Any, ticket_id: str) -> dict[str, Any]:
+        """One ticket as the partner may see it: the events shared with it, its own notes."""
+        try:
+            view = partner_view.ticket(self.platform.uow(), caller(request)["agency"], ticket_id)
+        except partner_view.NotOnTicket as exc:
+            raise Forbidden(str(exc)) from exc
+        return _found(view, ticket_id)
+
+    def _partner_on(self, request: Any, ticket_id: str) -> str:
+        """The calling partner's agency if it is on the ticket (404/403 before the body)."""
+        agency = caller(request)["agency"]
+        with _errors(ticket_id):
+            ticket_work.require_on_ticket(self.platform.uow(), ticket_id, agency)
+        return agency
+
     @http("POST", "/partner/tickets/<string:ticket_id>/ack", access=PARTNER)
     @json_api
     def partner_ack(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        agency = caller(request)["agency"]
+        agency = self._partner_on(request, ticket_id)
         body = load_json(request, PartnerNoteSchema()) if request.get_data() else {"text": ""}
         with _errors(ticket_id):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
@@ -313,7 +347,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     @http("POST", "/partner/tickets/<string:ticket_id>/comments", access=PARTNER)
     @json_api
     def partner_comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
-        agency = caller(request)["agency"]
+        agency = self._partner_on(request, ticket_id)
         body = load_json(request, PartnerCommentSchema())
         with _errors(ticket_id):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,

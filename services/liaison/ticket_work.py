@@ -255,6 +255,14 @@ def _shared_with(uow: UnitOfWork, ticket_id: str, agency: str) -> bool:
     return agency in db.agencies_of(uow.session, ticket_id)
 
 
+def require_on_ticket(uow: UnitOfWork, ticket_id: str, agency: str) -> None:
+    """TicketNotFound or NotShared unless `agency` is on the ticket."""
+    with uow:
+        _ticket(uow, ticket_id)
+        if not _shared_with(uow, ticket_id, agency):
+            raise NotShared(f"ticket {ticket_id} is not shared with {agency}")
+
+
 def partner_note(uow: UnitOfWork, ticket_id: str, agency: str, kind: str, text: str,
                  cfg: LiaisonConfig, now: datetime | None = None) -> dict[str, Any]:
     """A partner's acknowledgement or comment lands on the timeline (its agency as author)."""

@@ -179,8 +179,12 @@ def rows(session: Session, query: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(query).mappings().all()]
 
 
-def get_item(session: Session, item_id: str) -> dict[str, Any] | None:
-    row = session.execute(select(items).where(items.c.id == item_id)).mappings().first()
+def get_item(session: Session, item_id: str, *, for_update: bool = False
+             ) -> dict[str, Any] | None:
+    """The item's row; `for_update` locks it until the transaction ends (PostgreSQL), so a
+    concurrent writer that read it the same way waits and then sees this one's outcome."""
+    query = select(items).where(items.c.id == item_id)
+    row = session.execute(query.with_for_update() if for_update else query).mappings().first()
     return dict(row) if row else None
 
 

@@ -8,7 +8,11 @@ exponential backoff until the channel's attempts run out (`failed`, `news.delive
 Channels are independent: one failing channel never holds up another.
 
 `news.item.published` is emitted once per item, when its first channel succeeds (the item turns
-`published` then); each channel's later outcome is on the item's publication status.
+`published` then); each channel's later outcome is on the item's publication status. Several
+workers (the timer, an approval, another replica) may finish deliveries of one item at the same
+moment: the success is recorded with the item's row locked, so exactly one of them sees it
+unpublished. Only the approved revision goes out: a delivery whose revision's content is not
+the approved content is cancelled before anything is sent.
 """
 
 from __future__ import annotations
@@ -90,11 +94,24 @@ def _context(uow: UnitOfWork, d: dict[str, Any], cfg: NewsConfig
             return None
         rev = db.get_revision(uow.session, item["id"], d["revision"])
         assert rev is not None
+        if d["action"] == "publish" and not _is_approved(item, rev):
+            uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == d["id"])
+                                .values(status="cancelled", next_attempt_at=None,
+                                        last_error="not the approved content"))
+            uow.commit()
+            log.error("publish of %s revision %d cancelled: not the approved content",
+                      item["id"], d["revision"], extra={"correlation_id": item["correlation_id"]})
+            return None
         shown = {**item, "title": rev["title"], "body": rev["body"], "revision": rev["number"],
                  "notes": db.item_notes(uow.session, item["id"])}
         live = db.live_items(uow.session)
     context = {"live": live, "website_url": f"{cfg.site_url}/{page_name(item['id'])}"}
     return shown, context
+
+
+def _is_approved(item: dict[str, Any], rev: dict[str, Any]) -> bool:
+    """The revision's content is what review approved (the status is VALID_FOR's business)."""
+    return item["approved_hash"] is not None and rev["content_hash"] == item["approved_hash"]
 
 
 def deliver_due(uow: UnitOfWork, cfg: NewsConfig, now: datetime | None = None, limit: int = 50,
@@ -124,12 +141,13 @@ def deliver_due(uow: UnitOfWork, cfg: NewsConfig, now: datetime | None = None, l
 def _succeeded(uow: UnitOfWork, d: dict[str, Any], item: dict[str, Any], url: str,
                now: datetime, cfg: NewsConfig) -> str:
     with uow:
+        # the item's row first (before the writes whose foreign keys share-lock it)
+        current = db.get_item(uow.session, item["id"], for_update=True)
+        assert current is not None
         uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == d["id"]).values(
             status="sent", attempts=d["attempts"] + 1, url=url, sent_at=now,
             next_attempt_at=None, last_error=None))
         _record_publication(uow, d, url, now)
-        current = db.get_item(uow.session, item["id"])
-        assert current is not None
         if d["action"] == "publish" and current["status"] in ("approved", "scheduled"):
             _first_publication(uow, current, d, url, now, cfg)
         uow.commit()
@@ -151,7 +169,9 @@ def _record_publication(uow: UnitOfWork, d: dict[str, Any], url: str, now: datet
 
 def _first_publication(uow: UnitOfWork, item: dict[str, Any], d: dict[str, Any], url: str,
                        now: datetime, cfg: NewsConfig) -> None:
-    domain.check_publish(item["status"], item["approved_hash"] or "", item["approved_hash"])
+    rev = db.get_revision(uow.session, item["id"], d["revision"])
+    assert rev is not None
+    status = domain.check_publish(item["status"], rev["content_hash"], item["approved_hash"])
     column = cfg.column(item["column"])
     valid_until = item["valid_until"]
     if valid_until is not None and valid_until.tzinfo is None:
@@ -160,7 +180,7 @@ def _first_publication(uow: UnitOfWork, item: dict[str, Any], d: dict[str, Any],
                                 time_sensitive_days=cfg.time_sensitive_days,
                                 valid_until=valid_until)
     uow.session.execute(update(db.items).where(db.items.c.id == item["id"]).values(
-        status="published", published_at=now, expires_at=expires, updated_at=now))
+        status=status, published_at=now, expires_at=expires, updated_at=now))
     pending = sorted({r["channel"] for r in db.rows(uow.session, select(db.deliveries).where(
         db.deliveries.c.item_id == item["id"], db.deliveries.c.action == "publish",
         db.deliveries.c.status == "pending", db.deliveries.c.id != d["id"]))})

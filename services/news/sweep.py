@@ -27,30 +27,43 @@ log = logging.getLogger(__name__)
 
 
 def sweep(uow: UnitOfWork, cfg: NewsConfig, now: datetime | None = None) -> dict[str, list[str]]:
-    """One pass: who gets notified, what expires. Safe to run concurrently with itself only
-    through the database's row updates (each item's step is one unit of work)."""
+    """One pass: who gets notified, what expires. Safe to run concurrently with itself (two
+    replicas' timers, a CLI sweep): each item's step is one unit of work that claims the item
+    (its row locked, the step decided again on what it then reads), so one sweep takes it."""
     now = now or utcnow()
     done: dict[str, list[str]] = {"notified": [], "expired": []}
     with uow:
         candidates = db.rows(uow.session, select(db.items).where(
             db.items.c.status.in_(domain.EXPIRABLE), db.items.c.expires_at <= now))
     for item in candidates:
-        step = domain.sweep_step(item["status"], aware(item["expires_at"]),
-                                 aware(item["expiry_notified_at"]), cfg.grace, now)
-        if step == "notify":
-            _notify(uow, item, cfg, now)
+        step = _step(item, cfg, now)
+        if step == "notify" and _notify(uow, item["id"], cfg, now):
             done["notified"].append(item["id"])
-        elif step == "expire":
-            _expire(uow, item, cfg, now)
+        elif step == "expire" and _expire(uow, item["id"], cfg, now):
             done["expired"].append(item["id"])
     return done
 
 
-def _notify(uow: UnitOfWork, item: dict[str, Any], cfg: NewsConfig, now: datetime) -> None:
+def _step(item: dict[str, Any], cfg: NewsConfig, now: datetime) -> str | None:
+    return domain.sweep_step(item["status"], aware(item["expires_at"]),
+                             aware(item["expiry_notified_at"]), cfg.grace, now)
+
+
+def _claim(uow: UnitOfWork, item_id: str, step: str, cfg: NewsConfig, now: datetime
+           ) -> dict[str, Any] | None:
+    """Lock the item (in `uow`'s transaction) if `step` is still what it needs; else None."""
+    item = db.get_item(uow.session, item_id, for_update=True)
+    return item if item is not None and _step(item, cfg, now) == step else None
+
+
+def _notify(uow: UnitOfWork, item_id: str, cfg: NewsConfig, now: datetime) -> bool:
     grace_until = now + cfg.grace
-    expires = aware(item["expires_at"])
-    assert expires is not None
     with uow:
+        item = _claim(uow, item_id, "notify", cfg, now)
+        if item is None:
+            return False
+        expires = aware(item["expires_at"])
+        assert expires is not None
         set_item(uow, item["id"], expiry_notified_at=now)
         uow.session.execute(insert(db.notifications).values(
             recipient=item["author"], item_id=item["id"], kind="expiry",
@@ -65,29 +78,33 @@ def _notify(uow: UnitOfWork, item: dict[str, Any], cfg: NewsConfig, now: datetim
             correlation_id=item["correlation_id"], tlp="GREEN"))
         uow.commit()
     metrics.expiry_notices.inc()
+    return True
 
 
-def _expire(uow: UnitOfWork, item: dict[str, Any], cfg: NewsConfig, now: datetime) -> None:
+def _expire(uow: UnitOfWork, item_id: str, cfg: NewsConfig, now: datetime) -> bool:
     with uow:
-        current = load(uow, item["id"])
+        current = _claim(uow, item_id, "expire", cfg, now)
+        if current is None:
+            return False
         status = domain.transition(current["status"], "expire")
         uow.session.execute(insert(db.archive).values(
-            item_id=item["id"], previous_status=current["status"],
+            item_id=item_id, previous_status=current["status"],
             reason="past its column's maximum age" if not current["time_sensitive"]
             else "time-sensitive item past its validity",
             snapshot=jsonable(current), archived_at=now))
-        set_item(uow, item["id"], status=status, archived=True)
-        queue.cancel_pending(uow, item["id"])
+        set_item(uow, item_id, status=status, archived=True)
+        queue.cancel_pending(uow, item_id)
         queue.enqueue(uow, current, "expire", cfg, now)
         uow.publish(new_event("news.item.expired", {
-            "item_id": item["id"], "revision": current["approved_revision"] or
+            "item_id": item_id, "revision": current["approved_revision"] or
             current["current_revision"], "kind": current["kind"], "title": current["title"],
             "reason": "outdated", "owner": current["author"]},
             correlation_id=current["correlation_id"], tlp="GREEN"))
         uow.commit()
     metrics.items_expired.inc()
-    log.info("item %s expired and archived", item["id"],
-             extra={"correlation_id": item["correlation_id"]})
+    log.info("item %s expired and archived", item_id,
+             extra={"correlation_id": current["correlation_id"]})
+    return True
 
 
 def restore(uow: UnitOfWork, item_id: str, cfg: NewsConfig, now: datetime | None = None

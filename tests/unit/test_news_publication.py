@@ -329,3 +329,22 @@ def test_channel_statistics_replace_the_previous_counts(uow: Any, cfg: NewsConfi
     with pytest.raises(handlers.ItemNotFound):
         interaction.record_stats(uow(), "itm-x", {"channel": "wechat", "views": 1, "likes": 0,
                                                   "comments": 0})
+
+
+def test_a_revision_whose_content_was_not_approved_is_never_sent(
+        uow: Any, cfg: NewsConfig, receiver: WebhookReceiver) -> None:
+    """The queue checks the delivery's revision against the approved content before sending
+    (it used to compare the approved hash with itself and publish whatever was queued)."""
+    from services.news import db
+
+    item = article(uow)
+    approve(uow, item["id"], cfg)
+    with uow() as u:  # the approval now names other content than the queued revision's
+        u.session.execute(db.items.update().where(db.items.c.id == item["id"])
+                          .values(approved_hash="0" * 64))
+        u.commit()
+    assert queue.deliver_due(uow(), cfg, now=T0)["cancelled"] == 2
+    after = handlers.get_item(uow(), item["id"])
+    assert after["status"] == "approved" and after["publications"] == []
+    assert not (cfg.site_dir / f"{item['id']}.html").exists()
+    assert receiver.received == [] and events(uow, "news.item.published") == []

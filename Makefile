@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test demo lint unit integration e2e bench-bus bench-sentiment train-sentiment system-deps clean migration
+.PHONY: run test test-faults bench-soak demo lint unit integration e2e bench-bus bench-sentiment train-sentiment system-deps clean migration
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,15 @@ run: $(STAMP)
 	$(VENV)/bin/civicpulse run
 
 ## The whole suite: lint, import contracts, unit, integration (real RabbitMQ + PostgreSQL), e2e.
+## (The fault suite is not part of it yet: it still finds a loss under faults, see
+## docs/reliability.md; once fixed, run `$(MAKE) test-faults` here.)
 test: $(STAMP) system-deps lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+## Replay under faults (own RabbitMQ nodes, two replicas per service); ends with `faults: ...`.
+## FAULTS_SEED=n replays one run's fault schedule (docs/reliability.md).
+test-faults: $(STAMP)
+	$(VENV)/bin/pytest -q -p no:cacheprovider -s -m faults tests/faults
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check civicpulse services assessment tests bench
@@ -48,6 +55,11 @@ bench-bus: $(STAMP)
 ## deployment's own `label,text` rows).
 train-sentiment: $(STAMP)
 	$(PY) -m services.sentiment.model.train $(if $(EXTRA),--extra $(EXTRA),)
+
+## Soak: DURATION seconds (default 600) at RATE mentions/s (default 1000) plus staff API traffic,
+## two replicas per service; RECORD=1 writes the figures into docs/benchmarks.md.
+bench-soak: $(STAMP)
+	$(PY) -m bench.soak --duration $(or $(DURATION),600) --rate $(or $(RATE),1000) $(if $(RECORD),--record,)
 
 bench-sentiment: $(STAMP)
 	$(PY) -m bench.sentiment

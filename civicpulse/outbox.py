@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Engine,
     Transaction,
     bindparam,
+    delete,
     func,
     insert,
     select,
@@ -60,6 +62,14 @@ def record(session: Session, event: Envelope, *, exchange: str | None = None,
         created_at=utcnow(),
         attempts=0,
     ))
+
+
+def purge_sent(session: Session, before: datetime) -> int:
+    """Delete events sent before `before` (retention: their bodies carry the data the service
+    forgets); unsent ones stay whatever their age. In the caller's transaction."""
+    result = session.execute(delete(outbox_table).where(
+        outbox_table.c.sent_at.is_not(None), outbox_table.c.sent_at < before))
+    return int(result.rowcount or 0)
 
 
 @dataclass(frozen=True)

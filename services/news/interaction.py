@@ -3,7 +3,7 @@ collector) and the queue of public comments awaiting a reply, each with a reply 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -11,9 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
+from civicpulse.pseudonyms import pseudonymise
 from services.news import db, domain, metrics
-from services.news.config import NewsConfig
+from services.news.config import NewsConfig, pseudonym_key
 from services.news.handlers import aware, jsonable, load
+
+PURGED = "(purged)"
 
 
 class CommentNotFound(LookupError):
@@ -48,6 +51,7 @@ def receive_comments(uow: UnitOfWork, batch: list[dict[str, Any]], cfg: NewsConf
     skipped."""
     now = now or utcnow()
     accepted = 0
+    key = pseudonym_key()
     with uow:
         for c in batch:
             received = c.get("received_at") or now
@@ -55,7 +59,8 @@ def receive_comments(uow: UnitOfWork, batch: list[dict[str, Any]], cfg: NewsConf
                 with uow.session.begin_nested():
                     uow.session.execute(insert(db.comments).values(
                         item_id=c.get("item_id"), channel=c["channel"],
-                        external_id=c["external_id"], author=c["author"], text=c["text"],
+                        external_id=c["external_id"], text=c["text"],
+                        author=pseudonymise(c["author"], key),  # never the handle itself
                         received_at=received,
                         reply_due_at=domain.reply_due(received, cfg.reply_hours)))
                 accepted += 1
@@ -97,6 +102,20 @@ def reply(uow: UnitOfWork, comment_id: int, text: str, by: str, now: datetime | 
     assert received is not None
     metrics.comment_reply_seconds.observe(max((now - received).total_seconds(), 0.0))
     return jsonable({**comment, "reply": text, "replied_by": by, "replied_at": now})
+
+
+def purge_comments(uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:
+    """Comments received before the retention period lose their text, reply and author
+    pseudonym (the row, its channel, item and times stay for the statistics)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days)
+    c = db.comments.c
+    with uow:
+        result = uow.session.execute(update(db.comments).where(
+            c.received_at < cutoff, c.author != PURGED).values(
+            author=PURGED, text="", reply=None))
+        uow.commit()
+    return int(result.rowcount or 0)
 
 
 def refresh_gauges(uow: UnitOfWork, now: datetime | None = None) -> None:

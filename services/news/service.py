@@ -59,6 +59,11 @@ from services.news.schemas import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
+# CIVICPULSE_ENV=production: refuse to start (on import, as `nameko run` loads the service) with
+# a missing or default commenters' pseudonym key or secret of a webhook channel that has a URL.
+config.load()
+config.pseudonym_key()
+
 
 def can(action: str) -> Access:
     """A staff token whose role news's `domain.may` allows `action` on items."""
@@ -139,7 +144,9 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     @timer(interval=config.sweep_interval())
     def expiry_sweep(self) -> None:
-        done = sweep.sweep(self.platform.uow(), config.load())
+        cfg = config.load()
+        done = sweep.sweep(self.platform.uow(), cfg)
+        interaction.purge_comments(self.platform.uow(), cfg.comment_retention_days)
         if done["notified"] or done["expired"]:
             log.info("expiry sweep: %d notified, %d expired", len(done["notified"]),
                      len(done["expired"]))

@@ -6,12 +6,12 @@ the fallback used until the trained model (`services.sentiment.model`) is import
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from typing import Protocol
 
 import numpy as np
+
+from civicpulse.pseudonyms import pseudonymise  # noqa: F401 - the mention authors' pseudonyms
 
 NEGATIVE_WORDS = (
     "不满", "失望", "愤怒", "质疑", "敷衍", "投诉", "差", "糟糕", "拖延", "不作为", "黑幕", "腐败",
@@ -65,11 +65,6 @@ def topics_of(text: str, topics: dict[str, list[str]], default: str = "office") 
     found = [name for name, words in topics.items() if any(w in text for w in words)]
     found += [f"#{tag}" for tag in dict.fromkeys(HASHTAG.findall(text))]
     return found or [default]
-
-
-def pseudonymise(handle: str, key: bytes) -> str:
-    """Keyed hash of an author handle: stable per key, not reversible without it."""
-    return hmac.new(key, handle.strip().lower().encode(), hashlib.sha256).hexdigest()[:32]
 
 
 # --- near-duplicates: SimHash over character shingles -------------------------------------

@@ -10,6 +10,8 @@ from typing import Any
 
 import feedparser
 
+from civicpulse.pseudonyms import url_identity
+
 TAGS = re.compile(r"<[^>]+>")
 
 
@@ -30,6 +32,8 @@ def to_mention(source: str, channel: str, entry: Any) -> dict[str, Any] | None:
     ident = entry.get("id") or entry.get("link")
     if not text or not ident:
         return None
+    if ident.startswith(("http://", "https://")):
+        ident = url_identity(ident)  # the id outlives the retention period; the URL must not
     published = entry.get("published_parsed") or entry.get("updated_parsed")
     out: dict[str, Any] = {"source": source, "channel": channel, "external_id": ident[:255],
                            "text": text[:20000], "author": entry.get("author")}

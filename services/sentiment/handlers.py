@@ -20,6 +20,8 @@ from sqlalchemy import select, text, tuple_, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
+from civicpulse.outbox import purge_sent
+from civicpulse.pseudonyms import url_identity
 from services.sentiment import db, detection, domain, feeds, incident_tracking, stories
 from services.sentiment.config import SentimentConfig
 from services.sentiment.metrics import metrics
@@ -194,10 +196,21 @@ def purge_expired(uow: UnitOfWork, retention_days: int, now: datetime | None = N
         result = uow.session.execute(update(db.mentions).where(
             db.mentions.c.published_at < cutoff, db.mentions.c.purged_at.is_(None)).values(
             text=None, url=None, author_hash=None, purged_at=now or utcnow()))
+        _purge_url_ids(uow, cutoff)
         _purge_evidence(uow, cutoff)
+        purge_sent(uow.session, cutoff)  # sent events carry excerpts and URLs too
         uow.commit()
     metrics().purged.inc(result.rowcount or 0)
     return int(result.rowcount or 0)
+
+
+def _purge_url_ids(uow: UnitOfWork, cutoff: datetime) -> None:
+    """Mentions stored before ids were hashed kept their URL as `external_id`."""
+    m = db.mentions.c
+    for row in uow.session.execute(select(m.id, m.external_id).where(
+            m.published_at < cutoff, m.external_id.like("http%://%"))).all():
+        uow.session.execute(update(db.mentions).where(m.id == row.id).values(
+            external_id="purged-" + url_identity(row.external_id)))
 
 
 def _purge_evidence(uow: UnitOfWork, cutoff: datetime) -> None:

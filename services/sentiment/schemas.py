@@ -14,6 +14,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from civicpulse.pseudonyms import url_identity
+
 MAX_BATCH = 1000
 # POST /mentions body limit: 1,000 mentions of 8 KiB each (a 2,000-character Chinese post is
 # ~6 KiB of UTF-8 JSON with its fields). Longer texts go in smaller batches.
@@ -58,9 +60,10 @@ class MentionSchema(Schema):
 
 
 def normalise(m: dict[str, Any]) -> dict[str, Any]:
-    """Fill the derived fields: external_id from the URL, reach from reposts+likes+comments."""
+    """Fill the derived fields: external_id from the URL (a hash of it: the id outlives the
+    retention period, the URL must not), reach from reposts+likes+comments."""
     if not m.get("external_id"):
-        m["external_id"] = m["url"][:255]
+        m["external_id"] = url_identity(m["url"])
     if m.get("reach") is None:
         m["reach"] = m["reposts"] + m["likes"] + m["comments"]
     return m

@@ -1,8 +1,12 @@
-"""Broker users per service, proven on the real broker: deploy/rabbitmq/definitions.json's
-topology, users' permissions and topic permissions are imported into a fresh vhost; every
-service runs as its own process with its own user through the headline flow; a collector
-publishes mentions; and a service's user cannot publish to another service's exchange, nor to
-any queue through the default exchange."""
+"""Broker users per service and no secret in logs, proven on one run of the suite.
+
+deploy/rabbitmq/definitions.json's topology, users' permissions and topic permissions are
+imported into a fresh vhost; every service runs as its own process with its own user through the
+headline flow (with a webhook channel whose URL carries a key, failing once); a collector publishes
+mentions; a service's user cannot publish to another service's exchange, nor to any queue
+through the default exchange. Then the services' logs, their metrics, the ticket's timeline and
+the published item contain none of the secrets the run created: tokens, broker passwords, the
+webhook's key and signing secret, the pseudonymisation keys."""
 
 from __future__ import annotations
 
@@ -19,8 +23,10 @@ import requests
 from pika.exceptions import ChannelClosedByBroker
 
 from civicpulse import broker_users
-from civicpulse.demo import run_flow
+from civicpulse.demo import get_json, run_flow, url
 from civicpulse.settings import SERVICES
+from services.news.channels.receiver import WebhookReceiver
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -94,12 +100,28 @@ def publish(uri: str, exchange: str, routing_key: str, body: bytes = b"{}") -> N
             conn.close()
 
 
-def test_each_service_runs_the_headline_flow_with_its_own_broker_user(
-        locked_vhost: dict[str, Any], suite_env: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(secret=secrets.token_hex(16), fail_first=1).start()
+    yield receiver
+    receiver.stop()
+
+
+def test_each_service_runs_with_its_own_broker_user_and_no_secret_reaches_the_logs(
+        locked_vhost: dict[str, Any], suite_env: dict[str, str], webhook: WebhookReceiver,
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
     uris = locked_vhost["uris"]
+    hook_key = f"hookkey{secrets.token_hex(8)}"
+    created = {"webhook key": hook_key, "webhook secret": webhook.secret,
+               "sentiment pseudonym key": secrets.token_hex(16),
+               "news pseudonym key": secrets.token_hex(16)}
+    suite_env.update({"NEWS_WEBHOOK_URL": f"{webhook.url}?key={hook_key}",
+                      "NEWS_WEBHOOK_SECRET": webhook.secret, "NEWS_QUEUE_BASE_SECONDS": "0.5",
+                      "SENTIMENT_PSEUDONYM_KEY": created["sentiment pseudonym key"],
+                      "NEWS_PSEUDONYM_KEY": created["news pseudonym key"]})
     for svc in SERVICES:
         suite_env[f"{svc.upper()}_AMQP_URI"] = uris[svc]
+        created[f"{svc} broker password"] = uris[svc].split(":")[2].split("@")[0]
     request.getfixturevalue("running_suite")
 
     flow = run_flow(timeout=120)
@@ -124,3 +146,25 @@ def test_each_service_runs_the_headline_flow_with_its_own_broker_user(
         with pytest.raises(ChannelClosedByBroker) as closed:
             publish(*refused)
         assert closed.value.reply_code == 403, refused[1:]
+
+    # --- no secret in logs, metrics, timeline or the published item --------------------------
+    assert flow.creds is not None
+    created.update({f"{role} token": t for role, t in flow.creds.reviewers.items()})
+    created["collector token"] = flow.creds.collector
+    created["collector broker password"] = uris["collector"].split(":")[2].split("@")[0]
+
+    def webhook_sent() -> dict[str, Any] | None:
+        item = get_json("news", f"/items/{flow.item['id']}", flow.reader)
+        return item if item["channels"]["webhook"]["status"] == "sent" else None
+
+    item = wait_for(webhook_sent, timeout=60)
+    assert webhook.refused == 1 and len(webhook.received) == 1, "it failed once, then went"
+    logs = "\n".join(p.read_text(errors="replace") for p in (tmp_path / "logs").glob("*.log"))
+    assert {p.stem for p in (tmp_path / "logs").glob("*.log")} >= set(SERVICES)
+    assert "on webhook failed" in logs, "the failure was logged"
+    metrics = "\n".join(requests.get(url(svc, "/metrics"), timeout=10).text for svc in SERVICES)
+    places = {"logs": logs, "metrics": metrics, "timeline": json.dumps(flow.ticket["timeline"]),
+              "item": json.dumps(item, ensure_ascii=False)}
+    leaks = [(what, where) for what, secret in created.items() for where, text in places.items()
+             if secret and secret in text]
+    assert leaks == []

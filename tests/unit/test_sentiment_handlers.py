@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from civicpulse.pseudonyms import url_identity
 from civicpulse.tables import outbox_table
 from services.sentiment import config, db, domain, handlers
 from services.sentiment.reports.build import build
@@ -148,6 +149,7 @@ def test_validation_reports_per_item_errors_and_checks_the_channel_vocabulary():
          "text": "建议公开预算", "likes": 2, "comments": 3},
         {"source": "weibo", "channel": "tiktok", "external_id": "1", "text": "x"},
         {"source": "weibo", "text": "no id"}, "not an object"], CFG.channels)
-    assert valid[0]["external_id"] == "https://rd.example.cn/x/1" and valid[0]["reach"] == 5
+    assert valid[0]["external_id"] == url_identity("https://rd.example.cn/x/1")  # no URL kept
+    assert valid[0]["reach"] == 5
     assert [r["index"] for r in rejected] == [1, 2, 3]
     assert "channel" in rejected[0]["errors"] and "external_id" in rejected[1]["errors"]

@@ -64,6 +64,7 @@ class _Expiry(Schema):
 
 class _Comments(Schema):
     reply_hours = fields.Float(required=True, validate=validate.Range(min=0.1))
+    retention_days = fields.Integer(load_default=90, validate=validate.Range(min=1))
 
 
 class _Config(Schema):
@@ -121,6 +122,7 @@ class NewsConfig:
     time_sensitive_days: int
     sweep_interval: float
     reply_hours: float
+    comment_retention_days: int = 90
 
     def column(self, name: str | None) -> Column:
         return self.columns.get(name or "", self.default_column)
@@ -190,4 +192,11 @@ def load() -> NewsConfig:
         queue_interval=queue_interval(),
         grace=timedelta(hours=_env_float("NEWS_EXPIRY_GRACE_HOURS", e["grace_hours"])),
         time_sensitive_days=e["time_sensitive_days"], sweep_interval=sweep_interval(),
-        reply_hours=data["comments"]["reply_hours"])
+        reply_hours=data["comments"]["reply_hours"],
+        comment_retention_days=data["comments"]["retention_days"])
+
+
+def pseudonym_key() -> bytes:
+    """The key of public commenters' pseudonyms (production refuses a missing or default one;
+    development generates one under var/secrets)."""
+    return production.secret("NEWS_PSEUDONYM_KEY").encode()

@@ -193,6 +193,7 @@ class Suite:
         self._report = report or (lambda text: print(text, file=sys.stderr, flush=True))
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._checking = threading.Lock()  # the background thread and wait_ready() both check
 
     @property
     def procs(self) -> dict[str, subprocess.Popen]:
@@ -246,11 +247,13 @@ class Suite:
         if self._stopping.is_set():
             return []
         deaths = []
-        now = time.monotonic()
-        for replica in self.replicas:
-            if (death := replica.check(now)) is not None:
-                deaths.append(death)
-                self._report(death.describe())
+        with self._checking:
+            now = time.monotonic()
+            for replica in self.replicas:
+                if (death := replica.check(now)) is not None:
+                    deaths.append(death)
+        for death in deaths:
+            self._report(death.describe())
         return deaths
 
     def _supervise_loop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,3 +40,15 @@ def wait_for(fn: Callable[[], Any], timeout: float = 15.0, every: float = 0.1) -
             return value
         time.sleep(every)
     raise AssertionError("timed out")
+
+
+def json_values(text: str) -> list[Any]:
+    """JSON values written back to back (e.g. `amqp-consume ... cat`), in order."""
+    decoder, values, i = json.JSONDecoder(), [], 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return values
+        value, i = decoder.raw_decode(text, i)
+        values.append(value)

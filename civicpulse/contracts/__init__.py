@@ -7,7 +7,7 @@ Consumers validate with `validate_payload` and tolerate added fields (unknown = 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import INCLUDE, Schema, ValidationError
 
@@ -17,7 +17,13 @@ _REGISTRY: dict[tuple[str, int], type[Schema]] = {}
 
 
 class Contract(Schema):
-    """Base payload schema: added fields are tolerated and kept."""
+    """Base payload schema: added fields are tolerated and kept.
+
+    `partner_tlp`: the TLP levels at which this event may be shared with partner agencies
+    (empty: never shared). The partner catalogue (AsyncAPI) is generated from it, and liaison
+    refuses to share an event whose contract does not declare its TLP here."""
+
+    partner_tlp: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         unknown = INCLUDE
@@ -43,6 +49,21 @@ def latest_version(type_: str) -> int:
     if not versions:
         raise UnknownEventType(f"no contract for event type {type_!r}")
     return max(versions)
+
+
+def contract(type_: str, version: int) -> type[Schema] | None:
+    return _REGISTRY.get((type_, version))
+
+
+def partner_visible() -> list[tuple[str, int, type[Schema]]]:
+    """Every (type, version, schema) a partner agency may receive, sorted."""
+    return sorted(((t, v, s) for (t, v), s in _REGISTRY.items()
+                   if getattr(s, "partner_tlp", ())), key=lambda x: (x[0], x[1]))
+
+
+def shareable(type_: str, version: int, tlp: str) -> bool:
+    """May an event of this contract and TLP go to a partner agency (declared `partner_tlp`)?"""
+    return tlp in getattr(_REGISTRY.get((type_, version)), "partner_tlp", ())
 
 
 def validate_payload(type_: str, version: int, payload: Any) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from civicpulse.contracts import Contract, register
 
 
 class _Ticket(Contract):
+    partner_tlp = ("AMBER",)  # the agencies on the ticket
+
     ticket_id = fields.String(required=True)
     incident_id = fields.String(required=True)
     status = fields.String(required=True)
@@ -43,6 +45,8 @@ class TicketClosedV1(_Ticket):
 
 @register("liaison.statement.requested", 1)
 class StatementRequestedV1(Contract):
+    """Liaison asks news for a statement (office-internal, never shared)."""
+
     ticket_id = fields.String(required=True)
     incident_id = fields.String(required=True)
     topic = fields.String(required=True)
@@ -54,6 +58,8 @@ class StatementRequestedV1(Contract):
 
 @register("liaison.meeting.scheduled", 1)
 class MeetingScheduledV1(Contract):
+    partner_tlp = ("AMBER",)  # the attendee agencies only
+
     meeting_id = fields.String(required=True)
     ticket_id = fields.String(load_default=None, allow_none=True)
     starts_at = fields.String(required=True)
@@ -62,7 +68,8 @@ class MeetingScheduledV1(Contract):
 
 @register("liaison.ticket.overdue", 1)
 class TicketOverdueV1(_Ticket):
-    """A plan deadline was missed; one step of the escalation chain notifies someone."""
+    """A plan deadline was missed; one step of the escalation chain notifies someone.
+    A step notifying the leader in charge is RED and stays in the office."""
 
     deadline = fields.String(required=True)  # acknowledge, first_response, resolve
     step = fields.Integer(required=True)
@@ -74,6 +81,8 @@ class TicketOverdueV1(_Ticket):
 @register("liaison.statement.published", 1)
 class StatementPublishedV1(Contract):
     """The authoritative statement is public: shared (GREEN) with every subscribed agency."""
+
+    partner_tlp = ("GREEN",)
 
     ticket_id = fields.String(required=True)
     incident_id = fields.String(required=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,17 +33,21 @@ def liaison_session() -> Iterator[Session]:
 
 
 def _known(agency: str) -> str:
-    if config.load().agency(agency) is None:
-        raise click.BadParameter(f"{agency!r} is not in the agency directory "
-                                 f"({', '.join(config.load().directory)})", param_hint="AGENCY")
+    """An active agency of the directory (an inactive one gets no credentials)."""
+    cfg = config.load()
+    found = cfg.agency(agency)
+    if found is None or not found.active:
+        raise click.BadParameter(f"{agency!r} is not an active agency of the directory "
+                                 f"({', '.join(cfg.directory)})", param_hint="AGENCY")
     return agency
 
 
 def _print(creds: partner_accounts.Credentials) -> None:
-    click.echo(f"agency: {creds.agency}")
-    click.echo(f"amqp_uri: {creds.amqp_uri}")
-    click.echo(f"token: {creds.token}")
-    click.echo("(shown once: store them now; `civicpulse partners rotate` issues new ones)",
+    """`name: value` lines: the URI, then the same as fields, the HTTP token last."""
+    for name, value in creds.fields():
+        click.echo(f"{name}: {value}")
+    click.echo("(shown once: store them now; `civicpulse partners rotate` issues new ones; "
+               "docs/partners.md says how to connect and verify the server certificate)",
                err=True)
 
 
@@ -88,7 +93,7 @@ def partners_rotate(agency: str, management_url: str | None) -> None:
     try:
         with liaison_session() as s:
             creds = partner_accounts.rotate(s, partner_accounts.Management(management_url),
-                                            amqp_uri(), agency, utcnow())
+                                            amqp_uri(), _known(agency), utcnow())
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
     _print(creds)
@@ -103,6 +108,22 @@ def partners_remove(agency: str, management_url: str | None) -> None:
         partner_accounts.remove(s, partner_accounts.Management(management_url), amqp_uri(),
                                 agency)
     click.echo(f"removed partner access of {agency}")
+
+
+@partners.command("catalogue")
+@click.option("--write-docs", "docs", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="render the catalogue into this Markdown file's "
+                                 "generated block (docs/partners.md)")
+def partners_catalogue(docs: Path | None) -> None:
+    """The AsyncAPI document of the partner channel (JSON), or render it into the docs."""
+    from services.liaison import catalogue
+
+    doc = catalogue.document(partner_accounts.PartnerEndpoint.from_env(amqp_uri()))
+    if docs is None:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    changed = catalogue.render_into(docs, catalogue.document())
+    click.echo(f"{docs}: {'updated' if changed else 'already current'}")
 
 
 @click.group()

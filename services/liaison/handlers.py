@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
+from civicpulse import contracts
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
-from civicpulse.errors import TransientError
+from civicpulse.errors import ContractViolation, TransientError
 from civicpulse.outbox import PARTNER_EXCHANGE
 from services.liaison import db, domain, metrics
 from services.liaison.config import LiaisonConfig
@@ -80,6 +81,9 @@ def _share(uow: UnitOfWork, ticket_id: str, event: Envelope, ticket_agencies: Se
            cfg: LiaisonConfig, now: datetime) -> tuple[str, ...]:
     """Share `event` with the partner agencies its TLP allows; record each share."""
     targets = domain.share_targets(event.tlp, ticket_agencies, cfg.directory)
+    if targets and not contracts.shareable(event.type, event.version, event.tlp):
+        raise ContractViolation(f"{event.type} v{event.version} at TLP:{event.tlp} is not in "
+                                "the partner catalogue (declare partner_tlp on its contract)")
     uow.session.execute(insert(db.shared_events).values(
         event_id=event.id, ticket_id=ticket_id, event_type=event.type, tlp=event.tlp,
         body=event.to_json(), at=now))

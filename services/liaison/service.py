@@ -18,6 +18,7 @@ from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.settings import amqp_uri
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -30,6 +31,7 @@ from civicpulse.web import (
 )
 from services.liaison import (
     agency_directory,
+    catalogue,
     deadline_timers,
     domain,
     handlers,
@@ -41,6 +43,7 @@ from services.liaison import (
     ticket_work,
 )
 from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
+from services.liaison.partner_accounts import PartnerEndpoint
 from services.liaison.partners import PartnerTopology
 from services.liaison.schemas import (
     AgencySchema,
@@ -301,6 +304,12 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     def authenticate_partner(self, token: str) -> dict[str, str] | None:
         agency = ticket_work.partner_agency(self.platform.uow(), token)
         return None if agency is None else {"agency": agency}
+
+    @http("GET", "/partner/catalogue", access=PARTNER)
+    @json_api
+    def partner_catalogue(self, request: Any) -> dict[str, Any]:
+        """The AsyncAPI document of what a partner may receive (catalogue.py)."""
+        return catalogue.document(PartnerEndpoint.from_env(amqp_uri()))
 
     @http("GET", "/partner/tickets", access=PARTNER)
     @json_api

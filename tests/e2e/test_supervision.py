@@ -54,10 +54,10 @@ def test_replicas_share_the_work_and_a_killed_one_comes_back(suite_env: dict[str
         suite.wait_ready(timeout=120)
         first, second = suite.of("liaison")
         assert first.http_port != second.http_port
-        for i in range(40):
+        for i in range(20):
             publish_event(suite_env["AMQP_URI"], detected(f"inc-share-{i}"))
         counts = wait_for(lambda: (c := (consumed(first), consumed(second)))
-                          and sum(c) == 40 and c, timeout=90)
+                          and sum(c) == 20 and c, timeout=120)
         assert min(counts) > 0, f"one replica did all the work: {counts}"
 
         killed = second.pid
@@ -68,6 +68,11 @@ def test_replicas_share_the_work_and_a_killed_one_comes_back(suite_env: dict[str
         publish_event(suite_env["AMQP_URI"], detected("inc-after-restart"))
         # the restarted liaison-2 counts from zero
         wait_for(lambda: consumed(first) + consumed(second) == counts[0] + 1, timeout=60)
+    except Exception:
+        for log in sorted((tmp_path / "logs").glob("*.log")):
+            print(f"==== {log.name}\n{log.read_text(errors='replace')[-6000:]}")
+        print("consumed:", consumed(suite.of("liaison")[0]), consumed(suite.of("liaison")[1]))
+        raise
     finally:
         suite.stop()
     assert all(r.proc is not None and r.proc.poll() is not None for r in suite.replicas)

@@ -10,10 +10,12 @@ from typing import Any
 import pika
 import pika.exceptions
 import pytest
+from sqlalchemy import insert, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
 from civicpulse.outbox import PARTNER_EXCHANGE
+from services.liaison import db
 from services.liaison import partner_accounts as pa
 
 pytestmark = pytest.mark.integration
@@ -117,3 +119,36 @@ def test_rotate_and_remove_take_access_away(broker: tuple[str, UnitOfWork, pa.Ma
     assert pa.agency_for_token(uow.session, new.token) is None
     with pytest.raises(LookupError):
         pa.rotate(uow.session, mgmt, uri, "cac", utcnow())
+
+
+def test_re_adding_an_agency_closes_its_old_connections(
+        broker: tuple[str, UnitOfWork, pa.Management]) -> None:
+    uri, uow, mgmt = broker
+    old = pa.add(uow.session, mgmt, uri, "cac", utcnow())
+    uow.commit()
+    conn = connect(old.amqp_uri)
+    conn.channel().basic_qos(prefetch_count=1)
+    new = pa.add(uow.session, mgmt, uri, "cac", utcnow())  # access given again
+    uow.commit()
+    with pytest.raises(pika.exceptions.ConnectionClosedByBroker):
+        for _ in range(50):  # the broker closes it; a few round trips surface the close
+            conn.process_data_events(0.1)
+    with pytest.raises(pika.exceptions.ProbableAuthenticationError):
+        connect(old.amqp_uri)
+    connect(new.amqp_uri).close()
+    assert pa.agency_for_token(uow.session, old.token) is None
+
+
+def test_an_inactive_agency_keeps_no_working_token(
+        broker: tuple[str, UnitOfWork, pa.Management]) -> None:
+    uri, uow, mgmt = broker
+    creds = pa.add(uow.session, mgmt, uri, "media", utcnow())
+    uow.session.execute(insert(db.agencies).values(
+        code="media", name="市融媒体中心", kind="media", contacts=[], active=True,
+        updated_at=utcnow()))
+    uow.commit()
+    assert pa.agency_for_token(uow.session, creds.token) == "media"
+    uow.session.execute(update(db.agencies).where(db.agencies.c.code == "media")
+                        .values(active=False))
+    uow.commit()
+    assert pa.agency_for_token(uow.session, creds.token) is None

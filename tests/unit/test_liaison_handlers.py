@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, utcnow
+from civicpulse.errors import ContractViolation
 from civicpulse.outbox import PARTNER_EXCHANGE
 from civicpulse.tables import inbox_table, outbox_table
 from services.liaison import config, db, domain, handlers
@@ -135,16 +136,16 @@ def test_no_statement_no_request(uow: UowFactory) -> None:
 
 # --- sharing by TLP ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("tlp,expected", [
-    ("RED", []), ("AMBER", ["cac", "propaganda"]),
-    ("GREEN", ["propaganda", "cac", "media", "govpress"]),
-    ("CLEAR", ["propaganda", "cac", "media", "govpress"]),
+@pytest.mark.parametrize("tlp,type_,expected", [
+    ("RED", "liaison.ticket.closed", []),
+    ("AMBER", "liaison.ticket.closed", ["cac", "propaganda"]),
+    ("GREEN", "liaison.statement.published", ["propaganda", "cac", "media", "govpress"]),
 ])
-def test_share_follows_tlp(uow: UowFactory, cfg: LiaisonConfig, tlp: str, expected: list[str]
-                           ) -> None:
+def test_share_follows_tlp(uow: UowFactory, cfg: LiaisonConfig, tlp: str, type_: str,
+                           expected: list[str]) -> None:
     t = opened(uow, cfg, "III")
-    event = new_event("liaison.ticket.closed", {"ticket_id": t["id"], "incident_id": INC,
-                                                "status": "closed"}, correlation_id=INC, tlp=tlp)
+    event = new_event(type_, {"ticket_id": t["id"], "incident_id": INC, "status": "closed",
+                              "title": "x"}, correlation_id=INC, tlp=tlp)
     with uow() as u:
         shared = handlers._share(u, t["id"], event, t["agencies"], cfg, utcnow())
         u.commit()
@@ -155,6 +156,19 @@ def test_share_follows_tlp(uow: UowFactory, cfg: LiaisonConfig, tlp: str, expect
     assert rows == expected
     keys = [r["routing_key"] for r in outbox_rows(uow) if r["event_type"] == event.type]
     assert keys == expected
+
+
+@pytest.mark.parametrize("tlp", ["GREEN", "CLEAR"])
+def test_an_event_is_shared_only_at_a_tlp_its_contract_declares(
+        uow: UowFactory, cfg: LiaisonConfig, tlp: str) -> None:
+    """The partner catalogue is generated from the contracts' `partner_tlp`: an event at a TLP
+    its contract does not declare (here an AMBER ticket event marked GREEN) is refused, so
+    nothing reaches a partner that the catalogue does not describe."""
+    t = opened(uow, cfg, "III")
+    event = new_event("liaison.ticket.closed", {"ticket_id": t["id"], "incident_id": INC,
+                                                "status": "closed"}, correlation_id=INC, tlp=tlp)
+    with uow() as u, pytest.raises(ContractViolation, match="partner catalogue"):
+        handlers._share(u, t["id"], event, t["agencies"], cfg, utcnow())
 
 
 # --- the statement's way: timeline --------------------------------------------------------------

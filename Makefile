@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-faults bench-soak demo lint unit integration e2e bench-bus bench-sentiment train-sentiment system-deps clean migration
+.PHONY: run test test-faults bench-soak demo lint unit integration e2e bench-bus bench-notify bench-sentiment train-sentiment system-deps clean migration
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,3 +74,7 @@ migration: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache
+
+## Notifications fanned out from events to a local SMTP server, one notify process.
+bench-notify: $(STAMP)
+	$(PY) -m bench.notify

@@ -40,8 +40,10 @@ import eventlet
 from eventlet import wsgi
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import HttpOnlyProtocol, WebServer
-from werkzeug.wrappers import Response
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
 
 from civicpulse import credentials, staff
 from civicpulse.web import (
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 MiB = 1024 * 1024
 DEFAULT_MAX_BODY = 1 * MiB
 CALLER_KEY = "civicpulse.caller"
+INT_MAX = 2**31 - 1
 Identity = dict[str, str]
 RolePolicy = Callable[[str | None, str], bool]
 
@@ -158,12 +161,30 @@ def _env_seconds(name: str, default: float) -> float:
     return float(os.environ.get(name, "") or default)
 
 
+class JsonErrorsApp(WsgiApp):
+    """nameko's WSGI app, with routing errors (no such route, wrong method) as JSON."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        request = Request(environ, shallow=True)
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+            request.path_values = values
+            answer = provider.handle_request(request)
+        except HTTPException as exc:
+            answer = _json(exc.code or 500, {"error": (exc.name or "error").lower()})
+        return answer(environ, start_response)
+
+
 class GuardedWebServer(WebServer):
     """nameko's web server with a socket timeout, so an idle or trickling client is dropped."""
 
     def start(self) -> None:
         staff.cache()  # an out-of-bounds CIVICPULSE_AUTH_TTL_SECONDS stops the service here
         super().start()
+
+    def get_wsgi_app(self) -> Any:
+        return JsonErrorsApp(self)
 
     def get_wsgi_server(self, sock: Any, wsgi_app: Any, protocol: Any = HttpOnlyProtocol,
                         debug: bool = False) -> Any:
@@ -176,10 +197,18 @@ class GuardedHttp(HttpRequestHandler):
     server = GuardedWebServer()
 
     def __init__(self, method: str, url: str, access: Access = NOBODY,
-                 max_body: int = DEFAULT_MAX_BODY, **kwargs: Any) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, body: Any = None, query: Any = None,
+                 **kwargs: Any) -> None:
         self.access = access
         self.max_body = max_body
+        self.body, self.query = body, query  # marshmallow schemas, for /openapi.json
         super().__init__(method, url, **kwargs)
+
+    def get_url_rule(self) -> Rule:
+        """The route; an `<int:...>` part only matches what a database integer holds (a
+        larger number is a 404, not a failed query)."""
+        url = self.url.replace("<int:", f"<int(max={INT_MAX}):")
+        return Rule(url, methods=self.method.split(","))
 
     def handle_request(self, request: Any) -> Any:
         request.shallow = False
@@ -232,8 +261,10 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 
 
 def http(method: str, url: str, access: Access = NOBODY, max_body: int = DEFAULT_MAX_BODY,
+         body: Any = None, query: Any = None,
          **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """nameko's `@http`, with the endpoint's access policy (default: nobody) and body limit."""
+    """nameko's `@http`, with the endpoint's access policy (default: nobody), body limit and,
+    for its OpenAPI description, the marshmallow schemas of its JSON body and query."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -245,8 +276,8 @@ def http(method: str, url: str, access: Access = NOBODY, max_body: int = DEFAULT
             return fn(self, request, *args, **kw)
 
         guarded.access = access  # type: ignore[attr-defined]
-        return GuardedHttp.decorator(method, url, access=access, max_body=max_body,
-                                     **kwargs)(guarded)
+        return GuardedHttp.decorator(method, url, access=access, max_body=max_body, body=body,
+                                     query=query, **kwargs)(guarded)
 
     return decorate
 

@@ -5,8 +5,11 @@ add`, a collector with `civicpulse collectors add`), posts a burst of negative m
 collector, waits for the joint-response ticket, reads the partner queue as a partner would (or,
 in embedded mode, checks liaison's share log and says so), approves the statement through the
 three review stages over HTTP, waits for publication and prints the ticket's timeline with the
-time each step took; every read carries the section head's token. At the end it disables every
-credential it created. Ends with a line beginning `demo: ok`, or a reason and a non-zero exit.
+time each step took; every read carries the section head's token. Then it prints what the notify
+service sent for the flow (`notifications: N sent (email E, robot R, inbox I)`; without an SMTP
+relay the e-mails are .eml files under var/notify-mail/, and robots count only when configured).
+At the end it disables every credential it created. Ends with a line beginning `demo: ok`, or
+a reason and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -29,6 +33,7 @@ from civicpulse.settings import SERVICES, amqp_uri, for_service, var_dir
 T = TypeVar("T")
 STAGES = ("section_head", "leader_in_charge", "principal")
 PARTNER = "cac"
+DEMO_SECTION = "新闻宣传处"  # the lead section of a level IV or III ticket (plans.yaml)
 
 
 class DemoFailed(Exception):
@@ -85,7 +90,8 @@ def civicpulse(*args: str) -> str:
 
 def add_reviewer(role: str, run_id: str) -> str:
     """Create a staff account with the review service's own command; return its token."""
-    return civicpulse("users", "add", f"demo-{role}-{run_id}", "--role", role)
+    return civicpulse("users", "add", f"demo-{role}-{run_id}", "--role", role,
+                      "--section", DEMO_SECTION, "--email", f"demo-{role}-{run_id}@office.example")
 
 
 @dataclass
@@ -122,6 +128,29 @@ class Credentials:
             civicpulse("users", "disable", f"demo-{role}-{self.run_id}")
         if self.collector:
             civicpulse("collectors", "disable", self.collector_name)
+
+
+def notifications(incident_id: str, token: str, timeout: float = 20.0) -> dict[str, int]:
+    """What notify sent for the flow, by channel, once nothing is left to send (deliveries held
+    by quiet hours excepted)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = requests.get(url("notify", "/deliveries"), params={"correlation_id": incident_id},
+                         headers=bearer(token), timeout=10)
+        if r.status_code != 200:
+            raise DemoFailed(f"notify's delivery log: {r.status_code} {r.text[:300]}")
+        rows = r.json()["deliveries"]
+        waiting = [d for d in rows if d["status"] in ("pending", "sending")
+                   and d.get("held_reason") is None]
+        if not waiting or time.monotonic() > deadline:
+            sent = Counter(d["channel"] for d in rows if d["status"] == "sent")
+            return {c: sent.get(c, 0) for c in ("email", "robot", "inbox")}
+        time.sleep(0.3)
+
+
+def notifications_line(counts: dict[str, int]) -> str:
+    return (f"notifications: {sum(counts.values())} sent (email {counts['email']}, "
+            f"robot {counts['robot']}, inbox {counts['inbox']})")
 
 
 def negative_burst(run_id: str, n: int = 12) -> list[dict[str, Any]]:
@@ -269,6 +298,8 @@ def main(timeout: float = 120.0, mode: str = "auto") -> int:
         creds = Credentials(uuid.uuid4().hex[:8])
         flow = run_flow(timeout, creds=creds.fill())
         print_ticket(flow.ticket)
+        print("\n" + notifications_line(notifications(flow.incident_id,
+                                                       creds.reviewers["principal"])))
         _disable(creds)
         creds = None
         total = flow.steps[-1][1]

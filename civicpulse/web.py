@@ -75,12 +75,17 @@ def load_json(request: Any, schema: Schema | None = None) -> Any:
 
 
 def json_depth(value: Any) -> int:
-    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), iteratively."""
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), iteratively;
+    BadRequest for a string holding NUL (no database stores it)."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(
-            node, list) else None
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise BadRequest("strings may not contain NUL (\\u0000)")
+            continue
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else \
+            node if isinstance(node, list) else None
         if children is None:
             continue
         deepest = max(deepest, depth)

@@ -80,4 +80,4 @@ def validate_payload(type_: str, version: int, payload: Any) -> dict[str, Any]:
         raise ContractViolation(f"{type_} v{version}: {exc.messages}") from exc
 
 
-from civicpulse.contracts import liaison, news, review, sentiment  # noqa: E402,F401
+from civicpulse.contracts import liaison, news, notify, review, sentiment  # noqa: E402,F401

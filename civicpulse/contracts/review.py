@@ -42,12 +42,14 @@ class CaseApprovedV1(_Case):
 class CaseReturnedV1(_Case):
     stage = fields.String(required=True)
     comment = fields.String(required=True)
+    author = fields.String(load_default=None, allow_none=True)  # who is told (notify)
 
 
 @register("review.case.rejected", 1)
 class CaseRejectedV1(_Case):
     stage = fields.String(required=True)
     comment = fields.String(required=True)
+    author = fields.String(load_default=None, allow_none=True)
 
 
 @register("review.stage.overdue", 1)

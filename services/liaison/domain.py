@@ -129,16 +129,16 @@ class TaskTemplate:
 
 @dataclass(frozen=True)
 class Deadlines:
-    """Minutes from the ticket's opening."""
+    """Minutes from the ticket's opening (fractions allowed: drills and tests)."""
 
-    acknowledge: int
-    first_response: int
-    resolve: int
+    acknowledge: float
+    first_response: float
+    resolve: float
 
-    def minutes(self, key: str) -> int:
+    def minutes(self, key: str) -> float:
         if key not in DEADLINE_KEYS:
             raise KeyError(key)
-        return int(getattr(self, key))
+        return float(getattr(self, key))
 
     def due_times(self, opened_at: datetime) -> dict[str, datetime]:
         return {k: opened_at + timedelta(minutes=self.minutes(k)) for k in DEADLINE_KEYS}
@@ -154,7 +154,7 @@ NOTIFY_TLP = {"leader_in_charge": "RED", "partner_lead": "AMBER"}
 class EscalationStep:
     """`after` minutes past a missed deadline, notify `notify`."""
 
-    after: int
+    after: float
     notify: str
 
 
@@ -259,7 +259,7 @@ def added_agencies(current: Sequence[str], plan: LevelPlan) -> tuple[str, ...]:
     return tuple(a for a in plan.agencies if a not in have)
 
 
-def stronger_due(current: datetime, minutes: int, escalated_at: datetime) -> datetime:
+def stronger_due(current: datetime, minutes: float, escalated_at: datetime) -> datetime:
     """A deadline under a stronger plan: counted from the escalation, never later than before."""
     return min(current, escalated_at + timedelta(minutes=minutes))
 

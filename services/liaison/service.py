@@ -131,7 +131,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
 
     # --- staff: tickets ---------------------------------------------------------------------
 
-    @http("GET", "/tickets", access=STAFF)
+    @http("GET", "/tickets", access=STAFF, query=TicketQuerySchema)
     @json_api
     def get_tickets(self, request: Any) -> dict[str, Any]:
         try:
@@ -152,7 +152,8 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     def get_ticket_http(self, request: Any, ticket_id: str) -> dict[str, Any]:
         return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
-    @http("POST", "/tickets/<string:ticket_id>/transition", access=can("transition"))
+    @http("POST", "/tickets/<string:ticket_id>/transition", access=can("transition"),
+          body=TransitionSchema)
     @json_api
     def transition(self, request: Any, ticket_id: str) -> dict[str, Any]:
         who = caller(request)
@@ -171,7 +172,8 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
                                              self.partners)
         return {"ticket_id": ticket_id, "status": effect.status}
 
-    @http("POST", "/tickets/<string:ticket_id>/participants", access=can("assign"))
+    @http("POST", "/tickets/<string:ticket_id>/participants", access=can("assign"),
+          body=AssignSchema)
     @json_api
     def assign(self, request: Any, ticket_id: str) -> dict[str, Any]:
         who = caller(request)
@@ -181,7 +183,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
                                who["name"])
         return {"ticket_id": ticket_id, **body}
 
-    @http("POST", "/tickets/<string:ticket_id>/agencies", access=can("share"))
+    @http("POST", "/tickets/<string:ticket_id>/agencies", access=can("share"), body=AgencySchema)
     @json_api
     def add_agency(self, request: Any, ticket_id: str) -> dict[str, Any]:
         who = caller(request)
@@ -192,7 +194,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         return {"ticket_id": ticket_id, "agency": body["agency"],
                 "backfilled": len(effect.shared)}
 
-    @http("POST", "/tickets/<string:ticket_id>/tasks", access=can("task"))
+    @http("POST", "/tickets/<string:ticket_id>/tasks", access=can("task"), body=TaskSchema)
     @json_api
     def add_task(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -202,7 +204,8 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
                                            body["owner"], body["due_at"], who["name"])
         return 201, {"ticket_id": ticket_id, "task_id": task_id}
 
-    @http("POST", "/tickets/<string:ticket_id>/tasks/<int:task_id>", access=can("task"))
+    @http("POST", "/tickets/<string:ticket_id>/tasks/<int:task_id>", access=can("task"),
+          body=TaskUpdateSchema)
     @json_api
     def update_task(self, request: Any, ticket_id: str, task_id: int) -> dict[str, Any]:
         who = caller(request)
@@ -212,7 +215,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
                                     status=body["status"], owner=body["owner"])
         return {"ticket_id": ticket_id, "task_id": task_id}
 
-    @http("POST", "/tickets/<string:ticket_id>/comments", access=can("comment"))
+    @http("POST", "/tickets/<string:ticket_id>/comments", access=can("comment"), body=CommentSchema)
     @json_api
     def comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -222,7 +225,8 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
                                 pinned=body["pinned"])
         return 201, {"ticket_id": ticket_id}
 
-    @http("POST", "/tickets/<string:ticket_id>/timeline/<int:entry_id>/pin", access=can("comment"))
+    @http("POST", "/tickets/<string:ticket_id>/timeline/<int:entry_id>/pin", access=can("comment"),
+          body=PinSchema)
     @json_api
     def pin(self, request: Any, ticket_id: str, entry_id: int) -> dict[str, Any]:
         body = load_json(request, PinSchema())
@@ -230,7 +234,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
             ticket_work.pin(self.platform.uow(), ticket_id, entry_id, body["pinned"])
         return {"ticket_id": ticket_id, "entry_id": entry_id, "pinned": body["pinned"]}
 
-    @http("PUT", "/tickets/<string:ticket_id>/lessons", access=can("review"))
+    @http("PUT", "/tickets/<string:ticket_id>/lessons", access=can("review"), body=LessonsSchema)
     @json_api
     def lessons(self, request: Any, ticket_id: str) -> dict[str, Any]:
         who = caller(request)
@@ -242,7 +246,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
 
     # --- joint meetings ---------------------------------------------------------------------
 
-    @http("POST", "/tickets/<string:ticket_id>/meetings", access=can("meeting"))
+    @http("POST", "/tickets/<string:ticket_id>/meetings", access=can("meeting"), body=MeetingSchema)
     @json_api
     def schedule_meeting(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -253,7 +257,8 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
                 body["agencies"], who["name"], self.partners)
         return 201, {"meeting_id": meeting_id, "shared_with": list(effect.shared)}
 
-    @http("POST", "/meetings/<string:meeting_id>/minutes", access=can("meeting"))
+    @http("POST", "/meetings/<string:meeting_id>/minutes", access=can("meeting"),
+          body=MinutesSchema)
     @json_api
     def meeting_minutes(self, request: Any, meeting_id: str) -> dict[str, Any]:
         who = caller(request)
@@ -335,7 +340,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
             ticket_work.require_on_ticket(self.platform.uow(), ticket_id, agency)
         return agency
 
-    @http("POST", "/partner/tickets/<string:ticket_id>/ack", access=PARTNER)
+    @http("POST", "/partner/tickets/<string:ticket_id>/ack", access=PARTNER, body=PartnerNoteSchema)
     @json_api
     def partner_ack(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
         agency = self._partner_on(request, ticket_id)
@@ -344,7 +349,8 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
                                                  "partner.ack", body["text"], self.partners)
 
-    @http("POST", "/partner/tickets/<string:ticket_id>/comments", access=PARTNER)
+    @http("POST", "/partner/tickets/<string:ticket_id>/comments", access=PARTNER,
+          body=PartnerCommentSchema)
     @json_api
     def partner_comment(self, request: Any, ticket_id: str) -> tuple[int, dict[str, Any]]:
         agency = self._partner_on(request, ticket_id)
@@ -352,6 +358,11 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         with _errors(ticket_id):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
                                                  "partner.comment", body["text"], self.partners)
+
+    @rpc
+    def agency_directory(self) -> dict[str, Any]:
+        """Every agency with its contacts (e-mail addresses) and the sharing groups (notify)."""
+        return agency_directory.directory(self.platform.uow(), self.partners)
 
     @rpc
     def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:

@@ -100,7 +100,8 @@ class CommentSchema(_Body):
     external_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
     author = fields.String(required=True, validate=validate.Length(min=1, max=128))
     text = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
-    item_id = fields.String(load_default=None, allow_none=True)
+    item_id = fields.String(load_default=None, allow_none=True,
+                            validate=validate.Length(min=1, max=64))
     received_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 

@@ -153,7 +153,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     # --- items ----------------------------------------------------------------------------
 
-    @http("POST", "/items", access=can("create"))
+    @http("POST", "/items", access=can("create"), body=ItemSchema)
     @json_api
     def post_item(self, request: Any) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -161,7 +161,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         _authorize(who, domain.create_actions(body))
         return 201, handlers.create_item(self.platform.uow(), {**body, "author": who["name"]})
 
-    @http("POST", "/items/<string:item_id>/revisions", access=can("edit"))
+    @http("POST", "/items/<string:item_id>/revisions", access=can("edit"), body=RevisionSchema)
     @json_api
     def post_revision(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -170,7 +170,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
             return 201, handlers.revise_item(self.platform.uow(), item_id, **body,
                                              author=who["name"])
 
-    @http("POST", "/items/<string:item_id>/submit", access=can("submit"))
+    @http("POST", "/items/<string:item_id>/submit", access=can("submit"), body=SubmitSchema)
     @json_api
     def post_submit(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
         body = load_json(request, SubmitSchema()) if request.get_data() else {}
@@ -178,14 +178,14 @@ class NewsService(StaffFromReview, OperationsEndpoints):
             return 202, handlers.submit_item(self.platform.uow(), item_id,
                                              body.get("workflow", "default"))
 
-    @http("POST", "/items/<string:item_id>/embargo", access=can("embargo"))
+    @http("POST", "/items/<string:item_id>/embargo", access=can("embargo"), body=EmbargoSchema)
     @json_api
     def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
         body = load_json(request, EmbargoSchema())
         with _http_errors():
             return handlers.set_embargo(self.platform.uow(), item_id, body["publish_at"])
 
-    @http("POST", "/items/<string:item_id>/corrections", access=can("correct"))
+    @http("POST", "/items/<string:item_id>/corrections", access=can("correct"), body=NoteSchema)
     @json_api
     def post_correction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -196,7 +196,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         self._deliver()
         return 201, item
 
-    @http("POST", "/items/<string:item_id>/retraction", access=can("retract"))
+    @http("POST", "/items/<string:item_id>/retraction", access=can("retract"), body=NoteSchema)
     @json_api
     def post_retraction(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
         who = caller(request)
@@ -215,7 +215,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         self._deliver()
         return item
 
-    @http("GET", "/items", access=STAFF)
+    @http("GET", "/items", access=STAFF, query=ItemFilterSchema)
     @json_api
     def get_items(self, request: Any) -> dict[str, Any]:
         filters = _query(request, ItemFilterSchema())
@@ -247,25 +247,25 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     # --- publicity plan -------------------------------------------------------------------
 
-    @http("GET", "/plan", access=STAFF)
+    @http("GET", "/plan", access=STAFF, query=MonthQuerySchema)
     @json_api
     def get_plan(self, request: Any) -> dict[str, Any]:
         month = _query(request, MonthQuerySchema())["month"]
         return plan.month_plan(self.platform.uow(), month)
 
-    @http("POST", "/plan/themes", access=can("plan"))
+    @http("POST", "/plan/themes", access=can("plan"), body=ThemeSchema)
     @json_api
     def post_theme(self, request: Any) -> tuple[int, dict[str, Any]]:
         return 201, plan.add_theme(self.platform.uow(), load_json(request, ThemeSchema()))
 
-    @http("POST", "/plan/themes/<int:theme_id>/entries", access=can("plan"))
+    @http("POST", "/plan/themes/<int:theme_id>/entries", access=can("plan"), body=PlanEntrySchema)
     @json_api
     def post_plan_entry(self, request: Any, theme_id: int) -> tuple[int, dict[str, Any]]:
         body = load_json(request, PlanEntrySchema())
         with _http_errors():
             return 201, plan.add_entry(self.platform.uow(), theme_id, body)
 
-    @http("POST", "/plan/entries/<int:entry_id>/item", access=can("plan"))
+    @http("POST", "/plan/entries/<int:entry_id>/item", access=can("plan"), body=LinkSchema)
     @json_api
     def post_plan_link(self, request: Any, entry_id: int) -> dict[str, Any]:
         body = load_json(request, LinkSchema())
@@ -275,14 +275,14 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     # --- new-media interaction ------------------------------------------------------------
 
-    @http("POST", "/items/<string:item_id>/stats", access=can("stats"))
+    @http("POST", "/items/<string:item_id>/stats", access=can("stats"), body=StatsSchema)
     @json_api
     def post_stats(self, request: Any, item_id: str) -> dict[str, Any]:
         body = load_json(request, StatsSchema())
         with _http_errors():
             return interaction.record_stats(self.platform.uow(), item_id, body)
 
-    @http("POST", "/comments", access=can("comments"))
+    @http("POST", "/comments", access=can("comments"), body=CommentSchema(many=True))
     @json_api
     def post_comments(self, request: Any) -> tuple[int, dict[str, Any]]:
         batch = load_json(request, CommentSchema(many=True))
@@ -290,13 +290,13 @@ class NewsService(StaffFromReview, OperationsEndpoints):
             raise BadRequest("at most 1,000 comments per request")
         return 202, interaction.receive_comments(self.platform.uow(), batch, config.load())
 
-    @http("GET", "/comments", access=STAFF)
+    @http("GET", "/comments", access=STAFF, query=CommentQuerySchema)
     @json_api
     def get_comments(self, request: Any) -> dict[str, Any]:
         state = _query(request, CommentQuerySchema())["state"]
         return {"comments": interaction.list_comments(self.platform.uow(), state)}
 
-    @http("POST", "/comments/<int:comment_id>/reply", access=can("reply"))
+    @http("POST", "/comments/<int:comment_id>/reply", access=can("reply"), body=ReplySchema)
     @json_api
     def post_reply(self, request: Any, comment_id: int) -> dict[str, Any]:
         who = caller(request)

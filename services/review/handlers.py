@@ -276,7 +276,8 @@ def _record_outcome(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outco
     corr = case["correlation_id"]
     if outcome.decision != "approve":
         uow.publish(new_event(f"review.case.{outcome.status}", {
-            **base, "stage": outcome.stage, "comment": comment}, correlation_id=corr,
+            **base, "stage": outcome.stage, "comment": comment, "author": case["author"]},
+            correlation_id=corr,
             tlp="AMBER"))
         return
     stage_event = new_event("review.stage.approved", {

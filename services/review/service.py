@@ -66,7 +66,7 @@ class ReviewService(OperationsEndpoints):
     def on_item_submitted(self, event: Envelope) -> None:
         handlers.open_case(self.platform.uow(), event, config.load())
 
-    @http("POST", "/cases/<string:case_id>/decisions", access=STAFF)
+    @http("POST", "/cases/<string:case_id>/decisions", access=STAFF, body=DecisionSchema)
     @json_api
     def post_decision(self, request: Any, case_id: str) -> dict[str, Any]:
         token = bearer_token(request)
@@ -74,7 +74,7 @@ class ReviewService(OperationsEndpoints):
         with _http_errors():
             return handlers.decide(self.platform.uow(), case_id, token, body, config.load())
 
-    @http("GET", "/cases", access=STAFF)
+    @http("GET", "/cases", access=STAFF, query=CaseFilterSchema)
     @json_api
     def get_cases(self, request: Any) -> dict[str, Any]:
         try:
@@ -89,7 +89,7 @@ class ReviewService(OperationsEndpoints):
         with _http_errors():
             return handlers.get_case(self.platform.uow(), case_id)
 
-    @http("GET", "/audit", access=STAFF)
+    @http("GET", "/audit", access=STAFF, query=AuditQuerySchema)
     def get_audit(self, request: Any) -> Any:
         """The audit log for any active staff token; `?format=csv|json`, `case_id`, `item_id`."""
         return _audit_response(self.platform.uow, request)

@@ -15,7 +15,7 @@ from civicpulse.web import BadRequest, json_api, load_json
 from services.sentiment import collectors, config, handlers, scoring
 from services.sentiment.batch_consumer import consume_batches
 from services.sentiment.reports import http as report_http
-from services.sentiment.schemas import MAX_BATCH, MAX_BATCH_BYTES
+from services.sentiment.schemas import MAX_BATCH, MAX_BATCH_BYTES, MentionSchema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MENTIONS_QUEUE = "sentiment.mentions"
@@ -38,7 +38,8 @@ class SentimentService(StaffFromReview, OperationsEndpoints):
         name = collectors.authenticate(self.platform.uow(), token)
         return None if name is None else {"collector": name}
 
-    @http("POST", "/mentions", access=COLLECTOR, max_body=MAX_BATCH_BYTES)
+    @http("POST", "/mentions", access=COLLECTOR, max_body=MAX_BATCH_BYTES,
+          body=MentionSchema(many=True))
     @json_api
     def post_mentions(self, request: Any) -> tuple[int, dict[str, Any]]:
         body = load_json(request)

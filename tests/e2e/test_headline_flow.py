@@ -1,6 +1,7 @@
 """The headline flow with all four services as real processes on RabbitMQ and PostgreSQL."""
 
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -59,15 +60,24 @@ def test_demo_in_embedded_mode(tmp_path, monkeypatch):
 
     env = {**os.environ, "CIVICPULSE_VAR_DIR": str(tmp_path / "var"),
            "AMQP_URI": "amqp://guest:guest@127.0.0.1:5999/"}
-    for svc in ("news", "review", "sentiment", "liaison"):
+    for svc in ("news", "review", "sentiment", "liaison", "notify"):
         env[f"{svc.upper()}_HTTP_PORT"] = str(free_port())
         env.pop(f"{svc.upper()}_DATABASE_URL", None)
+    env.pop("NOTIFY_SMTP_HOST", None)
+    env["NOTIFY_DIGEST_AT"] = "off"  # only the flow's mails in var/notify-mail
     out = subprocess.run([sys.executable, "-m", "civicpulse.cli", "demo", "--timeout", "120"],
                          env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("demo: ok"), last
     assert "embedded mode: no outside partner can connect" in out.stdout
+    # no SMTP relay in embedded mode: the e-mails are .eml files, the inbox has the rest
+    line = re.search(r"notifications: (\d+) sent \(email (\d+), robot (\d+), inbox (\d+)\)",
+                     out.stdout)
+    assert line, out.stdout[-2000:]
+    total, mails, robots, inbox = map(int, line.groups())
+    assert mails > 0 and inbox > 0 and robots == 0 and total == mails + inbox
+    assert len(list((tmp_path / "var" / "notify-mail").glob("*.eml"))) == mails
 
 
 def test_make_run_falls_back_to_embedded_and_stops_on_ctrl_c(tmp_path):

@@ -12,13 +12,16 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from click.testing import CliRunner
+from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy import create_engine, select, text, update
 
 from civicpulse.demo import negative_burst
@@ -204,26 +207,30 @@ def _approve_statement(w: World, incident: str) -> None:
 
 # --- the matrix ---------------------------------------------------------------------------------
 
+def _call(world: World, method: str, url: str, caller: str) -> requests.Response:
+    return requests.request(method, url, headers=world.headers(caller), timeout=60,
+                            json={} if method in ("POST", "PUT") else None)
+
+
 def test_every_endpoint_answers_every_caller_as_the_matrix_says(world: World) -> None:
     values = {**PATH_VALUES, "ticket_id": world.ticket["id"]}
+    cells = [(service, method, path, caller, allowed)
+             for (service, method, path), allowed in security_matrix.load().items()
+             for caller in security_matrix.CALLERS]
+    with ThreadPoolExecutor(max_workers=8) as pool:  # independent calls; 8 at a time
+        answers = list(pool.map(lambda c: _call(world, c[1], world.url(
+            c[0], c[2].format(**values)), c[3]), cells))
     wrong = []
-    calls = 0
-    for (service, method, path), allowed in security_matrix.load().items():
-        url = world.url(service, path.format(**values))
-        for caller in security_matrix.CALLERS:
-            r = requests.request(method, url, headers=world.headers(caller), timeout=30,
-                                 json={} if method in ("POST", "PUT") else None)
-            calls += 1
-            let_in = r.status_code not in (401, 403)
-            if let_in != (caller in allowed):
-                wrong.append(f"{method} {service}{path} as {caller}: {r.status_code} "
-                             f"{r.text[:120]}")
-            if r.status_code >= 400:
-                assert r.headers["Content-Type"].startswith("application/json"), (path, caller)
-                assert r.json().get("error"), (path, caller, r.text[:200])
-            assert r.status_code < 500, f"{method} {path} as {caller}: {r.text[:300]}"
-    assert not wrong, f"{len(wrong)} of {calls} calls disagree with the matrix:\n" + "\n".join(
-        wrong)
+    for (service, method, path, caller, allowed), r in zip(cells, answers, strict=True):
+        where = f"{method} {service}{path} as {caller}: {r.status_code} {r.text[:120]}"
+        if (r.status_code not in (401, 403)) != (caller in allowed):
+            wrong.append(where)
+        assert r.status_code < 500, where
+        if r.status_code >= 400:
+            assert r.headers["Content-Type"].startswith("application/json"), where
+            assert r.json().get("error"), where
+    assert not wrong, f"{len(wrong)} of {len(cells)} calls disagree with the matrix:\n" + \
+        "\n".join(wrong)
 
 
 # --- no RED anywhere a partner can reach -----------------------------------------------------
@@ -294,3 +301,46 @@ def test_no_red_and_nothing_of_another_ticket_reaches_a_partner(world: World) ->
     assert CAC_NOTE not in seen["partner_late"], "never another agency's comment"
     assert "liaison.meeting.scheduled" in seen["partner_on"]
     assert "liaison.meeting.scheduled" not in seen["partner_late"], "not invited"
+
+
+# --- schemathesis: every operation of every service, as staff ------------------------------------
+
+MAX_EXAMPLES = 3  # per operation: ~70 operations, a bounded run (see docs/security.md)
+
+
+def _fuzz(operation: Any, headers: dict[str, str]) -> list[str]:
+    """Run generated cases against one operation; the problems found (no 5xx; every 4xx a
+    JSON body with a reason)."""
+    problems: list[str] = []
+
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def run(case: Any) -> None:
+        r = case.call(headers=headers, timeout=30)
+        where = f"{case.method} {case.formatted_path} -> {r.status_code}"
+        if r.status_code >= 500:
+            problems.append(f"{where}: {r.text[:200]}")
+        elif r.status_code >= 400:
+            try:
+                reason = r.json().get("error")
+            except ValueError:
+                reason = None
+            if not reason:
+                problems.append(f"{where}: no JSON reason: {r.text[:200]}")
+
+    run()
+    return problems
+
+
+def test_schemathesis_finds_no_5xx_and_every_4xx_has_a_json_reason(world: World) -> None:
+    headers = world.headers("admin")
+    problems: list[str] = []
+    operations = 0
+    for service in SERVICES:
+        schema = schemathesis.openapi.from_url(world.url(service, "/openapi.json"))
+        for result in schema.get_all_operations():
+            operations += 1
+            problems += _fuzz(result.ok(), headers)
+    assert operations >= 60
+    assert not problems, "\n".join(problems)

@@ -129,20 +129,29 @@ def _ready(port: int) -> bool:
 
 
 def staff_token(env: dict[str, str], name: str, role: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "civicpulse.cli", "users", "add", name,
-                          "--role", role], env=env, capture_output=True, text=True,
-                         check=False, timeout=120)
+    return _issued(env, "users", "add", name, "--role", role)
+
+
+def collector_token(env: dict[str, str], name: str) -> str:
+    """A collector credential (POST /mentions takes no other token)."""
+    return _issued(env, "collectors", "add", name)
+
+
+def _issued(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "civicpulse.cli", *args], env=env,
+                         capture_output=True, text=True, check=False, timeout=120)
     if out.returncode != 0:
-        raise RuntimeError(f"users add {name}: {out.stderr[-500:]}")
+        raise RuntimeError(f"{' '.join(args[:3])}: {out.stderr[-500:]}")
     return out.stdout.strip().splitlines()[-1].strip()
 
 
 class Api:
     """HTTP to whichever replica of a service answers; retried until `timeout`."""
 
-    def __init__(self, suite: Suite, token: str) -> None:
+    def __init__(self, suite: Suite, token: str, collector: str = "") -> None:
         self.suite = suite
         self.token = token
+        self.collector = collector
         self._turn = 0
 
     def ports(self, service: str) -> list[int]:
@@ -209,7 +218,7 @@ class Replay:
                 break
             t = time.monotonic()
             api.call("POST", "sentiment", "/mentions", json_body=batch, timeout=300,
-                     ok=lambda s: s == 202)
+                     token=api.collector, ok=lambda s: s == 202)
             posted += len(batch)
             time.sleep(max(0.0, gap - (time.monotonic() - t)))
         return posted

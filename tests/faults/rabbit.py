@@ -109,11 +109,16 @@ class RabbitNode:
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.tail()}")
-            if port_open(self.port) and self.ctl("await_startup", check=False,
-                                                 timeout=30).returncode == 0:
+            if port_open(self.port) and self._started():
                 return
             time.sleep(0.5)
         raise TimeoutError(f"{self.name} not up after {timeout:.0f}s: {self.tail()}")
+
+    def _started(self) -> bool:
+        try:
+            return self.ctl("await_startup", check=False, timeout=30).returncode == 0
+        except subprocess.TimeoutExpired:  # a loaded machine: ask again
+            return False
 
     def tail(self) -> str:
         try:
@@ -172,15 +177,19 @@ class Cluster:
     def start(self) -> Cluster:
         os.chmod(self.base, 0o755)
         self.nodes = [RabbitNode(self.base) for _ in range(self.size)]
-        for node in self.nodes:  # booting side by side
-            node.spawn()
-        for node in self.nodes:
-            node.wait_up()
-        first = self.nodes[0]
-        for node in self.nodes[1:]:
-            node.ctl("stop_app")
-            node.ctl("join_cluster", first.name)
-            node.ctl("start_app")
+        try:
+            for node in self.nodes:  # booting side by side
+                node.spawn()
+            for node in self.nodes:
+                node.wait_up()
+            first = self.nodes[0]
+            for node in self.nodes[1:]:
+                node.ctl("stop_app")
+                node.ctl("join_cluster", first.name)
+                node.ctl("start_app")
+        except BaseException:
+            self.stop()  # no node left behind
+            raise
         return self
 
     @property

@@ -28,6 +28,7 @@ from tests.faults.harness import (
     Databases,
     PartnerListeners,
     Replay,
+    collector_token,
     republish_shares,
     say,
     staff_token,
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{time.monotonic() - t:.0f}s on {cluster.uri}")
         full_env = {**os.environ, **env}
         tokens = {role: staff_token(full_env, f"fault-{role}", role) for role in STAGE_ROLES}
-        api = Api(suite, tokens["principal"])
+        api = Api(suite, tokens["principal"], collector_token(full_env, "fault-collector"))
         partners.start()
         approver = Approver(api, tokens)
         approver.start()

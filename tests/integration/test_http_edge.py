@@ -104,6 +104,10 @@ def test_body_limits_nesting_and_errors_answer_json(edge: str) -> None:
                          timeout=5).status_code == 413
     r = requests.post(f"{edge}/echo", data="[" * 40 + "]" * 40, headers=big, timeout=5)
     assert r.status_code == 400 and "nests deeper" in r.json()["error"]
+    r = requests.post(f"{edge}/echo", json={"text": "a\x00b"}, headers=GOOD, timeout=5)
+    assert r.status_code == 400 and "NUL" in r.json()["error"]
+    r = requests.get(f"{edge}/nowhere", timeout=5)
+    assert r.status_code == 404 and r.json()["error"] == "not found", "routing errors are JSON"
     r = requests.get(f"{edge}/boom", timeout=5)
     assert r.status_code == 500 and r.json() == {"error": "internal error (logged by the service)"}
     assert "secret" not in r.text

@@ -164,7 +164,8 @@ def test_return_and_reject(uow: Any, cfg: config.ReviewConfig, staff: dict[str, 
     last = outbox(uow)[-1]
     assert last["type"] == f"review.case.{status}"
     assert last["payload"] == {"case_id": case_id, "item_id": "itm-1", "revision": 1,
-                               "stage": "leader_in_charge", "comment": "口径需再核实"}
+                               "stage": "leader_in_charge", "comment": "口径需再核实",
+                               "author": "liaison-desk"}
     with pytest.raises(domain.CaseClosed):
         handlers.decide(uow(), case_id, staff["qian"],
                         {"decision": "approve", "checklist": OK}, cfg)

@@ -41,3 +41,26 @@ def test_docs_security_md_renders_the_matrix_without_drift() -> None:
     assert sm.doc_section() == sm.render(sm.load()), (
         "docs/security.md differs from docs/security-matrix.yaml: run "
         "`python -m tests.security_matrix`")
+
+
+def test_each_openapi_operation_names_the_security_scheme_of_its_policy() -> None:
+    from civicpulse.openapi import SCHEMES, document
+
+    matrix = sm.load()
+    for service, where in SERVICE_CLASSES.items():
+        module, cls = where.split(":")
+        doc = document(getattr(importlib.import_module(module), cls))
+        assert set(doc["components"]["securitySchemes"]) == set(SCHEMES.values())
+        operations = {(service, m.upper(), path): op for path, ops in doc["paths"].items()
+                      for m, op in ops.items()}
+        assert set(operations) == {k for k in matrix if k[0] == service}
+        for key, op in operations.items():
+            allowed = matrix[key]
+            if "anonymous" in allowed:
+                assert op["security"] == [], key
+            else:
+                [scheme] = [name for s in op["security"] for name in s]
+                kind = ("collector" if allowed == {"collector"} else "partner"
+                        if allowed <= {"partner_on", "partner_off"} else "staff")
+                assert scheme == SCHEMES[kind], key
+                assert {"401", "403"} <= set(op["responses"]), key

@@ -80,3 +80,12 @@ def test_ttl_from_env_with_a_service_override(monkeypatch: pytest.MonkeyPatch) -
     assert staff.ttl_seconds() == staff.ttl_seconds("SVC_AUTH_TTL_SECONDS") == 5.0
     monkeypatch.setenv("SVC_AUTH_TTL_SECONDS", "0.5")
     assert staff.ttl_seconds("SVC_AUTH_TTL_SECONDS") == 0.5
+
+
+def test_the_ttl_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(staff.TTL_ENV, "300")
+    assert staff.ttl_seconds() == staff.MAX_TTL_SECONDS == 300.0
+    for bad in ("301", "86400", "-1"):
+        monkeypatch.setenv(staff.TTL_ENV, bad)
+        with pytest.raises(ValueError, match=staff.TTL_ENV):
+            staff.ttl_seconds()

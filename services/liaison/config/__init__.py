@@ -73,9 +73,10 @@ class _Directory(Schema):
 
 
 class _Deadlines(Schema):
-    acknowledge = fields.Integer(required=True, validate=validate.Range(min=1))
-    first_response = fields.Integer(required=True, validate=validate.Range(min=1))
-    resolve = fields.Integer(required=True, validate=validate.Range(min=1))
+    # minutes; fractions (0.1 = 6 s) are for drills and end-to-end tests
+    acknowledge = fields.Float(required=True, validate=validate.Range(min=0.01))
+    first_response = fields.Float(required=True, validate=validate.Range(min=0.01))
+    resolve = fields.Float(required=True, validate=validate.Range(min=0.01))
 
 
 class _Task(Schema):
@@ -86,7 +87,7 @@ class _Task(Schema):
 
 
 class _Step(Schema):
-    after = fields.Integer(required=True, validate=validate.Range(min=0))
+    after = fields.Float(required=True, validate=validate.Range(min=0))
     notify = fields.String(required=True, validate=validate.OneOf(NOTIFY_TARGETS))
 
 

@@ -1,0 +1,63 @@
+"""The send loops: managed green threads (`send.concurrency`) that send due deliveries, woken
+as soon as planning records some (and polling as a fallback, for retries and messages held by
+quiet hours).
+
+A claimed delivery is leased (`send.lease_seconds`); if the process dies before recording the
+outcome, the lease runs out and another pass sends it again (at-least-once: the mail keeps
+its Message-ID, so a client shows the rare resend as one message).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from nameko.extensions import DependencyProvider
+
+from civicpulse.runtime import Platform
+from civicpulse.settings import var_dir
+from services.notify import config, handlers
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(DependencyProvider):
+    def setup(self) -> None:
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def start(self) -> None:
+        # several senders, each with its own claimed rows (SKIP LOCKED) and SMTP connection
+        for n in range(config.load().concurrency):
+            self.container.spawn_managed_thread(self._run, identifier=f"notify-sender-{n}")
+
+    def _platform(self) -> Any:
+        (platform,) = [d for d in self.container.dependencies if isinstance(d, Platform)]
+        return platform.handle
+
+    def _run(self) -> None:
+        cfg = config.load()
+        handle = self._platform()
+        senders = handlers.Senders(cfg, var_dir() / "notify-mail")
+        while not self._stop.is_set():
+            try:
+                busy = handlers.send_due(handle.uow(), senders) >= cfg.batch
+            except Exception:  # noqa: BLE001 - the loop must survive a bad pass
+                log.exception("notify send pass failed; trying again shortly")
+                busy = False
+                time.sleep(1.0)
+            if not busy:
+                self._wake.wait(cfg.poll_seconds)
+                self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> threading.Event:
+        return self._wake

@@ -3,8 +3,14 @@
 Kinds: `kill` (SIGKILL one service replica; the launcher's supervisor restarts it),
 `broker` (restart a RabbitMQ node, or stop one node of a cluster for good), `db` (terminate
 every PostgreSQL session of the suite's databases), `close` (the broker closes every client
-connection: relays lose their channel mid-batch), `nack` (a max-length reject-publish policy on
-every service and partner queue for a few seconds: the broker nacks what the relays publish).
+connection: relays lose their channel mid-batch), `nack` (for a few seconds an empty sink queue
+with `max-length 0, reject-publish` is bound to every event exchange: the broker nacks what the
+relays publish, while the real queues still receive it).
+
+The nack fault must not touch the real queues: a `max-length` policy applied to a queue that
+already holds messages makes the broker discard them at once (checked on 3.10.8: five ready
+messages, policy `max-length 0, reject-publish` applied, zero left). That is an operator deleting
+messages, not a fault the bus can survive, and it is what the first version of this fault did.
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+import kombu
+
 from civicpulse.launcher import Suite
 from tests.faults.harness import Clock, Databases, say
 from tests.faults.rabbit import Cluster
 
 NACK_POLICY = "cpfault-nack"
-NACK_PATTERN = r"^(evt-|partner\.)"
+NACK_SINK = "cpfault.nack-sink"
+NACK_PATTERN = r"^cpfault\.nack-sink$"
+EVENT_EXCHANGES = ("sentiment.events", "liaison.events", "news.events", "review.events")
 
 
 @dataclass(order=True)
@@ -125,13 +135,28 @@ class Injector(threading.Thread):
         return "the broker closed every client connection"
 
     def _nack(self, fault: Fault) -> str:
+        """Bind an empty, always-full sink queue to every event exchange for 4 s: every event a
+        relay publishes then is nacked (and also reaches its real queues, so the relay's retry
+        is a duplicate the inboxes must absorb)."""
         node = self._up()[0]
-        limit = int(fault.arg)
         node.ctl("set_policy", "--apply-to", "queues", "--priority", "100", NACK_POLICY,
-                 NACK_PATTERN, f'{{"max-length": {limit}, "overflow": "reject-publish"}}')
-        threading.Event().wait(4.0)
-        node.ctl("clear_policy", NACK_POLICY)
-        return f"reject-publish policy (max-length {limit}) on {NACK_PATTERN} for 4 s"
+                 NACK_PATTERN, '{"max-length": 0, "overflow": "reject-publish"}')
+        with kombu.Connection(node.uri, connect_timeout=10) as conn:
+            channel = conn.channel()
+            sink = kombu.Queue(NACK_SINK, durable=False, auto_delete=False, channel=channel)
+            sink.declare()
+            bound = []
+            for name in EVENT_EXCHANGES:
+                try:
+                    channel.queue_bind(NACK_SINK, name, "#")
+                    bound.append(name)
+                except Exception:  # noqa: BLE001 - exchange not declared yet; channel is closed
+                    channel = conn.channel()
+            threading.Event().wait(4.0)
+            channel = conn.channel()
+            for name in bound:
+                channel.queue_unbind(NACK_SINK, name, "#")
+        return f"nack sink bound to {', '.join(bound)} for 4 s"
 
     def _up(self) -> list:
         return [n for n in self.cluster.nodes if n.proc is not None]

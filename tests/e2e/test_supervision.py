@@ -36,6 +36,20 @@ def consumed(replica: Replica) -> int:
     return int(float(match.group(1))) if match else 0
 
 
+def incident_consumers(amqp_uri: str) -> int:
+    """Consumers on liaison's incident-detected queue, as the broker's management API counts them
+    (a replica's /readyz does not wait for its consumers: events published before the queue is
+    bound would be unroutable)."""
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    try:
+        queues = requests.get(f"http://127.0.0.1:15672/api/queues/{vhost}",
+                              auth=("guest", "guest"), timeout=5).json()
+    except (requests.RequestException, ValueError):
+        return 0
+    return sum(q.get("consumers", 0) for q in queues
+               if q["name"].startswith("evt-sentiment-sentiment.incident.detected--liaison"))
+
+
 def ready(replica: Replica) -> bool:
     try:
         url = f"http://127.0.0.1:{replica.http_port}/readyz"
@@ -54,6 +68,7 @@ def test_replicas_share_the_work_and_a_killed_one_comes_back(suite_env: dict[str
         suite.wait_ready(timeout=120)
         first, second = suite.of("liaison")
         assert first.http_port != second.http_port
+        wait_for(lambda: incident_consumers(suite_env["AMQP_URI"]) >= 2, timeout=60)
         for i in range(20):
             publish_event(suite_env["AMQP_URI"], detected(f"inc-share-{i}"))
         counts = wait_for(lambda: (c := (consumed(first), consumed(second)))

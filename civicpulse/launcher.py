@@ -337,6 +337,15 @@ def describe_environment() -> str:
             f"{var_dir() / 'secrets'}/; production refuses that (docs/security.md).")
 
 
+def console_hint() -> str:
+    port = for_service("console").http_port
+    return (f"run: 工作台 (web console): http://127.0.0.1:{port}/  — first admin account:\n"
+            "       civicpulse users add admin --role admin\n"
+            "       civicpulse users set-password admin      (reads the password from stdin)\n"
+            "     partners sign in at /partner/login with their agency token "
+            "(civicpulse partners add CODE)")
+
+
 def run(mode: str = "auto") -> int:
     suite = Suite()
     stopping = False
@@ -363,6 +372,7 @@ def run(mode: str = "auto") -> int:
             for name in SERVICES:
                 print(f"run: {name:<11} http://127.0.0.1:{for_service(name).http_port}/",
                       flush=True)
+        print(console_hint(), flush=True)
         print("run: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
             suite.supervise()

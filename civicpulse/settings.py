@@ -8,9 +8,11 @@ from pathlib import Path
 
 from environs import Env
 
-SERVICES = ("sentiment", "liaison", "news", "review", "notify")
+SERVICES = ("sentiment", "liaison", "news", "review", "notify", "console")
 DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104,
-                 "notify": 8105}
+                 "notify": 8105, "console": 8100}
+# Services that own no database (no migrations, no outbox): the web console.
+STATELESS = ("console",)
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # Where each service's nameko class lives. Strings, not imports: the library never imports a
@@ -21,6 +23,7 @@ SERVICE_CLASSES = {
     "news": "services.news.service:NewsService",
     "review": "services.review.service:ReviewService",
     "notify": "services.notify.service:NotifyService",
+    "console": "services.console.service:ConsoleService",
 }
 
 
@@ -83,3 +86,37 @@ def service_url(name: str) -> str:
     env = _env()
     default = f"http://127.0.0.1:{DEFAULT_PORTS[name]}"
     return env.str(f"{name.upper()}_URL", default)
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console (services/console): where the service APIs answer, the session rules,
+    the office's time zone."""
+
+    api_urls: dict[str, str]
+    api_timeout_seconds: float
+    idle_minutes: float
+    max_session_hours: float
+    office_tz: str
+    cookie_secure: bool
+    live_seconds: float
+
+
+def console() -> ConsoleSettings:
+    """`<NAME>_URL` (else http://127.0.0.1:`<NAME>_HTTP_PORT`) for each API the console calls;
+    CONSOLE_IDLE_MINUTES (30), CONSOLE_SESSION_HOURS (12), CIVICPULSE_OFFICE_TZ
+    (Asia/Shanghai), CONSOLE_COOKIE_SECURE (off; on behind TLS), CONSOLE_LIVE_SECONDS (2)."""
+    env = _env()
+    urls = {}
+    for name in ("news", "review", "sentiment", "liaison", "notify", "identity"):
+        port = env.int(f"{name.upper()}_HTTP_PORT", DEFAULT_PORTS.get(name, 8106))
+        urls[name] = env.str(f"{name.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+    return ConsoleSettings(
+        api_urls=urls,
+        api_timeout_seconds=env.float("CONSOLE_API_TIMEOUT_SECONDS", 10.0),
+        idle_minutes=env.float("CONSOLE_IDLE_MINUTES", 30.0),
+        max_session_hours=env.float("CONSOLE_SESSION_HOURS", 12.0),
+        office_tz=env.str("CIVICPULSE_OFFICE_TZ", "Asia/Shanghai"),
+        cookie_secure=env.bool("CONSOLE_COOKIE_SECURE", False),
+        live_seconds=env.float("CONSOLE_LIVE_SECONDS", 2.0),
+    )

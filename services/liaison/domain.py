@@ -170,6 +170,7 @@ class LevelPlan:
     tasks: tuple[TaskTemplate, ...]
     statement_required: bool
     escalation: tuple[EscalationStep, ...] = DEFAULT_CHAIN
+    warn_before: float = 0.0  # minutes before each deadline to warn (liaison.deadline.near)
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         cfg = config.load()
         done = sweep.sweep(self.platform.uow(), cfg)
         interaction.purge_comments(self.platform.uow(), cfg.comment_retention_days)
+        interaction.flag_overdue_comments(self.platform.uow())
         if done["notified"] or done["expired"]:
             log.info("expiry sweep: %d notified, %d expired", len(done["notified"]),
                      len(done["expired"]))

@@ -375,6 +375,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "meeting": _DECIDERS,
     "review": _DECIDERS,
     "records": frozenset({"admin"}),  # GET /records: the period's raw records, for reports
+    "configuration": frozenset({"admin"}),  # GET /plans, /partner-access: read-only config
 }
 
 

@@ -86,3 +86,17 @@ class ItemRetractedV1(_Item):
 class ItemExpiredV1(_Item):
     reason = fields.String(load_default=None, allow_none=True)
     owner = fields.String(load_default=None, allow_none=True)
+
+
+@register("news.comment.overdue", 1)
+class CommentOverdueV1(Contract):
+    """A public comment awaiting a reply passed its reply deadline (once per comment). The item
+    it was left on may be unknown to news (`item_id` null: a comment on a channel's account)."""
+
+    comment_id = fields.Integer(required=True)
+    item_id = fields.String(required=True, allow_none=True)
+    item_title = fields.String(load_default=None, allow_none=True)
+    owner = fields.String(load_default=None, allow_none=True)  # the item's author
+    channel = fields.String(required=True)
+    received_at = fields.String(required=True)
+    reply_due_at = fields.String(required=True)

@@ -20,7 +20,7 @@ from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import ContractViolation, TransientError
 from civicpulse.outbox import PARTNER_EXCHANGE
-from services.liaison import db, domain, metrics
+from services.liaison import db, domain, metrics, notices
 from services.liaison.config import LiaisonConfig
 
 STAGE_NAMES = {"section_head": "处室负责人", "leader_in_charge": "分管领导",
@@ -171,6 +171,8 @@ def _open(uow: UnitOfWork, ticket: dict[str, Any], applied: domain.PlanApplicati
     for kind, due_at in applied.due.items():
         uow.session.execute(insert(db.deadlines).values(
             ticket_id=tid, kind=kind, step=1, due_at=domain.first_step_due(due_at, chain)))
+    notices.schedule_warnings(uow, tid, applied.due, cfg.plan.for_level(ticket["level"])
+                              .warn_before, now)
     snapshot(uow, tid, cause)
     _add_participants(uow, tid, applied.participants, now)
     for t in applied.tasks:
@@ -347,6 +349,7 @@ def _escalate(uow: UnitOfWork, ticket: dict[str, Any], level: str, cause: Envelo
             db.deadlines.c.ticket_id == tid, db.deadlines.c.kind == kind,
             db.deadlines.c.step == 1, db.deadlines.c.fired_at.is_(None),
             db.deadlines.c.due_at > due_at).values(due_at=due_at))
+    notices.schedule_warnings(uow, tid, due, plan.warn_before, now)
     have = [t["code"] for t in db.rows_of(uow.session, db.tasks, tid)]
     for t in domain.missing_tasks(have, plan, due, plan.lead_section):
         uow.session.execute(insert(db.tasks).values(

@@ -32,6 +32,7 @@ from civicpulse.web import (
 from services.liaison import (
     agency_directory,
     catalogue,
+    configuration_view,
     deadline_timers,
     domain,
     handlers,
@@ -303,6 +304,18 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         if agency is None:
             raise NotFound("no such agency", agency=code)
         return agency
+
+    @http("GET", "/plans", access=can("configuration"))
+    @json_api
+    def get_plans(self, request: Any) -> dict[str, Any]:
+        """The emergency plan per level and where it is configured (admin; read only)."""
+        return configuration_view.plan(self.partners)
+
+    @http("GET", "/partner-access", access=can("configuration"))
+    @json_api
+    def get_partner_access(self, request: Any) -> dict[str, Any]:
+        """Which agencies hold partner credentials, since when (admin; never a secret)."""
+        return {"accounts": configuration_view.partner_access(self.platform.uow())}
 
     # --- partners (their own token, issued by `civicpulse partners add`) --------------------
 

@@ -32,6 +32,7 @@ from civicpulse.web import (
 )
 from services.review import audit, domain, handlers, records
 from services.review.config import load as load_config
+from services.review.config import sources as config_sources
 from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -105,6 +106,17 @@ class ReviewService(OperationsEndpoints):
         since, until = period_records.period_of(request)
         return records.period_records(self.platform.uow(), since, until)
 
+    @http("GET", "/workflows", access=staff_may(
+        "read the configuration", lambda role, _: domain.may_read_configuration(role)))
+    @json_api
+    def get_workflows(self, request: Any) -> dict[str, Any]:
+        """The configured workflows with their stage deadlines, and where they are configured
+        (admin only; read-only)."""
+        cfg = self.config
+        return {"workflows": [_workflow_view(w) for w in cfg.workflows.values()],
+                "reference_prefix": cfg.reference_prefix, "timezone": str(cfg.timezone),
+                "configured_in": config_sources()}
+
     @every("sweep_seconds")
     def sweep_overdue(self) -> None:
         handlers.sweep_overdue(self.platform.uow())
@@ -133,6 +145,13 @@ class ReviewService(OperationsEndpoints):
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
 
+
+
+def _workflow_view(w: domain.Workflow) -> dict[str, Any]:
+    deadlines = {stage: int(d.total_seconds()) for stage in w.stages
+                 if (d := w.deadline(stage)) is not None}
+    return {"name": w.name, "stages": list(w.stages), "deadline_seconds": deadlines,
+            "resume_at": w.resume_at}
 
 
 def _audit_response(uow: Any, request: Any) -> Any:

@@ -87,6 +87,17 @@ def load_prechecks(path: str | Path | None = None) -> Prechecker:
         present_tense=tuple(outdated.get("present_tense", ()))))
 
 
+def sources() -> dict[str, dict[str, str]]:
+    """Where the workflows and the pre-check rules are configured: file and overriding
+    variable (the console's 管理 page shows it)."""
+    return {"workflows": {"file": str(settings.config_file("REVIEW_CONFIG",
+                                                           HERE / "workflows.yaml")),
+                          "variable": "REVIEW_CONFIG"},
+            "prechecks": {"file": str(settings.config_file("REVIEW_PRECHECKS",
+                                                           HERE / "prechecks.yaml")),
+                          "variable": "REVIEW_PRECHECKS"}}
+
+
 def load(path: str | None = None) -> ReviewConfig:
     """The configuration now (the YAML is parsed once per file content: civicpulse.config)."""
     file = Path(path or settings.config_file("REVIEW_CONFIG", HERE / "workflows.yaml"))

@@ -98,6 +98,22 @@ class NotifyService(StaffFromReview, OperationsEndpoints):
     def on_publication_failed(self, event: Envelope) -> None:
         self._plan(event)
 
+    @handles("liaison.task.assigned")
+    def on_task_assigned(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.deadline.near")
+    def on_deadline_near(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.partner.commented")
+    def on_partner_commented(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("news.comment.overdue")
+    def on_comment_overdue(self, event: Envelope) -> None:
+        self._plan(event)
+
     # --- the inbox and preferences: the caller's own only --------------------------------------
 
     @http("GET", "/inbox", access=STAFF)

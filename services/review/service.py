@@ -102,6 +102,17 @@ class ReviewService(OperationsEndpoints):
         since, until = period_records.period_of(request)
         return records.period_records(self.platform.uow(), since, until)
 
+    @http("GET", "/workflows", access=staff_may(
+        "read the configuration", lambda role, _: domain.may_read_configuration(role)))
+    @json_api
+    def get_workflows(self, request: Any) -> dict[str, Any]:
+        """The configured workflows with their stage deadlines, and where they are configured
+        (admin only; read-only)."""
+        cfg = config.load()
+        return {"workflows": [_workflow_view(w) for w in cfg.workflows.values()],
+                "reference_prefix": cfg.reference_prefix, "timezone": str(cfg.timezone),
+                "configured_in": config.sources()}
+
     @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
     def sweep_overdue(self) -> None:
         handlers.sweep_overdue(self.platform.uow())
@@ -130,6 +141,13 @@ class ReviewService(OperationsEndpoints):
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
 
+
+
+def _workflow_view(w: domain.Workflow) -> dict[str, Any]:
+    deadlines = {stage: int(d.total_seconds()) for stage in w.stages
+                 if (d := w.deadline(stage)) is not None}
+    return {"name": w.name, "stages": list(w.stages), "deadline_seconds": deadlines,
+            "resume_at": w.resume_at}
 
 
 def _audit_response(uow: Any, request: Any) -> Any:

@@ -8,11 +8,11 @@ from typing import Any
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from civicpulse.access import COLLECTOR, STAFF, StaffFromReview, caller, http
+from civicpulse.access import COLLECTOR, STAFF, StaffFromReview, caller, http, staff_may
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
-from civicpulse.web import BadRequest, json_api, load_json
-from services.sentiment import collectors, config, handlers, scoring
+from civicpulse.web import BadRequest, NotFound, json_api, load_json
+from services.sentiment import collectors, config, domain, handlers, scoring
 from services.sentiment.batch_consumer import consume_batches
 from services.sentiment.reports import http as report_http
 from services.sentiment.schemas import MAX_BATCH, MAX_BATCH_BYTES, MentionSchema
@@ -58,8 +58,27 @@ class SentimentService(StaffFromReview, OperationsEndpoints):
     @http("GET", "/incidents", access=STAFF)
     @json_api
     def get_incidents(self, request: Any) -> dict[str, Any]:
-        return {"incidents": handlers.list_incidents(self.platform.uow(),
-                                                     request.args.get("status"))}
+        cfg = config.load()
+        return {"incidents": [{**i, "topic_name": cfg.topic_name(i["topic"])} for i in
+                              handlers.list_incidents(self.platform.uow(),
+                                                      request.args.get("status"))]}
+
+    @http("GET", "/incidents/<string:incident_id>", access=STAFF)
+    @json_api
+    def get_incident(self, request: Any, incident_id: str) -> dict[str, Any]:
+        """One incident: evidence, sentiment curve, topic's human name, level history."""
+        try:
+            incident = handlers.get_incident(self.platform.uow(), incident_id)
+        except handlers.IncidentNotFound as exc:
+            raise NotFound("no such incident", incident_id=incident_id) from exc
+        return {**incident, "topic_name": config.load().topic_name(incident["topic"])}
+
+    @http("GET", "/collectors", access=staff_may(
+        "list collectors", lambda role, _: domain.may_manage_collectors(role)))
+    @json_api
+    def get_collectors(self, request: Any) -> dict[str, Any]:
+        """Collector credentials (names and dates, never tokens), for administrators."""
+        return {"collectors": collectors.listing(self.platform.uow())}
 
     @http("GET", "/reports/daily", access=STAFF)
     def daily_report(self, request: Any) -> Any:

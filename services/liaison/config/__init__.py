@@ -99,6 +99,7 @@ class _LevelPlan(Schema):
     statement_required = fields.Boolean(load_default=True)
     escalation = fields.List(fields.Nested(_Step), load_default=None,
                              validate=validate.Length(min=1))
+    warn_before = fields.Float(load_default=0, validate=validate.Range(min=0))
 
 
 class _Plans(Schema):
@@ -175,7 +176,8 @@ def parse_plan(data: Any, groups: dict[str, tuple[str, ...]] | None = None) -> P
                          tasks=tuple(TaskTemplate(**t) for t in lp["tasks"]),
                          statement_required=lp["statement_required"],
                          escalation=tuple(EscalationStep(**e) for e in lp["escalation"])
-                         if lp["escalation"] else DEFAULT_CHAIN)
+                         if lp["escalation"] else DEFAULT_CHAIN,
+                         warn_before=lp["warn_before"])
         for level, lp in levels.items()})
 
 

@@ -86,6 +86,16 @@ def load_prechecks(path: str | Path | None = None) -> Prechecker:
         present_tense=tuple(outdated.get("present_tense", ()))))
 
 
+def sources() -> dict[str, dict[str, str]]:
+    """Where the workflows and the pre-check rules are configured: file and overriding
+    variable (the console's 管理 page shows it)."""
+    return {"workflows": {"file": os.environ.get("REVIEW_CONFIG", str(HERE / "workflows.yaml")),
+                          "variable": "REVIEW_CONFIG"},
+            "prechecks": {"file": os.environ.get("REVIEW_PRECHECKS",
+                                                 str(HERE / "prechecks.yaml")),
+                          "variable": "REVIEW_PRECHECKS"}}
+
+
 @cache
 def load(path: str | None = None) -> ReviewConfig:
     file = Path(path or os.environ.get("REVIEW_CONFIG", HERE / "workflows.yaml"))

@@ -4,7 +4,7 @@ feed sources, retention. `SENTIMENT_CONFIG` points at another file."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -46,6 +46,8 @@ class _Feed(Schema):
 class _Config(Schema):
     topics = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          required=True)
+    topic_names = fields.Dict(keys=fields.String(), values=fields.String(
+        validate=validate.Length(min=1, max=64)), load_default=dict)
     detection = fields.Nested(_Detection, required=True)
     channels = fields.Dict(keys=fields.String(), values=fields.String(),
                            load_default=lambda: {"web": "web"})
@@ -63,6 +65,12 @@ class SentimentConfig:
     feeds: dict[str, dict[str, str]]
     feed_poll_seconds: int
     retention_days: int
+    topic_names: dict[str, str] = field(default_factory=dict)
+
+    def topic_name(self, topic: str) -> str:
+        """The topic's human name (`topic_names` in topics.yaml); a #hashtag# topic is its
+        own name."""
+        return self.topic_names.get(topic, topic)
 
 
 @cache
@@ -77,6 +85,10 @@ def load(path: str | None = None) -> SentimentConfig:
     for name, feed in data["feeds"].items():
         if feed["channel"] not in data["channels"]:
             raise ValueError(f"{file}: feed {name} uses unknown channel {feed['channel']!r}")
+    unknown = sorted(set(data["topic_names"]) - set(data["topics"]))
+    if unknown:
+        raise ValueError(f"{file}: topic_names names unknown topics {unknown}")
     key = production.secret("SENTIMENT_PSEUDONYM_KEY").encode()
     return SentimentConfig(data["topics"], DetectorConfig(**det), key, data["channels"],
-                           data["feeds"], data["feed_poll_seconds"], data["retention_days"])
+                           data["feeds"], data["feed_poll_seconds"], data["retention_days"],
+                           data["topic_names"])

@@ -101,6 +101,40 @@ def service_url(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Partner webhook delivery (liaison). `ca_bundle` empty: the system trust store verifies
+    the agencies' HTTPS certificates; a file: that CA bundle (a private CA, the tests' CA)."""
+
+    ca_bundle: str
+    dead_after_seconds: float
+    backoff_base_seconds: float
+    backoff_cap_seconds: float
+    timeout_seconds: float
+    lease_seconds: float
+    poll_seconds: float
+    batch: int
+
+    @property
+    def verify(self) -> str | bool:
+        """What `requests` takes as `verify=`: never False."""
+        return self.ca_bundle or True
+
+
+def webhook_settings() -> WebhookSettings:
+    env = _env()
+    return WebhookSettings(
+        ca_bundle=env.str("CIVICPULSE_WEBHOOK_CA_BUNDLE", ""),
+        dead_after_seconds=env.float("CIVICPULSE_WEBHOOK_DEAD_AFTER_SECONDS", 24 * 3600.0),
+        backoff_base_seconds=env.float("CIVICPULSE_WEBHOOK_BACKOFF_BASE_SECONDS", 5.0),
+        backoff_cap_seconds=env.float("CIVICPULSE_WEBHOOK_BACKOFF_CAP_SECONDS", 900.0),
+        timeout_seconds=env.float("CIVICPULSE_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+        lease_seconds=env.float("CIVICPULSE_WEBHOOK_LEASE_SECONDS", 60.0),
+        poll_seconds=env.float("CIVICPULSE_WEBHOOK_POLL_SECONDS", 1.0),
+        batch=env.int("CIVICPULSE_WEBHOOK_BATCH", 50),
+    )
+
+
+@dataclass(frozen=True)
 class Variable:
     """An environment variable a service reads: its type, default (None: the YAML decides)
     and what it changes."""

@@ -20,7 +20,7 @@ from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import ContractViolation, TransientError
 from civicpulse.outbox import PARTNER_EXCHANGE
-from services.liaison import db, domain, metrics, notices
+from services.liaison import db, domain, metrics, notices, partner_webhooks
 from services.liaison.config import LiaisonConfig
 
 STAGE_NAMES = {"section_head": "处室负责人", "leader_in_charge": "分管领导",
@@ -102,6 +102,7 @@ def _deliver(uow: UnitOfWork, ticket_id: str, event: Envelope, code: str, cfg: L
     uow.session.execute(insert(db.shares).values(
         ticket_id=ticket_id, agency=code, event_id=event.id, event_type=event.type,
         tlp=event.tlp, shared_at=now))
+    partner_webhooks.enqueue(uow.session, code, event, now)  # same decision, same commit
     agency = cfg.agency(code)
     _timeline(uow, ticket_id, now, "shared",
               f"{event.type} 已{'补发' if backfill else '共享'}给 "

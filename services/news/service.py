@@ -243,6 +243,15 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         with _http_errors():
             return preview.preview(self.platform.uow(), item_id, config.load(), revision)
 
+    @http("GET", "/columns", access=STAFF)
+    @json_api
+    def get_columns(self, request: Any) -> dict[str, Any]:
+        """The configured columns with their channels and maximum age (for editors' forms)."""
+        cfg = config.load()
+        return {"columns": [{"name": c.name, "channels": list(c.channels),
+                             "max_age_days": c.max_age_days} for c in cfg.columns.values()],
+                "channels": {n: {"enabled": c.enabled} for n, c in cfg.channels.items()}}
+
     @http("GET", "/queue", access=STAFF, query=QueueQuerySchema)
     @json_api
     def get_queue(self, request: Any) -> dict[str, Any]:

@@ -4,12 +4,12 @@ and which agencies hold partner credentials (never a token or password)."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from civicpulse import settings
 from civicpulse.db import UnitOfWork
 from services.liaison import db
 from services.liaison.config import HERE, LiaisonConfig
@@ -17,9 +17,10 @@ from services.liaison.domain import LEVEL_ORDER
 
 
 def sources() -> dict[str, dict[str, str]]:
-    return {"plans": {"file": os.environ.get("LIAISON_PLANS", str(HERE / "plans.yaml")),
+    return {"plans": {"file": str(settings.config_file("LIAISON_PLANS", HERE / "plans.yaml")),
                       "variable": "LIAISON_PLANS"},
-            "agencies": {"file": os.environ.get("LIAISON_AGENCIES", str(HERE / "agencies.yaml")),
+            "agencies": {"file": str(settings.config_file("LIAISON_AGENCIES",
+                                                          HERE / "agencies.yaml")),
                          "variable": "LIAISON_AGENCIES"}}
 
 

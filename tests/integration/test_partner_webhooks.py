@@ -175,6 +175,8 @@ def test_removing_the_webhook_dead_letters_what_is_pending(uow: UowFactory) -> N
         u.commit()
     (row,) = deliveries(uow)
     assert row["status"] == "dead" and row["last_error"] == "webhook removed by the office"
+    with uow() as u:
+        assert partner_webhooks.remove_if_any(u.session, "cac", utcnow()) is False
     open_ticket(uow, "inc-wh-remove-2")
     assert len(deliveries(uow)) == 1  # no endpoint, no new delivery
 

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
-from services.liaison import db, domain, metrics
+from services.liaison import db, domain, metrics, notices
 from services.liaison.config import LiaisonConfig
 from services.liaison.handlers import _aware, _share, _ticket_event, _timeline
 
@@ -75,6 +75,8 @@ def fire_one(uow: UnitOfWork, deadline_id: int, cfg: LiaisonConfig,
         ticket = db.ticket_by_id(uow.session, tid)
         facts = db.facts_of(uow.session, tid)
         deadline_at = _aware(ticket[f"{kind}_due_at"])
+        if step == notices.WARNING_STEP:
+            return _warn(uow, deadline_id, ticket, kind, deadline_at, facts, now)
         chain = cfg.plan.for_level(ticket["level"]).escalation
         firing = domain.fire(kind, step, deadline_at, chain, facts)
         outcome = "escalated" if firing.breached else "met"
@@ -87,6 +89,24 @@ def fire_one(uow: UnitOfWork, deadline_id: int, cfg: LiaisonConfig,
         metrics.DEADLINE_BREACHES.labels(kind, ticket["level"]).inc()
     return {"ticket_id": tid, "kind": kind, "step": step, "outcome": outcome,
             "notify": firing.notify}
+
+
+def _warn(uow: UnitOfWork, deadline_id: int, ticket: dict[str, Any], kind: str,
+          deadline_at: datetime, facts: dict[str, Any], now: datetime
+          ) -> dict[str, Any] | None:
+    """A deadline's warning row (step 0): `liaison.deadline.near` unless the deadline is met
+    already or has passed (the escalation chain speaks then); None when nothing was sent."""
+    outcome = "met" if domain.deadline_met(kind, facts) else (
+        "late" if deadline_at <= now else "warned")
+    uow.session.execute(update(db.deadlines).where(db.deadlines.c.id == deadline_id)
+                        .values(outcome=outcome))
+    if outcome == "warned":
+        notices.deadline_near(uow, ticket, kind, deadline_at, now)
+    uow.commit()
+    if outcome != "warned":
+        return None
+    return {"ticket_id": ticket["id"], "kind": kind, "step": notices.WARNING_STEP,
+            "outcome": outcome, "notify": None}
 
 
 def _escalate(uow: UnitOfWork, ticket: dict[str, Any], kind: str, step: int,

@@ -20,7 +20,7 @@ from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import ContractViolation, TransientError
 from civicpulse.outbox import PARTNER_EXCHANGE
-from services.liaison import db, domain, metrics
+from services.liaison import db, domain, metrics, notices, partner_webhooks
 from services.liaison.config import LiaisonConfig
 
 STAGE_NAMES = {"section_head": "处室负责人", "leader_in_charge": "分管领导",
@@ -102,6 +102,7 @@ def _deliver(uow: UnitOfWork, ticket_id: str, event: Envelope, code: str, cfg: L
     uow.session.execute(insert(db.shares).values(
         ticket_id=ticket_id, agency=code, event_id=event.id, event_type=event.type,
         tlp=event.tlp, shared_at=now))
+    partner_webhooks.enqueue(uow.session, code, event, now)  # same decision, same commit
     agency = cfg.agency(code)
     _timeline(uow, ticket_id, now, "shared",
               f"{event.type} 已{'补发' if backfill else '共享'}给 "
@@ -171,6 +172,8 @@ def _open(uow: UnitOfWork, ticket: dict[str, Any], applied: domain.PlanApplicati
     for kind, due_at in applied.due.items():
         uow.session.execute(insert(db.deadlines).values(
             ticket_id=tid, kind=kind, step=1, due_at=domain.first_step_due(due_at, chain)))
+    notices.schedule_warnings(uow, tid, applied.due, cfg.plan.for_level(ticket["level"])
+                              .warn_before, now)
     snapshot(uow, tid, cause)
     _add_participants(uow, tid, applied.participants, now)
     for t in applied.tasks:
@@ -347,6 +350,7 @@ def _escalate(uow: UnitOfWork, ticket: dict[str, Any], level: str, cause: Envelo
             db.deadlines.c.ticket_id == tid, db.deadlines.c.kind == kind,
             db.deadlines.c.step == 1, db.deadlines.c.fired_at.is_(None),
             db.deadlines.c.due_at > due_at).values(due_at=due_at))
+    notices.schedule_warnings(uow, tid, due, plan.warn_before, now)
     have = [t["code"] for t in db.rows_of(uow.session, db.tasks, tid)]
     for t in domain.missing_tasks(have, plan, due, plan.lead_section):
         uow.session.execute(insert(db.tasks).values(

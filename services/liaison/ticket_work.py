@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_id, parse, utcnow
-from services.liaison import db, domain, metrics, partner_accounts
+from services.liaison import db, domain, metrics, notices, partner_accounts
 from services.liaison.config import LiaisonConfig
 from services.liaison.handlers import (
     Effect,
@@ -178,7 +178,7 @@ def add_task(uow: UnitOfWork, ticket_id: str, title: str, owner: str, due_at: da
              by: str, code: str | None = None, now: datetime | None = None) -> int:
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
+        ticket = _ticket(uow, ticket_id)
         task_id = uow.session.execute(insert(db.tasks).values(
             ticket_id=ticket_id, code=code or f"manual-{new_id()[:8]}", title=title,
             assignee=owner, status="todo", due_at=due_at, created_at=now)
@@ -187,6 +187,7 @@ def add_task(uow: UnitOfWork, ticket_id: str, title: str, owner: str, due_at: da
                   f"任务「{title}」交 {owner}，"
                   f"{due_at.isoformat(timespec='minutes')} 前完成（{by}）",
                   author=by)
+        notices.task_assigned(uow, ticket, int(task_id), title, owner, due_at, by)
         uow.commit()
     return int(task_id)
 
@@ -199,7 +200,7 @@ def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
                 now: datetime | None = None) -> None:
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
+        ticket = _ticket(uow, ticket_id)
         row = uow.session.execute(select(db.tasks).where(
             db.tasks.c.id == task_id, db.tasks.c.ticket_id == ticket_id)).mappings().first()
         if row is None:
@@ -209,6 +210,9 @@ def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
         _timeline(uow, ticket_id, now, "task.updated",
                   f"任务「{row['title']}」" + "，".join(f"{k} → {v}" for k, v in values.items())
                   + f"（{by}）", author=by)
+        if owner and owner != row["assignee"]:
+            notices.task_assigned(uow, ticket, task_id, row["title"], owner,
+                                  _aware(row["due_at"]), by, previous=row["assignee"])
         uow.commit()
 
 
@@ -268,13 +272,14 @@ def partner_note(uow: UnitOfWork, ticket_id: str, agency: str, kind: str, text: 
     """A partner's acknowledgement or comment lands on the timeline (its agency as author)."""
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
+        ticket = _ticket(uow, ticket_id)
         if not _shared_with(uow, ticket_id, agency):
             raise NotShared(f"ticket {ticket_id} is not shared with {agency}")
         name = a.name if (a := cfg.agency(agency)) else agency
         if kind == "partner.ack":
             text = f"{name} 已确认收到" + (f"：{text}" if text else "")
         else:
+            notices.partner_commented(uow, ticket, agency, name, text, now)
             text = f"{name}：{text}"
         try:
             _timeline(uow, ticket_id, now, kind, text, author=f"partner:{agency}",

@@ -104,39 +104,6 @@ def service_url(name: str) -> str:
 
 
 @dataclass(frozen=True)
-<<<<<<< HEAD
-class ConsoleSettings:
-    """The web console (services/console): where the service APIs answer, the session rules,
-    the office's time zone."""
-
-    api_urls: dict[str, str]
-    api_timeout_seconds: float
-    idle_minutes: float
-    max_session_hours: float
-    office_tz: str
-    cookie_secure: bool
-    live_seconds: float
-
-
-def console() -> ConsoleSettings:
-    """`<NAME>_URL` (else http://127.0.0.1:`<NAME>_HTTP_PORT`) for each API the console calls;
-    CONSOLE_IDLE_MINUTES (30), CONSOLE_SESSION_HOURS (12), CIVICPULSE_OFFICE_TZ
-    (Asia/Shanghai), CONSOLE_COOKIE_SECURE (off; on behind TLS), CONSOLE_LIVE_SECONDS (2)."""
-    env = _env()
-    urls = {}
-    for name in ("news", "review", "sentiment", "liaison", "notify", "identity"):
-        port = env.int(f"{name.upper()}_HTTP_PORT", DEFAULT_PORTS.get(name, 8106))
-        urls[name] = env.str(f"{name.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")
-    return ConsoleSettings(
-        api_urls=urls,
-        api_timeout_seconds=env.float("CONSOLE_API_TIMEOUT_SECONDS", 10.0),
-        idle_minutes=env.float("CONSOLE_IDLE_MINUTES", 30.0),
-        max_session_hours=env.float("CONSOLE_SESSION_HOURS", 12.0),
-        office_tz=env.str("CIVICPULSE_OFFICE_TZ", "Asia/Shanghai"),
-        cookie_secure=env.bool("CONSOLE_COOKIE_SECURE", False),
-        live_seconds=env.float("CONSOLE_LIVE_SECONDS", 2.0),
-    )
-=======
 class WebhookSettings:
     """Partner webhook delivery (liaison). `ca_bundle` empty: the system trust store verifies
     the agencies' HTTPS certificates; a file: that CA bundle (a private CA, the tests' CA)."""
@@ -240,6 +207,13 @@ _DECLARED = (
              "a sender's hold on an agency (renewed per delivery)"),
     Variable("CIVICPULSE_WEBHOOK_POLL_SECONDS", float, 1.0, "sender poll when idle"),
     Variable("CIVICPULSE_WEBHOOK_BATCH", int, 50, "deliveries per agency per pass"),
+    # the web console (console())
+    Variable("CONSOLE_API_TIMEOUT_SECONDS", float, 10.0, "console's calls to the service APIs"),
+    Variable("CONSOLE_IDLE_MINUTES", float, 30.0, "a console session unused this long ends"),
+    Variable("CONSOLE_SESSION_HOURS", float, 12.0, "a console session's absolute limit"),
+    Variable("CIVICPULSE_OFFICE_TZ", str, "Asia/Shanghai", "the office's time zone (console)"),
+    Variable("CONSOLE_COOKIE_SECURE", bool, False, "console cookie only over HTTPS (behind TLS)"),
+    Variable("CONSOLE_LIVE_SECONDS", float, 2.0, "how often live parts of a page refresh"),
     # the platform
     Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",
              "RabbitMQ management API, credentials in the URL"),
@@ -266,4 +240,37 @@ def environment() -> dict[str, str]:
 def config_file(variable: str, default: Path) -> Path:
     """The YAML file a service reads: the declared variable's path, else the shipped one."""
     return value(variable) or default
->>>>>>> main
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console (services/console): where the service APIs answer, the session rules,
+    the office's time zone."""
+
+    api_urls: dict[str, str]
+    api_timeout_seconds: float
+    idle_minutes: float
+    max_session_hours: float
+    office_tz: str
+    cookie_secure: bool
+    live_seconds: float
+
+
+def console() -> ConsoleSettings:
+    """`<NAME>_URL` (else http://127.0.0.1:`<NAME>_HTTP_PORT`) for each API the console calls;
+    CONSOLE_IDLE_MINUTES (30), CONSOLE_SESSION_HOURS (12), CIVICPULSE_OFFICE_TZ
+    (Asia/Shanghai), CONSOLE_COOKIE_SECURE (off; on behind TLS), CONSOLE_LIVE_SECONDS (2)."""
+    env = _env()
+    urls = {}
+    for name in ("news", "review", "sentiment", "liaison", "notify", "identity"):
+        port = env.int(f"{name.upper()}_HTTP_PORT", DEFAULT_PORTS.get(name, 8106))
+        urls[name] = env.str(f"{name.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+    return ConsoleSettings(
+        api_urls=urls,
+        api_timeout_seconds=value("CONSOLE_API_TIMEOUT_SECONDS"),
+        idle_minutes=value("CONSOLE_IDLE_MINUTES"),
+        max_session_hours=value("CONSOLE_SESSION_HOURS"),
+        office_tz=value("CIVICPULSE_OFFICE_TZ"),
+        cookie_secure=value("CONSOLE_COOKIE_SECURE"),
+        live_seconds=value("CONSOLE_LIVE_SECONDS"),
+    )

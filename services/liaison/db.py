@@ -18,7 +18,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -229,6 +231,22 @@ def ticket_by_incident(session: Session, incident_id: str) -> dict[str, Any] | N
 def ticket_by_id(session: Session, ticket_id: str) -> dict[str, Any] | None:
     row = session.execute(select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
     return dict(row) if row else None
+
+
+def open_tasks(session: Session, names: list[str], section: str | None,
+               status: str | None) -> list[dict[str, Any]]:
+    """Tasks assigned to any of `names`, or to the lead section (`lead`) of tickets `section`
+    leads, with their ticket's title and status; the earliest due first."""
+    mine = tasks.c.assignee.in_(names)
+    if section:
+        mine = or_(mine, and_(tasks.c.assignee == "lead", tickets.c.lead_section == section))
+    query = (select(tasks, tickets.c.title.label("ticket_title"),
+                    tickets.c.status.label("ticket_status"))
+             .join(tickets, tickets.c.id == tasks.c.ticket_id).where(mine)
+             .order_by(tasks.c.due_at, tasks.c.id))
+    if status:
+        query = query.where(tasks.c.status == status)
+    return [dict(r) for r in session.execute(query).mappings()]
 
 
 def list_tickets(session: Session, *, incident_id: str | None = None,

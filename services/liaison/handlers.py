@@ -479,6 +479,13 @@ def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
         return [_summary(t) for t in rows]
 
 
+def list_tasks(uow: UnitOfWork, assignee: str, section: str | None = None,
+               status: str | None = None) -> list[dict[str, Any]]:
+    """The tasks a person has on any ticket (their own, and their section's as lead section)."""
+    with uow:
+        return [_jsonable(t) for t in db.open_tasks(uow.session, [assignee], section, status)]
+
+
 def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:
     with uow:
         return {(t["level"], t["status"]): n for t, n in db.count_by_level_status(uow.session)}
@@ -500,6 +507,9 @@ def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
         s = uow.session
         return {
             **_summary(t),
+            # the statuses the plan lets it move to now (the console offers these)
+            "next_statuses": [st for st in domain.STATUSES
+                              if domain.can_transition(t["status"], st)],
             "agencies": db.agencies_of(s, ticket_id),
             "participants": [_jsonable(r) for r in db.rows_of(s, db.participants, ticket_id)],
             "tasks": [_jsonable(r) for r in db.rows_of(s, db.tasks, ticket_id,

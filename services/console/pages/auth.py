@@ -60,7 +60,10 @@ class AuthPages(Pages):
                           next=ctx.form.get("next", ""), ended=False, bye=False)
 
     def _sign_in(self, name: str, password: str) -> dict | None:
-        """identity.sign_in within SIGN_IN_SECONDS; None if identity does not answer."""
+        """identity.sign_in within SIGN_IN_SECONDS; None if identity does not answer. An empty
+        name or password is refused here (the form requires both)."""
+        if not name or not password:
+            return {"ok": False, "reason": "bad_credentials", "retry_after": None}
         try:
             with eventlet.Timeout(SIGN_IN_SECONDS):
                 return self.identity.sign_in(name, password)

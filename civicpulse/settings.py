@@ -192,6 +192,8 @@ _DECLARED = (
     Variable("CIVICPULSE_PARTNER_AMQP_TLS", bool, None, "partners connect with TLS"),
     Variable("CIVICPULSE_PARTNER_TLS_CA", str, None, "CA partners verify the broker with"),
     # the platform
+    Variable("CIVICPULSE_LOG_FORMAT", str, "auto",
+             "auto (human on a terminal, else JSON), json or human"),
     Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",
              "RabbitMQ management API, credentials in the URL"),
 )

@@ -5,6 +5,9 @@ from marshmallow import fields, validate
 from civicpulse.contracts import Contract, register
 
 STAGES = ("section_head", "leader_in_charge", "principal")
+# What people call each stage (liaison's timeline and the assessment report write these).
+STAGE_NAMES = {"section_head": "处室负责人", "leader_in_charge": "分管领导",
+               "principal": "主要领导"}
 
 
 class _Case(Contract):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from civicpulse import credentials
 from civicpulse.outbox import PARTNER_EXCHANGE
 from services.liaison import db
-from services.liaison.partners import partner_queue_name
+from services.liaison.domain import partner_queue_name
 
 DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
 

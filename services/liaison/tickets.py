@@ -73,13 +73,14 @@ def get(uow: UnitOfWork, ticket_id: str) -> domain.Ticket:
 
 
 def of_event(uow: UnitOfWork, event: Envelope) -> domain.Ticket | None:
-    """The ticket a news or review event is about: by the `ticket_id` its payload carries
-    (news.item.* v3+, review.* v2+); older versions carry none, so their correlation id (the
-    incident id liaison gave the statement request) still finds it."""
-    if "ticket_id" in event.payload:  # null: the item was not drafted for a ticket
-        ticket_id = event.payload["ticket_id"]
-        return repos(uow).tickets.get(ticket_id) if ticket_id else None
-    return repos(uow).tickets.by_incident(event.correlation_id)
+    """The ticket a news or review event is about: the one its payload's `ticket_id` names
+    (news.item.* and review.* carry it explicitly); an event without one, from before the key
+    was added, or naming no ticket liaison knows, is matched by its correlation id (the
+    incident id liaison gave the statement request), as it always was."""
+    r = repos(uow)
+    ticket_id = event.payload.get("ticket_id")
+    found = r.tickets.get(ticket_id) if ticket_id else None
+    return found or r.tickets.by_incident(event.correlation_id)
 
 
 def of_incident(uow: UnitOfWork, event: Envelope) -> domain.Ticket:

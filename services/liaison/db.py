@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -182,6 +183,55 @@ shares = Table(
     Column("tlp", String(8), nullable=False),
     Column("shared_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("event_id", "agency", name="uq_shares_event_agency"),
+)
+
+# --- webhook delivery (services/liaison/webhooks.py): an agency's optional HTTPS endpoint ---
+
+partner_webhooks = Table(
+    # one endpoint per agency; `secret` signs (HMAC) and so is kept; the sender leases the agency
+    # (`lease_until`), so one replica at a time sends its deliveries, in order, and backs off
+    # per agency (`failures`, `next_attempt_at`)
+    "partner_webhooks", metadata,
+    Column("agency", String(64), primary_key=True),
+    Column("url", String(500), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("secret_rotated_at", DateTime(timezone=True), nullable=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+)
+
+webhook_deliveries = Table(
+    # one share to an agency with a webhook, recorded in the share's own transaction (outbox)
+    "webhook_deliveries", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency", String(64), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("tlp", String(8), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("agency", "event_id", name="uq_webhook_deliveries_agency_event"),
+    Index("ix_webhook_deliveries_agency_status", "agency", "status", "created_at"),
+)
+
+webhook_attempts = Table(
+    # the delivery log: one row per POST, with its outcome
+    "webhook_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), ForeignKey("webhook_deliveries.id"), nullable=False,
+           index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),  # delivered | failed | dead
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
 )
 
 
@@ -489,6 +539,17 @@ class Timers:
         self.session.execute(update(deadlines).where(
             d.ticket_id == ticket_id, d.kind == kind, d.step == 1, d.fired_at.is_(None),
             d.due_at > due_at).values(due_at=due_at))
+
+    def step(self, ticket_id: str, kind: str, step: int) -> domain.Timer | None:
+        d = deadlines.c
+        row = self.session.execute(select(deadlines).where(
+            d.ticket_id == ticket_id, d.kind == kind, d.step == step)).mappings().first()
+        return domain.Timer(**row) if row else None
+
+    def move_earlier(self, timer_id: int, due_at: datetime) -> None:
+        d = deadlines.c
+        self.session.execute(update(deadlines).where(d.id == timer_id, d.due_at > due_at)
+                             .values(due_at=due_at))
 
     def list(self, ticket_id: str) -> list[domain.Timer]:
         return [domain.Timer(**r)

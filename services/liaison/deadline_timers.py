@@ -16,7 +16,7 @@ from typing import Any
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
-from services.liaison import domain, messages, metrics, tickets
+from services.liaison import domain, messages, metrics, notices, tickets
 from services.liaison.config import LiaisonConfig
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,11 @@ def fire_one(uow: UnitOfWork, deadline_id: int, cfg: LiaisonConfig,
         tid, kind, step = claimed
         ticket = tickets.get(uow, tid)
         deadline_at = ticket.due[kind]
+        facts = r.tickets.facts(tid).as_dict()
+        if step == notices.WARNING_STEP:
+            return _warn(uow, deadline_id, ticket, kind, deadline_at, facts, now)
         chain = cfg.plan.for_level(ticket.level).escalation
-        firing = domain.fire(kind, step, deadline_at, chain, r.tickets.facts(tid).as_dict())
+        firing = domain.fire(kind, step, deadline_at, chain, facts)
         outcome = "escalated" if firing.breached else "met"
         r.timers.set_outcome(deadline_id, outcome)
         if firing.breached:
@@ -72,6 +75,23 @@ def fire_one(uow: UnitOfWork, deadline_id: int, cfg: LiaisonConfig,
         metrics.DEADLINE_BREACHES.labels(kind, ticket.level).inc()
     return {"ticket_id": tid, "kind": kind, "step": step, "outcome": outcome,
             "notify": firing.notify}
+
+
+def _warn(uow: UnitOfWork, deadline_id: int, ticket: domain.Ticket, kind: str,
+          deadline_at: datetime, facts: dict[str, Any], now: datetime
+          ) -> dict[str, Any] | None:
+    """A deadline's warning row (step 0): `liaison.deadline.near` unless the deadline is met
+    already or has passed (the escalation chain speaks then); None when nothing was sent."""
+    outcome = "met" if domain.deadline_met(kind, facts) else (
+        "late" if deadline_at <= now else "warned")
+    tickets.repos(uow).timers.set_outcome(deadline_id, outcome)
+    if outcome == "warned":
+        notices.deadline_near(uow, ticket, kind, deadline_at, now)
+    uow.commit()
+    if outcome != "warned":
+        return None
+    return {"ticket_id": ticket.id, "kind": kind, "step": notices.WARNING_STEP,
+            "outcome": outcome, "notify": None}
 
 
 def _escalate(uow: UnitOfWork, ticket: domain.Ticket, kind: str, step: int,

@@ -245,6 +245,7 @@ class LevelPlan:
     tasks: tuple[TaskTemplate, ...]
     statement_required: bool
     escalation: tuple[EscalationStep, ...] = DEFAULT_CHAIN
+    warn_before: float = 0.0  # minutes before each deadline to warn (liaison.deadline.near)
 
 
 @dataclass(frozen=True)
@@ -443,6 +444,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "meeting": _DECIDERS,
     "review": _DECIDERS,
     "records": frozenset({"admin"}),  # GET /records: the period's raw records, for reports
+    "configuration": frozenset({"admin"}),  # GET /plans, /partner-access: read-only config
 }
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
-from services.liaison import domain, messages, tickets
+from services.liaison import domain, messages, notices, tickets
 from services.liaison.config import LiaisonConfig
 from services.liaison.tickets import Effect
 
@@ -52,6 +52,8 @@ def _open(uow: UnitOfWork, ticket: domain.Ticket, applied: domain.PlanApplicatio
     chain = cfg.plan.for_level(ticket.level).escalation
     for kind, due_at in applied.due.items():
         tickets.repos(uow).timers.add(ticket.id, kind, 1, domain.first_step_due(due_at, chain))
+    notices.schedule_warnings(uow, ticket.id, applied.due,
+                              cfg.plan.for_level(ticket.level).warn_before, now)
     tickets.snapshot(uow, ticket.id, cause)
     tickets.add_participants(uow, ticket.id, applied.participants, now)
     tickets.add_tasks(uow, ticket.id, applied.tasks, now)
@@ -119,6 +121,7 @@ def _escalate(uow: UnitOfWork, ticket: domain.Ticket, level: str, cause: Envelop
     r.tickets.raise_level(ticket.id, level, plan.lead_section, reopen or ticket.status, due, now)
     for kind, due_at in due.items():  # pending first steps move up to the stronger deadlines
         r.timers.bring_forward(ticket.id, kind, due_at)
+    notices.schedule_warnings(uow, ticket.id, due, plan.warn_before, now)
     have = [t.code for t in r.tasks.list(ticket.id)]
     tickets.add_tasks(uow, ticket.id, domain.missing_tasks(have, plan, due, plan.lead_section),
                       now)

@@ -32,12 +32,14 @@ from civicpulse.web import (
 from services.liaison import (
     agency_directory,
     catalogue,
+    configuration_view,
     deadline_timers,
     domain,
     incidents,
     meetings,
     metrics,
     partner_view,
+    partner_webhooks,
     records,
     review_report,
     statement,
@@ -63,6 +65,8 @@ from services.liaison.schemas import (
     TicketQuerySchema,
     TransitionSchema,
 )
+from services.liaison.webhook_schemas import DeliveryQuerySchema
+from services.liaison.webhook_sender import WebhookSender
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -77,6 +81,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     partners = PartnerTopology()  # validated config; declares the partner queues on start
+    webhook_sender = WebhookSender()  # POSTs the shares to agencies with a webhook
 
     # --- the incident -----------------------------------------------------------------------
 
@@ -290,6 +295,18 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
             raise NotFound("no such agency", agency=code)
         return agency
 
+    @http("GET", "/plans", access=can("configuration"))
+    @json_api
+    def get_plans(self, request: Any) -> dict[str, Any]:
+        """The emergency plan per level and where it is configured (admin; read only)."""
+        return configuration_view.plan(self.partners)
+
+    @http("GET", "/partner-access", access=can("configuration"))
+    @json_api
+    def get_partner_access(self, request: Any) -> dict[str, Any]:
+        """Which agencies hold partner credentials, since when (admin; never a secret)."""
+        return {"accounts": configuration_view.partner_access(self.platform.uow())}
+
     # --- partners (their own token, issued by `civicpulse partners add`) --------------------
 
     def authenticate_partner(self, token: str) -> dict[str, str] | None:
@@ -345,6 +362,30 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
                                                  "partner.comment", body["text"], self.partners)
 
+    @http("GET", "/partner/webhook/deliveries", access=PARTNER, query=DeliveryQuerySchema)
+    @json_api
+    def partner_webhook_deliveries(self, request: Any) -> dict[str, Any]:
+        """The partner's own webhook deliveries with their attempts (no other agency's)."""
+        agency = caller(request)["agency"]
+        try:
+            query = DeliveryQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
+        if query["agency"] not in (None, agency):
+            raise Forbidden("a partner reads only its own delivery log", agency=agency)
+        return partner_webhooks.delivery_log(self.platform.uow(), agency, query["status"],
+                                             query["event_id"], query["limit"])
+
+    @http("GET", "/partner/webhook/deliveries/<string:delivery_id>", access=PARTNER)
+    @json_api
+    def partner_webhook_delivery(self, request: Any, delivery_id: str) -> dict[str, Any]:
+        found = partner_webhooks.one_delivery(self.platform.uow(), delivery_id)
+        if found is None:
+            raise NotFound("no such delivery", delivery_id=delivery_id)
+        if found["agency"] != caller(request)["agency"]:
+            raise Forbidden("this delivery is another agency's")
+        return found
+
     @rpc
     def agency_directory(self) -> dict[str, Any]:
         """Every agency with its contacts (e-mail addresses) and the sharing groups (notify)."""
@@ -355,6 +396,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         return ticket_views.get_ticket(self.platform.uow(), ticket_id)
 
     def before_scrape(self) -> None:
+        partner_webhooks.observe(self.platform.uow())
         counts = ticket_views.counts_by_level_status(self.platform.uow())
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():

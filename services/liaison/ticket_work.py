@@ -8,7 +8,8 @@ from typing import Any
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_id, utcnow
-from services.liaison import domain, messages, partner_accounts, tickets
+from civicpulse.serialize import aware
+from services.liaison import domain, messages, notices, partner_accounts, tickets
 from services.liaison.config import LiaisonConfig
 from services.liaison.tickets import Effect, TicketNotFound, UnknownAgency, resolve_agencies
 
@@ -107,11 +108,12 @@ def add_task(uow: UnitOfWork, ticket_id: str, title: str, owner: str, due_at: da
              by: str, code: str | None = None, now: datetime | None = None) -> int:
     now = now or utcnow()
     with uow:
-        tickets.get(uow, ticket_id)
+        ticket = tickets.get(uow, ticket_id)
         task_id = tickets.repos(uow).tasks.add(ticket_id, code or f"manual-{new_id()[:8]}",
                                                title, owner, due_at, now)
         tickets.note(uow, ticket_id, now, "task.added",
                      messages.task_added(title, owner, due_at, by), author=by)
+        notices.task_assigned(uow, ticket, task_id, title, owner, due_at, by)
         uow.commit()
     return task_id
 
@@ -121,7 +123,7 @@ def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
                 now: datetime | None = None) -> None:
     now = now or utcnow()
     with uow:
-        tickets.get(uow, ticket_id)
+        ticket = tickets.get(uow, ticket_id)
         task = tickets.repos(uow).tasks.get(ticket_id, task_id)
         if task is None:
             raise TicketNotFound(f"{ticket_id}/tasks/{task_id}")
@@ -129,6 +131,9 @@ def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
         tickets.repos(uow).tasks.change(task_id, **values)
         tickets.note(uow, ticket_id, now, "task.updated",
                      messages.task_updated(task.title, values, by), author=by)
+        if owner and owner != task.assignee:
+            notices.task_assigned(uow, ticket, task_id, task.title, owner,
+                                  aware(task.due_at), by, previous=task.assignee)
         uow.commit()
 
 
@@ -181,12 +186,15 @@ def partner_note(uow: UnitOfWork, ticket_id: str, agency: str, kind: str, text: 
     """A partner's acknowledgement or comment lands on the timeline (its agency as author)."""
     now = now or utcnow()
     with uow:
-        tickets.get(uow, ticket_id)
+        ticket = tickets.get(uow, ticket_id)
         if not tickets.on_ticket(uow, ticket_id, agency):
             raise NotShared(f"ticket {ticket_id} is not shared with {agency}")
         name = tickets.agency_name(cfg, agency)
-        text = (messages.partner_ack(name, text) if kind == "partner.ack"
-                else messages.partner_comment(name, text))
+        if kind == "partner.ack":
+            text = messages.partner_ack(name, text)
+        else:
+            notices.partner_commented(uow, ticket, agency, name, text, now)
+            text = messages.partner_comment(name, text)
         tickets.note(uow, ticket_id, now, kind, text, author=f"partner:{agency}",
                      pinned=kind == "partner.ack")
         uow.commit()

@@ -20,7 +20,7 @@ from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, parse
 from civicpulse.errors import ContractViolation, TransientError
 from civicpulse.outbox import PARTNER_EXCHANGE
-from services.liaison import db, domain, messages, metrics
+from services.liaison import db, domain, messages, metrics, webhook_store
 from services.liaison.config import LiaisonConfig
 
 
@@ -212,6 +212,8 @@ def deliver(uow: UnitOfWork, ticket_id: str, evt: Envelope, code: str, cfg: Liai
     """One share: the partner queue gets the event (outbox), the share log and timeline say so."""
     uow.publish(evt, exchange=PARTNER_EXCHANGE, routing_key=code)
     repos(uow).shares.add(ticket_id, code, evt.id, evt.type, evt.tlp, now)
+    # and its webhook, if the agency has one: same decision, same commit
+    webhook_store.enqueue(uow.session, code, evt.id, evt.type, evt.tlp, now)
     note(uow, ticket_id, now, "shared",
          messages.shared(evt.type, agency_name(cfg, code), code, evt.tlp, backfill), evt.id)
 

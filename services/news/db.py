@@ -171,6 +171,8 @@ comments = Table(
     Column("reply", Text, nullable=True),
     Column("replied_by", String(64), nullable=True),
     Column("replied_at", DateTime(timezone=True), nullable=True),
+    # when `news.comment.overdue` was recorded for it (once per comment)
+    Column("overdue_notified_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("channel", "external_id", name="uq_comments_channel_external"),
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from civicpulse.db import UnitOfWork
-from civicpulse.envelope import utcnow
+from civicpulse.envelope import new_event, utcnow
 from civicpulse.pseudonyms import pseudonymise
 from services.news import db, domain, metrics
 from services.news.config import NewsConfig, pseudonym_key
@@ -102,6 +102,43 @@ def reply(uow: UnitOfWork, comment_id: int, text: str, by: str, now: datetime | 
     assert received is not None
     metrics.comment_reply_seconds.observe(max((now - received).total_seconds(), 0.0))
     return jsonable({**comment, "reply": text, "replied_by": by, "replied_at": now})
+
+
+# an overdue comment first seen later than this past its deadline (a backlog when the feature
+# is first deployed, news down for days) is not announced: its reply is long overdue anyway
+# and the overdue gauge shows it
+OVERDUE_NOTICE_WINDOW = timedelta(days=1)
+
+
+def flag_overdue_comments(uow: UnitOfWork, now: datetime | None = None, limit: int = 200
+                          ) -> int:
+    """`news.comment.overdue` once for each comment past its reply deadline and not answered
+    (marked `overdue_notified_at` in the same transaction: a concurrent sweep skips it)."""
+    now = now or utcnow()
+    c, i = db.comments.c, db.items.c
+    due = (select(c.id, c.item_id, c.channel, c.received_at, c.reply_due_at, i.title,
+                  i.author, i.correlation_id)
+           .select_from(db.comments.outerjoin(db.items, i.id == c.item_id))
+           .where(c.replied_at.is_(None), c.overdue_notified_at.is_(None),
+                  c.reply_due_at < now, c.reply_due_at >= now - OVERDUE_NOTICE_WINDOW)
+           .order_by(c.reply_due_at).limit(limit).with_for_update(of=db.comments,
+                                                                   skip_locked=True))
+    flagged = 0
+    with uow:
+        for row in db.rows(uow.session, due):
+            if not uow.session.execute(update(db.comments).where(
+                    c.id == row["id"], c.overdue_notified_at.is_(None))
+                    .values(overdue_notified_at=now)).rowcount:
+                continue
+            uow.publish(new_event("news.comment.overdue", {
+                "comment_id": row["id"], "item_id": row["item_id"],
+                "item_title": row["title"], "owner": row["author"],
+                "channel": row["channel"], "received_at": aware(row["received_at"]).isoformat(),
+                "reply_due_at": aware(row["reply_due_at"]).isoformat()},
+                correlation_id=row["correlation_id"] or f"comment-{row['id']}"))
+            flagged += 1
+        uow.commit()
+    return flagged
 
 
 def purge_comments(uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:

@@ -204,7 +204,7 @@ def _failed(uow: UnitOfWork, d: dict[str, Any], item: dict[str, Any], error: str
             uow.publish(new_event("news.delivery.failed", {
                 "item_id": item["id"], "revision": d["revision"], "kind": item["kind"],
                 "title": item["title"], "channel": d["channel"], "action": d["action"],
-                "attempts": attempts, "error": error[:500]},
+                "attempts": attempts, "error": error[:500], "ticket_id": item["ticket_id"]},
                 correlation_id=item["correlation_id"], tlp="AMBER"))
         uow.commit()
     log.warning("%s of %s on %s failed (attempt %d, %s): %s", d["action"], d["item_id"],

@@ -35,7 +35,9 @@ from services.news import (
     interaction,
     metrics,
     plan,
+    preview,
     queue,
+    queue_view,
     records,
     sweep,
 )
@@ -49,6 +51,8 @@ from services.news.schemas import (
     MonthQuerySchema,
     NoteSchema,
     PlanEntrySchema,
+    PreviewQuerySchema,
+    QueueQuerySchema,
     ReplySchema,
     RevisionSchema,
     StatsSchema,
@@ -84,7 +88,8 @@ def _http_errors() -> Iterator[None]:
     """Domain refusals as HTTP answers."""
     try:
         yield
-    except (handlers.ItemNotFound, plan.ThemeNotFound, interaction.CommentNotFound) as exc:
+    except (handlers.ItemNotFound, plan.ThemeNotFound, interaction.CommentNotFound,
+            preview.RevisionNotFound) as exc:
         raise NotFound(f"not found: {exc}") from exc
     except domain.NewsError as exc:
         raise Conflict(str(exc)) from exc
@@ -147,6 +152,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         cfg = config.load()
         done = sweep.sweep(self.platform.uow(), cfg)
         interaction.purge_comments(self.platform.uow(), cfg.comment_retention_days)
+        interaction.flag_overdue_comments(self.platform.uow())
         if done["notified"] or done["expired"]:
             log.info("expiry sweep: %d notified, %d expired", len(done["notified"]),
                      len(done["expired"]))
@@ -226,6 +232,21 @@ class NewsService(StaffFromReview, OperationsEndpoints):
     def get_item_http(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
             return handlers.get_item(self.platform.uow(), item_id)
+
+    @http("GET", "/items/<string:item_id>/preview", access=STAFF, query=PreviewQuerySchema)
+    @json_api
+    def get_preview(self, request: Any, item_id: str) -> dict[str, Any]:
+        """The item as each channel of its column will render it (nothing is sent)."""
+        revision = _query(request, PreviewQuerySchema())["revision"]
+        with _http_errors():
+            return preview.preview(self.platform.uow(), item_id, config.load(), revision)
+
+    @http("GET", "/queue", access=STAFF, query=QueueQuerySchema)
+    @json_api
+    def get_queue(self, request: Any) -> dict[str, Any]:
+        """The publication queue per channel with each delivery's retry state."""
+        q = _query(request, QueueQuerySchema())
+        return queue_view.listing(self.platform.uow(), config.load(), q["channel"], q["all"])
 
     @http("GET", "/records", access=can("records"))
     @json_api

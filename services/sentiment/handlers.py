@@ -238,6 +238,26 @@ def list_incidents(uow: UnitOfWork, status: str | None = None) -> list[dict[str,
                 for r in rows]
 
 
+class IncidentNotFound(LookupError):
+    """No incident has that id."""
+
+
+def get_incident(uow: UnitOfWork, incident_id: str) -> dict[str, Any]:
+    """One incident with its evidence and its history (every lifecycle event with its level)."""
+    with uow:
+        row = uow.session.execute(select(db.incidents).where(
+            db.incidents.c.id == incident_id)).mappings().first()
+        if row is None:
+            raise IncidentNotFound(incident_id)
+        h = db.incident_history.c
+        history = uow.session.execute(select(h.at, h.event, h.level, h.status, h.negative_count,
+                                             h.negative_ratio)
+                                      .where(h.incident_id == incident_id)
+                                      .order_by(h.at, h.id)).mappings().all()
+    return {**row, "evidence": json.loads(row["evidence"]) if row["evidence"] else None,
+            "history": [dict(r) for r in history]}
+
+
 def refresh_open_gauge(uow: UnitOfWork) -> None:
     with uow:
         rows = uow.session.execute(select(db.incidents.c.level).where(

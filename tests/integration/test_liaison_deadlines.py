@@ -79,8 +79,10 @@ def test_restart_neither_loses_nor_repeats_an_escalation(
     assert "分管领导" in entry["text"] and "RED" in entry["text"] and entry["pinned"]
     # RED: the leader's notice never left the office
     assert not [s for s in ticket["shares"] if s["event_type"] == "liaison.ticket.overdue"]
-    # the chain goes on: step 2 (the partners' leads) is scheduled, not yet due
+    # the chain goes on: step 2 (the partners' leads) is scheduled, not yet due (step 0, the
+    # warning before the deadline, fired with the first scan)
     with uow() as u:
         steps = u.session.execute(select(db.deadlines.c.step, db.deadlines.c.fired_at).where(
             db.deadlines.c.kind == "acknowledge").order_by(db.deadlines.c.step)).all()
-    assert [s for s, _ in steps] == [1, 2] and steps[1][1] is None
+    assert [s for s, _ in steps] == [0, 1, 2] and steps[0][1] is not None
+    assert steps[2][1] is None

@@ -204,3 +204,18 @@ def test_http_draft_lifecycle_and_filters(uow: Any) -> None:
         handlers.get_item(uow(), "itm-missing")
     with pytest.raises(domain.Locked):
         handlers.revise_item(uow(), draft["id"], "t", "b", "editor-zhou")
+
+
+def test_a_v1_review_outcome_without_ticket_id_is_still_applied(uow: Any,
+                                                                  site: NewsConfig) -> None:
+    """Review now sends v2 (with `ticket_id`); v1 events queued before the upgrade still work."""
+    item = submitted_statement(uow)
+    rev = item["revisions"][-1]
+    v1 = new_event("review.case.approved", {
+        "case_id": "case-1", "item_id": item["id"], "revision": rev["number"],
+        "reference_no": "RD-2026-000009", "content_hash": rev["content_hash"]},
+        correlation_id=item["correlation_id"], version=1)
+    assert v1.version == 1 and "ticket_id" not in v1.payload
+    result = approve_and_deliver(uow, v1, site)
+    assert result is not None and result["status"] == "approved"
+    assert handlers.get_item(uow(), item["id"])["status"] == "published"

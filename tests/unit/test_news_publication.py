@@ -140,6 +140,9 @@ def test_a_channel_gives_up_after_its_attempts(uow: Any, cfg: NewsConfig,
     assert final["channels"]["website"]["status"] == "sent"
     [failed] = events(uow, "news.delivery.failed")
     assert failed["payload"]["channel"] == "webhook" and failed["payload"]["attempts"] == 2
+    # v2 names its keys: the item, and the ticket (none: this article was not drafted for one)
+    assert failed["version"] == 2 and failed["payload"]["item_id"] == item["id"]
+    assert "ticket_id" in failed["payload"] and failed["payload"]["ticket_id"] is None
 
 
 def test_a_bad_signature_is_refused_by_the_receiver(uow: Any, cfg: NewsConfig,

@@ -90,11 +90,12 @@ def test_an_escalation_moves_a_pending_warning_earlier(uow_factory: Any) -> None
         "incident_id": "inc-up", "level": "II", "previous_level": "IV", "topic": "deputies",
         "detected_at": at.isoformat()}, correlation_id="inc-up", tlp="AMBER"), cfg, now=at)
     with uow() as u:
-        ticket = db.ticket_by_id(u.session, tid)
+        ticket = db.Tickets(u.session).get(tid)
         warning = u.session.execute(select(db.deadlines.c.due_at).where(
             db.deadlines.c.ticket_id == tid, db.deadlines.c.kind == "first_response",
             db.deadlines.c.step == notices.WARNING_STEP)).scalar_one()
-    due = aware(ticket["first_response_due_at"])
+    assert ticket is not None
+    due = ticket.due["first_response"]
     assert aware(warning) == due - timedelta(minutes=cfg.plan.for_level("II").warn_before)
 
 

@@ -103,11 +103,15 @@ def partners_rotate(agency: str, management_url: str | None) -> None:
 @click.argument("agency")
 @click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None)
 def partners_remove(agency: str, management_url: str | None) -> None:
-    """Delete AGENCY's broker user, queue and token."""
+    """Delete AGENCY's broker user, queue and token, and its webhook if it has one."""
+    from services.liaison import partner_webhooks
+
     with liaison_session() as s:
         partner_accounts.remove(s, partner_accounts.Management(management_url), amqp_uri(),
                                 agency)
-    click.echo(f"removed partner access of {agency}")
+        had_webhook = partner_webhooks.remove_if_any(s, agency, utcnow())
+    click.echo(f"removed partner access of {agency}"
+               + (" and its webhook" if had_webhook else ""))
 
 
 @partners.command("webhook")

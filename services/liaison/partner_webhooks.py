@@ -108,6 +108,14 @@ def remove(session: Session, agency: str, now: datetime) -> int:
     return killed
 
 
+def remove_if_any(session: Session, agency: str, now: datetime) -> bool:
+    """`partners remove`: an agency without access gets no webhook either."""
+    if store.endpoint(session, agency) is None:
+        return False
+    remove(session, agency, now)
+    return True
+
+
 def status(session: Session, now: datetime) -> list[dict[str, Any]]:
     """Every endpoint (no secrets) with its pending deliveries (`partners webhooks`)."""
     pending = store.pending_by_agency(session)

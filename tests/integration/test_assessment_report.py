@@ -39,8 +39,8 @@ from civicpulse.tables import outbox_table
 from services.liaison import config as liaison_config
 from services.liaison import incidents, statement, ticket_work
 from services.news import config as news_config
-from services.news import handlers as news
-from services.news import interaction, plan, queue
+from services.news import interaction, plan, queue, review_outcomes, statements
+from services.news import items as news
 from services.review import config as review_config
 from services.review import handlers as review
 from tests.conftest import ROOT
@@ -126,8 +126,8 @@ class Month:
         records it a minute later; `meanwhile` happens in its place in time. Returns the
         statement's item id."""
         with self.at(opened.replace(minute=opened.minute + 2)):
-            item_id = news.draft_statement(self.uow("news"),
-                                           self.latest("liaison", "liaison.statement.requested"))
+            item_id = statements.draft_statement(
+                self.uow("news"), self.latest("liaison", "liaison.statement.requested"))
         case_id = self.submitted_case(opened.replace(minute=opened.minute + 3))
         steps = [(moment, lambda w=who, m=moment: self.decide(case_id, w, "approve", m))
                  for who, moment in stages]
@@ -135,8 +135,9 @@ class Month:
             with self.at(moment):
                 step()
         with self.at(published):
-            news.on_case_approved(self.uow("news"), self.latest("review", "review.case.approved"),
-                                  self.news_cfg, now=published)
+            review_outcomes.on_case_approved(
+                self.uow("news"), self.latest("review", "review.case.approved"),
+                self.news_cfg, now=published)
             queue.deliver_due(self.uow("news"), self.news_cfg, now=published)
         later = published.replace(minute=published.minute + 1)
         with self.at(later):

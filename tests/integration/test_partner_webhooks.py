@@ -175,6 +175,8 @@ def test_removing_the_webhook_dead_letters_what_is_pending(uow: UowFactory) -> N
         u.commit()
     (row,) = deliveries(uow)
     assert row["status"] == "dead" and row["last_error"] == "webhook removed by the office"
+    with uow() as u:
+        assert partner_webhooks.remove_if_any(u.session, "cac", utcnow()) is False
     open_ticket(uow, "inc-wh-remove-2")
     assert len(deliveries(uow)) == 1  # no endpoint, no new delivery
 
@@ -193,3 +195,33 @@ def test_url_must_be_https_and_secret_rotates(uow: UowFactory) -> None:
         u.commit()
     assert moved.secret is None and rotated.secret and rotated.secret != first
     assert rotated.url == "https://new.example/x"
+
+
+class Crash(Exception):
+    """The sender process dies while a POST is in flight."""
+
+
+def test_a_sender_dying_mid_post_repeats_only_the_delivery_in_flight(uow: UowFactory) -> None:
+    webhook(uow, "cac")
+    for n in range(3):
+        open_ticket(uow, f"inc-wh-crash-{n}")
+    ids = [r["event_id"] for r in deliveries(uow)]
+    clock = Clock()
+
+    class DiesOnSecond(Scripted):
+        def post(self, *args: Any) -> Answer:
+            answer = super().post(*args)
+            if len(self.posts) == 2:
+                raise Crash  # the receiver got it; the outcome is never recorded
+            return answer
+
+    dying = DiesOnSecond()
+    with pytest.raises(Crash):
+        partner_webhooks.send_pass(uow(), dying, CFG, "dies", clock)
+    other = Scripted()
+    assert partner_webhooks.send_pass(uow(), other, CFG, "other", clock) == 0  # still leased
+    clock.advance(CFG.lease_seconds + 1)  # the lease runs out
+    assert partner_webhooks.send_pass(uow(), other, CFG, "other", clock) == 2
+    assert [p["id"] for p in dying.posts] == ids[:2]
+    assert [p["id"] for p in other.posts] == ids[1:]  # only the one in flight is repeated
+    assert [r["status"] for r in deliveries(uow)] == ["delivered"] * 3

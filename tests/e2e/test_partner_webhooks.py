@@ -194,6 +194,8 @@ def test_webhooks_deliver_what_the_queue_gets_retry_and_dead_letter(world: dict[
                                                                     ) -> None:
     w, uri = world, world["env"]["AMQP_URI"]
     publish_event(uri, detected("inc-wh-a", "IV"))   # AMBER to cac
+    # one after the other: cac's first delivery is then the oldest, and takes both refusals
+    wait_for(lambda: len(log_of(w, "cac").json()["deliveries"]) == 1, timeout=60)
     publish_event(uri, detected("inc-wh-b", "III"))  # AMBER to cac and propaganda
     wait_for(lambda: len(log_of(w, "cac").json()["deliveries"]) == 2, timeout=60)
     red = red_escalation(w["env"]["LIAISON_DATABASE_URL"], "inc-wh-a")

@@ -143,9 +143,7 @@ def status(session: Session, now: datetime) -> list[dict[str, Any]]:
 
 def enqueue(session: Session, agency: str, event: Envelope, now: datetime) -> bool:
     """Record a pending delivery of a shared event if the agency has a webhook."""
-    if store.endpoint(session, agency) is None:
-        return False
-    return store.record_delivery(session, agency, event.id, event.type, event.tlp, now)
+    return store.enqueue(session, agency, event.id, event.type, event.tlp, now)
 
 
 # --- sending ------------------------------------------------------------------------------------

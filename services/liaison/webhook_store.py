@@ -66,6 +66,15 @@ def record_delivery(session: Session, agency: str, event_id: str, event_type: st
     return True
 
 
+def enqueue(session: Session, agency: str, event_id: str, event_type: str, tlp: str,
+            now: datetime) -> bool:
+    """Record a pending delivery of a shared event if the agency has a webhook (called in the
+    share's own transaction: an outbox)."""
+    if endpoint(session, agency) is None:
+        return False
+    return record_delivery(session, agency, event_id, event_type, tlp, now)
+
+
 def claim_agency(session: Session, now: datetime, lease_until: datetime,
                  owner: str) -> dict[str, Any] | None:
     """Lease one agency that has pending deliveries and may be sent to now."""

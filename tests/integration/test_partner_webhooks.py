@@ -16,7 +16,7 @@ from sqlalchemy import select
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, utcnow
 from civicpulse.settings import WebhookSettings
-from services.liaison import config, db, handlers, partner_webhooks, webhook_store
+from services.liaison import config, db, incidents, partner_webhooks, webhook_store
 from services.liaison.webhook_transport import Answer
 from tests.conftest import make_uow
 
@@ -73,7 +73,7 @@ def open_ticket(uow: UowFactory, incident: str, level: str = "IV") -> str:
         "incident_id": incident, "topic": "deputies", "level": level,
         "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER")
-    effect = handlers.open_ticket(uow(), event, config.load())
+    effect = incidents.open_ticket(uow(), event, config.load())
     assert effect is not None
     return effect.ticket_id
 

@@ -121,16 +121,16 @@ class WebhookSettings:
 
 
 def webhook_settings() -> WebhookSettings:
-    env = _env()
+    """Liaison's partner webhook sender (the CIVICPULSE_WEBHOOK_* variables below)."""
     return WebhookSettings(
-        ca_bundle=env.str("CIVICPULSE_WEBHOOK_CA_BUNDLE", ""),
-        dead_after_seconds=env.float("CIVICPULSE_WEBHOOK_DEAD_AFTER_SECONDS", 24 * 3600.0),
-        backoff_base_seconds=env.float("CIVICPULSE_WEBHOOK_BACKOFF_BASE_SECONDS", 5.0),
-        backoff_cap_seconds=env.float("CIVICPULSE_WEBHOOK_BACKOFF_CAP_SECONDS", 900.0),
-        timeout_seconds=env.float("CIVICPULSE_WEBHOOK_TIMEOUT_SECONDS", 10.0),
-        lease_seconds=env.float("CIVICPULSE_WEBHOOK_LEASE_SECONDS", 60.0),
-        poll_seconds=env.float("CIVICPULSE_WEBHOOK_POLL_SECONDS", 1.0),
-        batch=env.int("CIVICPULSE_WEBHOOK_BATCH", 50),
+        ca_bundle=value("CIVICPULSE_WEBHOOK_CA_BUNDLE"),
+        dead_after_seconds=value("CIVICPULSE_WEBHOOK_DEAD_AFTER_SECONDS"),
+        backoff_base_seconds=value("CIVICPULSE_WEBHOOK_BACKOFF_BASE_SECONDS"),
+        backoff_cap_seconds=value("CIVICPULSE_WEBHOOK_BACKOFF_CAP_SECONDS"),
+        timeout_seconds=value("CIVICPULSE_WEBHOOK_TIMEOUT_SECONDS"),
+        lease_seconds=value("CIVICPULSE_WEBHOOK_LEASE_SECONDS"),
+        poll_seconds=value("CIVICPULSE_WEBHOOK_POLL_SECONDS"),
+        batch=value("CIVICPULSE_WEBHOOK_BATCH"),
     )
 
 
@@ -191,6 +191,19 @@ _DECLARED = (
     Variable("CIVICPULSE_PARTNER_AMQP_PORT", int, None, "broker port partners connect to"),
     Variable("CIVICPULSE_PARTNER_AMQP_TLS", bool, None, "partners connect with TLS"),
     Variable("CIVICPULSE_PARTNER_TLS_CA", str, None, "CA partners verify the broker with"),
+    # liaison's webhook delivery to partner agencies (webhook_settings)
+    Variable("CIVICPULSE_WEBHOOK_CA_BUNDLE", str, "",
+             "CA bundle verifying agencies' HTTPS (empty: the system trust store)"),
+    Variable("CIVICPULSE_WEBHOOK_DEAD_AFTER_SECONDS", float, 86400.0,
+             "a delivery still failing this long after it was recorded is dead-lettered"),
+    Variable("CIVICPULSE_WEBHOOK_BACKOFF_BASE_SECONDS", float, 5.0,
+             "an agency's first retry delay (doubles per failure)"),
+    Variable("CIVICPULSE_WEBHOOK_BACKOFF_CAP_SECONDS", float, 900.0, "longest retry delay"),
+    Variable("CIVICPULSE_WEBHOOK_TIMEOUT_SECONDS", float, 10.0, "one POST's timeout"),
+    Variable("CIVICPULSE_WEBHOOK_LEASE_SECONDS", float, 60.0,
+             "a sender's hold on an agency (renewed per delivery)"),
+    Variable("CIVICPULSE_WEBHOOK_POLL_SECONDS", float, 1.0, "sender poll when idle"),
+    Variable("CIVICPULSE_WEBHOOK_BATCH", int, 50, "deliveries per agency per pass"),
     # the platform
     Variable("CIVICPULSE_LOG_FORMAT", str, "auto",
              "auto (human on a terminal, else JSON), json or human"),

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from civicpulse.db import UnitOfWork
-from services.news import db, handlers
+from civicpulse.serialize import jsonable
+from services.news import db, domain, items
 from services.news.channels.formatters import FORMATTERS, page_name
 from services.news.config import NewsConfig
 
@@ -24,23 +25,23 @@ def preview(uow: UnitOfWork, item_id: str, cfg: NewsConfig,
     """Per channel of the item's column: the formatter's rendition of `revision` (default: the
     current one) as a `publish` action. Disabled channels are listed with `enabled: false`."""
     with uow:
-        item = handlers.load(uow, item_id)
-        number = revision or item["current_revision"]
+        item = items.load(uow, item_id)
+        number = revision or item.current_revision
         rev = db.get_revision(uow.session, item_id, number)
         if rev is None:
             raise RevisionNotFound(f"{item_id} r{number}")
-        shown = {**item, "title": rev["title"], "body": rev["body"], "revision": number,
+        shown = {**item.as_dict(), "title": rev.title, "body": rev.body, "revision": number,
                  "notes": db.item_notes(uow.session, item_id)}
-        live = db.live_items(uow.session)
+        live = db.live_items(uow.session, domain.LIVE)
     context = {"live": live, "website_url": f"{cfg.site_url}/{page_name(item_id)}"}
-    column = cfg.column(item["column"])
+    column = cfg.column(item.column)
     channels = []
     for name in column.channels:
         spec = cfg.channels[name]
         rendition = FORMATTERS[spec.formatter](name).format(shown, "publish", context)
         channels.append({
             "channel": name, "formatter": spec.formatter, "enabled": spec.enabled,
-            "document": handlers.jsonable(rendition.document),
+            "document": jsonable(rendition.document),
             "primary": rendition.files.get(rendition.primary) if rendition.primary else None,
         })
     return {"item_id": item_id, "revision": number, "column": column.name,

@@ -228,12 +228,20 @@ def _purge_evidence(uow: UnitOfWork, cutoff: datetime) -> None:
             evidence=json.dumps(evidence, ensure_ascii=False)))
 
 
-def list_incidents(uow: UnitOfWork, status: str | None = None) -> list[dict[str, Any]]:
+def list_incidents(uow: UnitOfWork, status: str | None = None, *, evidence: bool = True,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+    """Newest first; `evidence=False` leaves the (large) evidence out of each row."""
+    i = db.incidents.c
+    columns = [c for c in db.incidents.c if evidence or c.name != "evidence"]
     with uow:
-        q = select(db.incidents).order_by(db.incidents.c.detected_at.desc())
+        q = select(*columns).order_by(i.detected_at.desc())
         if status:
-            q = q.where(db.incidents.c.status == status)
+            q = q.where(i.status == status)
+        if limit:
+            q = q.limit(limit)
         rows = uow.session.execute(q).mappings().all()
+        if not evidence:
+            return [dict(r) for r in rows]
         return [{**r, "evidence": json.loads(r["evidence"]) if r["evidence"] else None}
                 for r in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from marshmallow import ValidationError
 from nameko.rpc import rpc
 
 from civicpulse.access import COLLECTOR, STAFF, StaffFromReview, caller, http, staff_may
@@ -18,7 +19,12 @@ from services.sentiment.batch_consumer import consume_batches
 from services.sentiment.config import SentimentConfig
 from services.sentiment.config import load as load_config
 from services.sentiment.reports import http as report_http
-from services.sentiment.schemas import MAX_BATCH, MAX_BATCH_BYTES, MentionSchema
+from services.sentiment.schemas import (
+    MAX_BATCH,
+    MAX_BATCH_BYTES,
+    IncidentQuerySchema,
+    MentionSchema,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MENTIONS_QUEUE = "sentiment.mentions"
@@ -60,13 +66,19 @@ class SentimentService(StaffFromReview, OperationsEndpoints):
         the rejected ones are dead-lettered by the consumer with their errors."""
         return _ingest(self.platform, self.config, items, "amqp")
 
-    @http("GET", "/incidents", access=STAFF)
+    @http("GET", "/incidents", access=STAFF, query=IncidentQuerySchema)
     @json_api
     def get_incidents(self, request: Any) -> dict[str, Any]:
+        """Newest first; `evidence=false` leaves out each incident's evidence, `limit=n`."""
+        try:
+            q = IncidentQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
         cfg = self.config
         return {"incidents": [{**i, "topic_name": cfg.topic_name(i["topic"])} for i in
-                              handlers.list_incidents(self.platform.uow(),
-                                                      request.args.get("status"))]}
+                              handlers.list_incidents(self.platform.uow(), q["status"],
+                                                      evidence=q["evidence"],
+                                                      limit=q["limit"])]}
 
     @http("GET", "/incidents/<string:incident_id>", access=STAFF)
     @json_api

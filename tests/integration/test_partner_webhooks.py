@@ -16,7 +16,7 @@ from sqlalchemy import select
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, utcnow
 from civicpulse.settings import WebhookSettings
-from services.liaison import config, db, handlers, partner_webhooks, webhook_store
+from services.liaison import config, db, incidents, partner_webhooks, webhook_store
 from services.liaison.webhook_transport import Answer
 from tests.conftest import make_uow
 
@@ -73,7 +73,7 @@ def open_ticket(uow: UowFactory, incident: str, level: str = "IV") -> str:
         "incident_id": incident, "topic": "deputies", "level": level,
         "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER")
-    effect = handlers.open_ticket(uow(), event, config.load())
+    effect = incidents.open_ticket(uow(), event, config.load())
     assert effect is not None
     return effect.ticket_id
 
@@ -147,6 +147,14 @@ def test_a_delivery_failing_past_the_bound_is_dead_lettered_with_the_reason(
     assert log["deliveries"][-1]["attempt_log"][-1]["outcome"] == "dead"
     assert partner_webhooks.send_pass(uow(), poster, CFG, "s1", clock) == 0
 
+    with uow() as u:  # the agency fixed its endpoint: the office sends them again
+        assert partner_webhooks.redeliver_dead(u.session, "cac", clock()) == 2
+        u.commit()
+    fixed = Scripted()
+    assert partner_webhooks.send_pass(uow(), fixed, CFG, "s1", clock) == 2
+    assert [p["id"] for p in fixed.posts] == [r["event_id"] for r in rows]
+    assert [r["status"] for r in deliveries(uow)] == ["delivered", "delivered"]
+
 
 def test_two_senders_never_hold_the_same_agency(uow: UowFactory) -> None:
     webhook(uow, "cac")
@@ -175,6 +183,8 @@ def test_removing_the_webhook_dead_letters_what_is_pending(uow: UowFactory) -> N
         u.commit()
     (row,) = deliveries(uow)
     assert row["status"] == "dead" and row["last_error"] == "webhook removed by the office"
+    with uow() as u:
+        assert partner_webhooks.remove_if_any(u.session, "cac", utcnow()) is False
     open_ticket(uow, "inc-wh-remove-2")
     assert len(deliveries(uow)) == 1  # no endpoint, no new delivery
 
@@ -193,3 +203,33 @@ def test_url_must_be_https_and_secret_rotates(uow: UowFactory) -> None:
         u.commit()
     assert moved.secret is None and rotated.secret and rotated.secret != first
     assert rotated.url == "https://new.example/x"
+
+
+class Crash(Exception):
+    """The sender process dies while a POST is in flight."""
+
+
+def test_a_sender_dying_mid_post_repeats_only_the_delivery_in_flight(uow: UowFactory) -> None:
+    webhook(uow, "cac")
+    for n in range(3):
+        open_ticket(uow, f"inc-wh-crash-{n}")
+    ids = [r["event_id"] for r in deliveries(uow)]
+    clock = Clock()
+
+    class DiesOnSecond(Scripted):
+        def post(self, *args: Any) -> Answer:
+            answer = super().post(*args)
+            if len(self.posts) == 2:
+                raise Crash  # the receiver got it; the outcome is never recorded
+            return answer
+
+    dying = DiesOnSecond()
+    with pytest.raises(Crash):
+        partner_webhooks.send_pass(uow(), dying, CFG, "dies", clock)
+    other = Scripted()
+    assert partner_webhooks.send_pass(uow(), other, CFG, "other", clock) == 0  # still leased
+    clock.advance(CFG.lease_seconds + 1)  # the lease runs out
+    assert partner_webhooks.send_pass(uow(), other, CFG, "other", clock) == 2
+    assert [p["id"] for p in dying.posts] == ids[:2]
+    assert [p["id"] for p in other.posts] == ids[1:]  # only the one in flight is repeated
+    assert [r["status"] for r in deliveries(uow)] == ["delivered"] * 3

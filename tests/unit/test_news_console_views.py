@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.news import handlers, preview, queue, queue_view
+from services.news import items, preview, queue, queue_view
 from services.news.config import NewsConfig
 from tests.unit.test_news_publication import T0, approve, article, cfg, receiver, uow  # noqa: F401
 
@@ -16,7 +16,7 @@ from tests.unit.test_news_publication import T0, approve, article, cfg, receiver
 def test_preview_renders_the_revision_for_every_channel_of_its_column(
         uow: Any, cfg: NewsConfig) -> None:  # noqa: F811
     item = article(uow, title="<script>alert(1)</script>执法检查")
-    handlers.revise_item(uow(), item["id"], "执法检查第二稿", "第二稿正文。\n\n第二段。",
+    items.revise_item(uow(), item["id"], "执法检查第二稿", "第二稿正文。\n\n第二段。",
                          "editor-li")
     shown = preview.preview(uow(), item["id"], cfg)
     assert shown["revision"] == 2 and shown["column"] == "人大工作进行时"

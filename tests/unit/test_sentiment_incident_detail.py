@@ -59,3 +59,15 @@ def test_the_admin_views_of_plans_and_workflows_say_where_they_are_configured():
     assert expedited["deadline_seconds"] == {"section_head": 1800, "leader_in_charge": 1800,
                                              "principal": 3600}
     assert review_config.sources()["workflows"]["variable"] == "REVIEW_CONFIG"
+
+
+def test_the_list_can_leave_the_evidence_out_and_be_limited(uow):
+    handlers.ingest(uow(), mentions(12), cfg=CFG, scorer=SCORER, now=NOW)
+    handlers.ingest(uow(), mentions(12, tag="other", prefix="o"), cfg=CFG, scorer=SCORER,
+                    now=NOW + timedelta(minutes=1))
+    assert len(handlers.list_incidents(uow())) == 2
+    [light] = handlers.list_incidents(uow(), evidence=False, limit=1)
+    assert "evidence" not in light and light["topic"].startswith("#other")
+    from services.sentiment.schemas import IncidentQuerySchema
+    assert IncidentQuerySchema().load({"evidence": "false", "limit": "5"}) == {
+        "status": None, "evidence": False, "limit": 5}

@@ -48,7 +48,7 @@ CALLS: dict[str, tuple[str, ...]] = {
     "liaison": ("review.authenticate",),
     "notify": ("review.staff_directory",),
     "console": ("review.authenticate", "identity.authenticate", "identity.sign_in",
-                "identity.sign_out"),
+                "identity.revoke_session"),
 }
 # Besides its own: what it declares and writes, and what of that it reads (liaison binds the
 # partner queues but must not consume them).

@@ -75,7 +75,7 @@ class AuthPages(Pages):
     def logout(self, ctx: Ctx) -> Response:
         try:
             with eventlet.Timeout(SIGN_IN_SECONDS):
-                self.identity.sign_out(ctx.session.token)
+                self.identity.revoke_session(ctx.session.token)
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the cookie goes anyway
             log.warning("console: sign-out not confirmed by identity: %s", type(exc).__name__)
         ctx.new_session = anonymous()

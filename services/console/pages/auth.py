@@ -13,6 +13,7 @@ from pathlib import Path
 import eventlet
 from werkzeug.wrappers import Response
 
+from civicpulse import staff
 from services.console import messages
 from services.console.apis import ApiError, UserApi
 from services.console.session import anonymous, signed_in
@@ -78,6 +79,7 @@ class AuthPages(Pages):
                 self.identity.revoke_session(ctx.session.token)
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the cookie goes anyway
             log.warning("console: sign-out not confirmed by identity: %s", type(exc).__name__)
+        staff.cache().forget(ctx.session.token)  # this console refuses it now, not after the TTL
         ctx.new_session = anonymous()
         return ctx.redirect("/login?bye=1")
 

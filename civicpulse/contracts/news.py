@@ -76,6 +76,14 @@ class DeliveryFailedV1(_Item):
     error = fields.String(required=True)
 
 
+@register("news.delivery.failed", 2)
+class DeliveryFailedV2(DeliveryFailedV1):
+    """v2 carries its keys explicitly: `ticket_id`, the liaison ticket the item was drafted for
+    (news always sends it, null when none; read as null when absent). v1 is still accepted."""
+
+    ticket_id = fields.String(load_default=None, allow_none=True)
+
+
 @register("news.item.retracted", 1)
 class ItemRetractedV1(_Item):
     note = fields.String(required=True)

@@ -8,16 +8,18 @@ from typing import Any
 import eventlet
 from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
 
 from civicpulse import records as period_records
 from civicpulse.access import STAFF, StaffFromReview, caller, http, staff_may
+from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.timers import every
 from civicpulse.web import BadRequest, json_api, load_json
-from services.notify import config, directory, domain, handlers, records
+from services.notify import directory, domain, handlers, records
+from services.notify.config import load as load_config
 from services.notify.dispatcher import Dispatcher
 from services.notify.schemas import InboxQuery, LogQuery, MarkRead, PreferencesBody
 
@@ -46,13 +48,14 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
 class NotifyService(StaffFromReview, OperationsEndpoints):
     name = "notify"
     platform = Platform("notify", MIGRATIONS)
+    config = Config(load_config)  # rules, channels, send loops, digest: loaded at start
     wake = Dispatcher()
     liaison = RpcProxy("liaison")
     sentiment = RpcProxy("sentiment")
 
     def _plan(self, event: Envelope) -> None:
         recorded = handlers.plan_event(
-            self.platform.uow(), event, config.load(),
+            self.platform.uow(), event, self.config,
             lambda: handlers.people_from(directory.STAFF.get(self.review.staff_directory)),
             lambda: handlers.agencies_from(directory.AGENCIES.get(self.liaison.agency_directory)))
         if recorded:
@@ -159,11 +162,11 @@ class NotifyService(StaffFromReview, OperationsEndpoints):
         since, until = period_records.period_of(request)
         return records.period_records(self.platform.uow(), since, until)
 
-    @timer(interval=60)
+    @every("digest_check_seconds")
     def daily_digest(self) -> None:
         """At `digest.at`, once a day: open incidents and each person's unread notifications."""
         if handlers.daily_digest(
-                self.platform.uow(), config.load(),
+                self.platform.uow(), self.config,
                 lambda: handlers.people_from(directory.STAFF.get(self.review.staff_directory)),
                 lambda: _within(5.0, self.sentiment.incidents)):
             self.wake.set()

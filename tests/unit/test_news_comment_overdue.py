@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from civicpulse.tables import outbox_table
-from services.news import config, handlers, interaction
+from services.news import config, interaction, items
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -33,7 +33,7 @@ def overdue_events(uow: Any) -> list[dict[str, Any]]:
 
 def test_an_overdue_comment_is_announced_once(uow: Any) -> None:
     cfg = config.load()
-    item = handlers.create_item(uow(), {"kind": "article", "title": "执法检查", "body": "正文",
+    item = items.create_item(uow(), {"kind": "article", "title": "执法检查", "body": "正文",
                                         "column": "人大工作进行时", "author": "editor-zhou"})
     batch = [{"channel": "wechat", "external_id": f"c{i}", "author": "网友", "text": "何时公布？",
               "item_id": item["id"] if i == 0 else None, "received_at": T0 + timedelta(hours=i)}

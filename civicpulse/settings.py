@@ -205,6 +205,8 @@ _DECLARED = (
     Variable("CIVICPULSE_WEBHOOK_POLL_SECONDS", float, 1.0, "sender poll when idle"),
     Variable("CIVICPULSE_WEBHOOK_BATCH", int, 50, "deliveries per agency per pass"),
     # the platform
+    Variable("CIVICPULSE_LOG_FORMAT", str, "auto",
+             "auto (human on a terminal, else JSON), json or human"),
     Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",
              "RabbitMQ management API, credentials in the URL"),
 )

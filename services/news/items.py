@@ -9,7 +9,7 @@ corrections and retractions, and the views of an item. The use cases beside it â
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ def get_item(uow: UnitOfWork, item_id: str) -> dict[str, Any]:
     with uow:
         item = jsonable(load(uow, item_id).as_dict())
         s = uow.session
-        item["revisions"] = [jsonable(r.__dict__) for r in db.item_revisions(s, item_id)]
+        item["revisions"] = [jsonable(asdict(r)) for r in db.item_revisions(s, item_id)]
         item["publications"] = [jsonable(p) for p in db.item_publications(s, item_id)]
         item["deliveries"] = [jsonable(d) for d in db.item_deliveries(s, item_id)]
         item["notes"] = [jsonable(n) for n in db.item_notes(s, item_id)]

@@ -404,7 +404,8 @@ def addresses(suite: Suite) -> list[tuple[str, str]]:
     return [(name, f"http://127.0.0.1:{port}/") for name, port in found]
 
 
-HINTS = {"console": "staff sign in here", "identity": "staff accounts"}
+HINTS = {"console": "工作台: staff sign in here, partner agencies at /partner/login",
+         "identity": "staff accounts"}
 
 
 def banner(suite: Suite, uri: str, logs: Path) -> str:

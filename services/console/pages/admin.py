@@ -6,12 +6,12 @@ not answer leaves its part empty with a note."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from civicpulse.access import staff_session_may
+from services.console import fanout
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -21,31 +21,32 @@ ADMIN = staff_session_may("administer", lambda role, _: role == "admin")
 class AdminPages(Pages):
     @page("GET", "/admin", access=ADMIN)
     def admin(self, ctx: Ctx) -> Response:
+        api = ctx.api
+        reads = {
+            "staff": ("identity", lambda: api.get("identity", "/staff")["staff"], []),
+            "sign_ins": ("identity",
+                         lambda: api.get("identity", "/sign-ins", limit=20)["attempts"], []),
+            "agencies": ("liaison", lambda: api.get("liaison", "/agencies"),
+                         {"agencies": [], "groups": {}}),
+            "access": ("liaison", lambda: {a["agency"]: a for a in api.get(
+                "liaison", "/partner-access")["accounts"]}, {}),
+            "collectors": ("sentiment", lambda: api.get("sentiment", "/collectors")["collectors"],
+                           []),
+            "plan": ("liaison", lambda: api.get("liaison", "/plans"),
+                     {"levels": [], "configured_in": {}}),
+            "workflows": ("review", lambda: api.get("review", "/workflows"),
+                          {"workflows": [], "configured_in": {}}),
+            "columns": ("news", lambda: api.get("news", "/columns"),
+                        {"columns": [], "channels": {}}),
+        }
+        answers = fanout.gather({key: fetch for key, (_, fetch, _) in reads.items()})
         parts: dict[str, Any] = {}
         unavailable: list[str] = []
-
-        def part(key: str, service: str, fetch: Callable[[], Any], default: Any) -> None:
-            try:
-                parts[key] = fetch()
-            except ApiError:
+        for key, (service, _, default) in reads.items():
+            if isinstance(answers[key], ApiError):
                 parts[key] = default
                 unavailable.append(service)
-
-        part("staff", "identity", lambda: ctx.api.get("identity", "/staff")["staff"], [])
-        part("sign_ins", "identity",
-             lambda: ctx.api.get("identity", "/sign-ins", limit=20)["attempts"], [])
-        part("agencies", "liaison", lambda: ctx.api.get("liaison", "/agencies"),
-             {"agencies": [], "groups": {}})
-        part("access", "liaison",
-             lambda: {a["agency"]: a for a in
-                      ctx.api.get("liaison", "/partner-access")["accounts"]}, {})
-        part("collectors", "sentiment",
-             lambda: ctx.api.get("sentiment", "/collectors")["collectors"], [])
-        part("plan", "liaison", lambda: ctx.api.get("liaison", "/plans"),
-             {"levels": [], "configured_in": {}})
-        part("workflows", "review", lambda: ctx.api.get("review", "/workflows"),
-             {"workflows": [], "configured_in": {}})
-        part("columns", "news", lambda: ctx.api.get("news", "/columns"),
-             {"columns": [], "channels": {}})
+            else:
+                parts[key] = answers[key]
         return ctx.render("admin.html", active="admin", unavailable=sorted(set(unavailable)),
                           **parts)

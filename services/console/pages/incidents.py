@@ -4,11 +4,9 @@ digest. Every read is the sentiment (and liaison) API's, as the signed-in person
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from werkzeug.wrappers import Response
 
-from services.console import opinion
+from services.console import fanout, opinion
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -40,11 +38,14 @@ class IncidentPages(Pages):
 
     @page("GET", "/incidents/<string:incident_id>")
     def incident(self, ctx: Ctx, incident_id: str) -> Response:
-        incident = ctx.api.get("sentiment", f"/incidents/{incident_id}")
+        answers = fanout.gather({
+            "incident": lambda: ctx.api.get("sentiment", f"/incidents/{incident_id}"),
+            "tickets": lambda: ctx.api.get("liaison", "/tickets",
+                                           incident_id=incident_id)["tickets"]})
+        incident = fanout.value(answers["incident"])
+        # the incident shows without its ticket link when liaison does not answer
+        tickets = [] if isinstance(answers["tickets"], ApiError) else answers["tickets"]
         curve = (incident.get("evidence") or {}).get("curve") or []
-        tickets = []
-        with suppress(ApiError):  # the incident shows without its ticket link
-            tickets = ctx.api.get("liaison", "/tickets", incident_id=incident_id)["tickets"]
         return ctx.render("incident.html", active="incidents", incident=incident,
                           chart=opinion.chart(curve, CURVE, "minute", ctx.settings.office_tz),
                           evidence=opinion.evidence_rows(incident), tickets=tickets)

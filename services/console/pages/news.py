@@ -5,13 +5,12 @@ queue with its deadlines. Every read and write is the news API's, as the signed-
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Response
 
-from services.console import newsroom, textmarks
+from services.console import fanout, newsroom, textmarks
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -143,16 +142,17 @@ def _editor(ctx: Ctx, item: dict[str, Any] | None, form: dict[str, str], status:
 
 
 def _item_page(ctx: Ctx, item_id: str, status: int = 200, refused: str = "") -> Response:
-    item = ctx.api.get("news", f"/items/{item_id}")
+    answers = fanout.gather({
+        "item": lambda: ctx.api.get("news", f"/items/{item_id}"),
+        "cases": lambda: ctx.api.get("review", "/cases", item_id=item_id)["cases"]})
+    item = fanout.value(answers["item"])
+    cases = [] if isinstance(answers["cases"], ApiError) else answers["cases"]
     number = ctx.args.get("revision", type=int)
     shown, previous = newsroom.revision_pairs(item, number)
     diff = None
     if shown and previous:
         diff = {"title": textmarks.diff_markup(previous["title"], shown["title"]),
                 "body": textmarks.diff_markup(previous["body"], shown["body"])}
-    cases = []
-    with suppress(ApiError):  # the item shows without its review cases
-        cases = ctx.api.get("review", "/cases", item_id=item_id)["cases"]
     return ctx.render(
         "news_item.html", status=status, active="news", sub="items", item=item, shown=shown,
         previous=previous, diff=diff, cases=cases, refused=refused,

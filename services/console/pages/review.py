@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.console import live, present, review_desk
+from services.console import fanout, live, present, review_desk
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -77,13 +77,13 @@ class ReviewPages(Pages):
 def _case_page(ctx: Ctx, case_id: str, status: int = 200, form: dict[str, Any] | None = None,
                refused: str = "") -> Response:
     case = ctx.api.get("review", f"/cases/{case_id}")
-    item, preview, missing = None, None, []
-    try:
-        item = ctx.api.get("news", f"/items/{case['item_id']}")
-        preview = ctx.api.get("news", f"/items/{case['item_id']}/preview",
-                              revision=case["revision"])
-    except ApiError:
-        missing.append("news")
+    news = fanout.gather({
+        "item": lambda: ctx.api.get("news", f"/items/{case['item_id']}"),
+        "preview": lambda: ctx.api.get("news", f"/items/{case['item_id']}/preview",
+                                       revision=case["revision"])})
+    missing = ["news"] if any(isinstance(a, ApiError) for a in news.values()) else []
+    item = None if isinstance(news["item"], ApiError) else news["item"]
+    preview = None if isinstance(news["preview"], ApiError) else news["preview"]
     previous = review_desk.previous_revision(item, case["revision"])
     stage = review_desk.my_stage(ctx.who.get("role"))
     return ctx.render(

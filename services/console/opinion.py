@@ -12,6 +12,7 @@ from services.console import present
 
 OPEN = ("detected", "escalated", "subsiding")
 LEVELS = ("I", "II", "III", "IV")
+DOTS_UP_TO = 30  # points are marked when there are this few (one point draws no line)
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,9 @@ def chart(points: list[dict[str, Any]], series: tuple[tuple[str, str, str], ...]
         return pad_t + inner_h - inner_h * v / y_max
 
     lines = [{"label": label, "colour": colour, "points": " ".join(
-        f"{x(i):.1f},{y(float(p.get(key) or 0)):.1f}" for i, p in enumerate(points))}
+        f"{x(i):.1f},{y(float(p.get(key) or 0)):.1f}" for i, p in enumerate(points)),
+        "dots": [(round(x(i), 1), round(y(float(p.get(key) or 0)), 1)) for i, p in
+                 enumerate(points)] if n <= DOTS_UP_TO else []}
         for key, label, colour in series]
     step = max(1, n // 6)
     ticks = [{"x": round(x(i), 1), "label": present.local_time(p.get(time_key), tz, fmt)}

@@ -13,6 +13,7 @@ LEVELS = ("I", "II", "III", "IV")  # strongest first
 STAGE_OF_ROLE = {"section_head": "section_head", "leader_in_charge": "leader_in_charge",
                  "principal": "principal"}
 OPEN_INCIDENTS = ("detected", "escalated", "subsiding")
+OPEN_TASKS = ("todo", "doing")
 
 
 class Api(Protocol):
@@ -59,10 +60,11 @@ def my_tickets(api: Api, me: dict[str, str], now: datetime) -> list[dict[str, An
 
 def my_tasks(api: Api, me: dict[str, str], now: datetime) -> list[dict[str, Any]]:
     """Tasks assigned to me (or to my section) not done yet, the earliest due first."""
-    tasks = api.get("liaison", "/tasks", assignee=me["name"], section=me.get("section") or None,
-                    status="todo")["tasks"]
+    tasks = api.get("liaison", "/tasks", assignee=me["name"],
+                    section=me.get("section") or None)["tasks"]
     return [{**t, "countdown": present.countdown(t.get("due_at"), now)}
-            for t in sorted(tasks, key=lambda t: t.get("due_at") or "")]
+            for t in sorted(tasks, key=lambda t: t.get("due_at") or "")
+            if t.get("status") in OPEN_TASKS]
 
 
 def open_incidents(api: Api) -> dict[str, list[dict[str, Any]]]:

@@ -55,6 +55,7 @@ DONE = {
     "lessons_saved": "复盘已保存。",
     "partner_ack": "已确认收到。",
     "partner_commented": "回复已提交。",
+    "task_updated": "任务已更新。",
 }
 
 
@@ -135,3 +136,33 @@ CHANNEL.update({"weibo_comment": "本机关微博评论", "wechat_comment": "本
                 "monitor": "舆情监测导出"})
 SIGN_IN_OUTCOME = {"ok": "成功", "bad_credentials": "用户名或密码错误", "locked": "已锁定",
                    "disabled": "账号已停用"}
+TIMELINE = {
+    "ticket.opened": "立案", "ticket.acknowledged": "签收", "status.changed": "状态变更",
+    "comment": "意见", "participant.assigned": "参与人", "agency.added": "共享机构",
+    "task.added": "任务", "task.updated": "任务更新", "meeting.scheduled": "会议",
+    "meeting.minutes": "会议纪要", "review.lessons": "复盘", "shared": "已共享",
+    "withheld": "未共享（RED）", "deadline.escalated": "超时升级",
+    "statement.requested": "口径请求",
+    "statement.published": "口径发布", "incident.escalated": "舆情升级",
+    "incident.subsided": "舆情回落", "partner.ack": "机构确认", "partner.comment": "机构回复",
+    "news.item.submitted": "稿件送审", "review.case.opened": "进入审核",
+    "review.stage.approved": "审核通过一级",
+    "review.case.approved": "审核通过",
+    "review.case.returned": "退回修改", "review.case.rejected": "审核否决",
+    "review.stage.overdue": "审核超时",
+}
+EVENT = {
+    "liaison.ticket.opened": "事件立案", "liaison.ticket.acknowledged": "事件签收",
+    "liaison.ticket.escalated": "事件升级", "liaison.ticket.overdue": "事件超时",
+    "liaison.ticket.resolved": "事件已解决", "liaison.ticket.closed": "事件关闭",
+    "liaison.statement.requested": "口径请求", "liaison.statement.published": "口径发布",
+    "liaison.meeting.scheduled": "联席会议", "liaison.task.assigned": "任务分派",
+    "liaison.partner.commented": "机构回复", "liaison.deadline.near": "时限临近",
+}
+PARTICIPANT_ROLE = {"commander": "指挥", "liaison_officer": "联络员", "scribe": "记录员",
+                    "partner_observer": "合作机构", "lead": "牵头"}
+TASK_STATUS = {"todo": "待办", "doing": "进行中", "done": "已完成", "cancelled": "已取消"}
+# Payload fields a partner may see in a shared event, in the order shown, with their names.
+EVENT_FIELDS = {"title": "标题", "summary": "摘要", "text": "内容", "level": "级别",
+                "status": "状态", "topic": "话题", "starts_at": "开始时间", "url": "链接",
+                "headline": "标题", "channels": "渠道"}

@@ -12,35 +12,31 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event
-from services.liaison import db
+from services.liaison import db, domain
 
 WARNING_STEP = 0  # the `deadlines` row of a deadline's warning (escalation steps are 1, 2, ...)
 
 
 def participants(uow: UnitOfWork, ticket_id: str) -> list[dict[str, str]]:
     """Everyone on the ticket: people, the lead section, agencies (party, kind, role)."""
-    p = db.participants.c
-    rows = uow.session.execute(select(p.party, p.kind, p.role).where(p.ticket_id == ticket_id)
-                               .order_by(p.id)).mappings()
-    return [dict(r) for r in rows]
+    return [{"party": p.party, "kind": p.kind, "role": p.role}
+            for p in db.Tickets(uow.session).participants(ticket_id)]
 
 
-def _notice(uow: UnitOfWork, type_: str, ticket: Mapping[str, Any], **extra: Any) -> Envelope:
+def _notice(uow: UnitOfWork, type_: str, ticket: domain.Ticket, **extra: Any) -> Envelope:
     event = new_event(type_, {
-        "ticket_id": ticket["id"], "incident_id": ticket["incident_id"],
-        "level": ticket["level"], "title": ticket["title"],
-        "lead_section": ticket["lead_section"],
-        "participants": participants(uow, ticket["id"]), **extra},
-        correlation_id=ticket["incident_id"], tlp="RED")
+        "ticket_id": ticket.id, "incident_id": ticket.incident_id,
+        "level": ticket.level, "title": ticket.title,
+        "lead_section": ticket.lead_section,
+        "participants": participants(uow, ticket.id), **extra},
+        correlation_id=ticket.incident_id, tlp="RED")
     uow.publish(event)
     return event
 
 
-def task_assigned(uow: UnitOfWork, ticket: Mapping[str, Any], task_id: int, title: str,
+def task_assigned(uow: UnitOfWork, ticket: domain.Ticket, task_id: int, title: str,
                   assignee: str, due_at: datetime, by: str,
                   previous: str | None = None) -> Envelope:
     return _notice(uow, "liaison.task.assigned", ticket, task_id=task_id, task=title,
@@ -48,13 +44,13 @@ def task_assigned(uow: UnitOfWork, ticket: Mapping[str, Any], task_id: int, titl
                    by=by)
 
 
-def partner_commented(uow: UnitOfWork, ticket: Mapping[str, Any], agency: str,
+def partner_commented(uow: UnitOfWork, ticket: domain.Ticket, agency: str,
                       agency_name: str, text: str, at: datetime) -> Envelope:
     return _notice(uow, "liaison.partner.commented", ticket, agency=agency,
                    agency_name=agency_name, text=text, at=at.isoformat())
 
 
-def deadline_near(uow: UnitOfWork, ticket: Mapping[str, Any], kind: str, due_at: datetime,
+def deadline_near(uow: UnitOfWork, ticket: domain.Ticket, kind: str, due_at: datetime,
                   now: datetime) -> Envelope:
     return _notice(uow, "liaison.deadline.near", ticket, deadline=kind,
                    due_at=due_at.isoformat(),
@@ -76,16 +72,13 @@ def schedule_warnings(uow: UnitOfWork, ticket_id: str, due: Mapping[str, datetim
                       warn_before: float, now: datetime) -> None:
     """Inside the caller's transaction: a warning row per deadline (or moved earlier, when an
     escalation tightened the deadline and the warning has not fired yet)."""
-    d = db.deadlines.c
+    timers = db.Timers(uow.session)
     for kind, due_at in due.items():
         at = warning_at(due_at, warn_before, now)
         if at is None:
             continue
-        row = uow.session.execute(select(d.id, d.fired_at, d.due_at).where(
-            d.ticket_id == ticket_id, d.kind == kind, d.step == WARNING_STEP)).first()
+        row = timers.step(ticket_id, kind, WARNING_STEP)
         if row is None:
-            uow.session.execute(db.deadlines.insert().values(
-                ticket_id=ticket_id, kind=kind, step=WARNING_STEP, due_at=at))
+            timers.add(ticket_id, kind, WARNING_STEP, at)
         elif row.fired_at is None:
-            uow.session.execute(update(db.deadlines).where(d.id == row.id, d.due_at > at)
-                                .values(due_at=at))
+            timers.move_earlier(row.id, at)

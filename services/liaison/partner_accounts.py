@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from civicpulse import credentials, settings
 from civicpulse.outbox import PARTNER_EXCHANGE
 from services.liaison import db
-from services.liaison.partners import partner_queue_name
+from services.liaison.domain import partner_queue_name
 
 DEFAULT_MANAGEMENT_URL = settings.VARIABLES["RABBITMQ_MANAGEMENT_URL"].default
 

@@ -35,14 +35,17 @@ from services.liaison import (
     configuration_view,
     deadline_timers,
     domain,
-    handlers,
+    incidents,
     meetings,
     metrics,
     partner_view,
     partner_webhooks,
     records,
     review_report,
+    statement,
+    ticket_views,
     ticket_work,
+    tickets,
 )
 from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
 from services.liaison.partner_accounts import PartnerEndpoint
@@ -58,6 +61,7 @@ from services.liaison.schemas import (
     PartnerNoteSchema,
     PinSchema,
     TaskSchema,
+    TasksQuerySchema,
     TaskUpdateSchema,
     TicketQuerySchema,
     TransitionSchema,
@@ -84,15 +88,15 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
 
     @handles("sentiment.incident.detected")
     def on_incident_detected(self, event: Envelope) -> None:
-        handlers.open_ticket(self.platform.uow(), event, self.partners)
+        incidents.open_ticket(self.platform.uow(), event, self.partners)
 
     @handles("sentiment.incident.escalated")
     def on_incident_escalated(self, event: Envelope) -> None:
-        handlers.incident_escalated(self.platform.uow(), event, self.partners)
+        incidents.incident_escalated(self.platform.uow(), event, self.partners)
 
     @handles("sentiment.incident.subsided")
     def on_incident_subsided(self, event: Envelope) -> None:
-        handlers.incident_subsided(self.platform.uow(), event, self.partners)
+        incidents.incident_subsided(self.platform.uow(), event, self.partners)
 
     # --- durable deadlines (rows in `deadlines`; each step fires exactly once) -------------
 
@@ -103,36 +107,19 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     # --- the statement's way through news and review ----------------------------------------
 
     @handles("news.item.submitted")
-    def on_item_submitted(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.opened")
-    def on_case_opened(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.stage.approved")
-    def on_stage_approved(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.approved")
-    def on_case_approved(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.returned")
-    def on_case_returned(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.rejected")
-    def on_case_rejected(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.stage.overdue")
-    def on_stage_overdue(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
+    def on_statement_step(self, event: Envelope) -> None:
+        """A step of the statement's way through news and review (statement.STEP_TYPES)."""
+        statement.record_step(self.platform.uow(), event)
 
     @handles("news.item.published")
     def on_item_published(self, event: Envelope) -> None:
-        handlers.statement_published(self.platform.uow(), event, self.partners)
+        statement.statement_published(self.platform.uow(), event, self.partners)
 
     # --- staff: tickets ---------------------------------------------------------------------
 
@@ -143,7 +130,17 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
             query = TicketQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
-        return {"tickets": handlers.list_tickets(self.platform.uow(), **query)}
+        return {"tickets": ticket_views.list_tickets(self.platform.uow(), **query)}
+
+    @http("GET", "/tasks", access=STAFF, query=TasksQuerySchema)
+    @json_api
+    def get_tasks(self, request: Any) -> dict[str, Any]:
+        """The tasks of one person across tickets (the console's 工作台: 我的任务)."""
+        try:
+            query = TasksQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
+        return {"tasks": ticket_views.list_tasks(self.platform.uow(), **query)}
 
     @http("GET", "/records", access=can("records"))
     @json_api
@@ -155,7 +152,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     @http("GET", "/tickets/<string:ticket_id>", access=STAFF)
     @json_api
     def get_ticket_http(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
+        return _found(ticket_views.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
     @http("POST", "/tickets/<string:ticket_id>/transition", access=can("transition"),
           body=TransitionSchema)
@@ -164,9 +161,9 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         who = caller(request)
         body = load_json(request, TransitionSchema())
         with _errors(ticket_id):
-            handlers.change_status(self.platform.uow(), ticket_id, body["to"], who["name"],
-                                   self.partners, note=body["note"])
-        return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
+            ticket_work.change_status(self.platform.uow(), ticket_id, body["to"], who["name"],
+                                      self.partners, note=body["note"])
+        return _found(ticket_views.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
     @http("POST", "/tickets/<string:ticket_id>/acknowledge", access=can("acknowledge"))
     @json_api
@@ -289,9 +286,9 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         report = review_report.build(self.platform.uow(), ticket_id)
         if report is None:
             raise NotFound("no such ticket", ticket_id=ticket_id)
-        if report.ticket["status"] != "closed":
+        if not domain.reviewable(report.ticket.status):
             raise Conflict("the review is written for closed tickets",
-                           status=report.ticket["status"])
+                           status=report.ticket.status)
         return report
 
     # --- the agency directory (table `agencies`, seeded from config) and sharing groups ----
@@ -338,7 +335,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
     def partner_tickets(self, request: Any) -> dict[str, Any]:
         """The tickets the partner's agency is on (public fields only)."""
         agency = caller(request)["agency"]
-        return {"agency": agency, "tickets": partner_view.tickets(self.platform.uow(), agency)}
+        return {"agency": agency, "tickets": partner_view.tickets_of(self.platform.uow(), agency)}
 
     @http("GET", "/partner/tickets/<string:ticket_id>", access=PARTNER)
     @json_api
@@ -407,15 +404,15 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
 
     @rpc
     def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:
-        return handlers.get_ticket(self.platform.uow(), ticket_id)
+        return ticket_views.get_ticket(self.platform.uow(), ticket_id)
 
     def before_scrape(self) -> None:
         partner_webhooks.observe(self.platform.uow())
-        counts = handlers.counts_by_level_status(self.platform.uow())
+        counts = ticket_views.counts_by_level_status(self.platform.uow())
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():
             metrics.TICKETS_OPEN.labels(level, status).set(n)
-        overdue = handlers.overdue_deadlines(self.platform.uow())
+        overdue = ticket_views.overdue_deadlines(self.platform.uow())
         for deadline in DEADLINE_KEYS:  # every series exists, at 0 when nothing is overdue
             for level in LEVEL_ORDER:
                 metrics.DEADLINES_OVERDUE.labels(deadline, level).set(
@@ -432,7 +429,7 @@ def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:
 def _errors(ref: str) -> Iterator[None]:
     try:
         yield
-    except handlers.TicketNotFound as exc:
+    except tickets.TicketNotFound as exc:
         raise NotFound("not found", ref=str(exc) or ref) from exc
     except InvalidTransition as exc:
         raise Conflict(str(exc), status=exc.current, to=exc.target) from exc

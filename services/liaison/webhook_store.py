@@ -10,7 +10,7 @@ order, one at a time, each outcome committed before the next POST.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
@@ -64,6 +64,15 @@ def record_delivery(session: Session, agency: str, event_id: str, event_type: st
         id=str(uuid.uuid4()), agency=agency, event_id=event_id, event_type=event_type, tlp=tlp,
         status="pending", attempts=0, created_at=now))
     return True
+
+
+def enqueue(session: Session, agency: str, event_id: str, event_type: str, tlp: str,
+            now: datetime) -> bool:
+    """Record a pending delivery of a shared event if the agency has a webhook (called in the
+    share's own transaction: an outbox)."""
+    if endpoint(session, agency) is None:
+        return False
+    return record_delivery(session, agency, event_id, event_type, tlp, now)
 
 
 def claim_agency(session: Session, now: datetime, lease_until: datetime,
@@ -128,6 +137,18 @@ def kill_pending(session: Session, agency: str, reason: str, now: datetime) -> i
     """Dead-letter every pending delivery of `agency` (its endpoint was removed)."""
     return session.execute(update(wd).where(wd.c.agency == agency, wd.c.status == "pending")
                            .values(status="dead", finished_at=now, last_error=reason)).rowcount
+
+
+def revive_dead(session: Session, agency: str, now: datetime) -> int:
+    """Put the agency's dead deliveries back to pending, in their order; their time bound
+    starts again now (a microsecond apart, so they keep their order)."""
+    ids = list(session.execute(select(wd.c.id).where(wd.c.agency == agency,
+                                                     wd.c.status == "dead")
+                               .order_by(wd.c.created_at, wd.c.id)).scalars())
+    for n, delivery_id in enumerate(ids):
+        session.execute(update(wd).where(wd.c.id == delivery_id).values(
+            status="pending", created_at=now + timedelta(microseconds=n), finished_at=None))
+    return len(ids)
 
 
 # --- the log and the gauges --------------------------------------------------------------------

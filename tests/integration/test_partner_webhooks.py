@@ -16,7 +16,7 @@ from sqlalchemy import select
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, utcnow
 from civicpulse.settings import WebhookSettings
-from services.liaison import config, db, handlers, partner_webhooks, webhook_store
+from services.liaison import config, db, incidents, partner_webhooks, webhook_store
 from services.liaison.webhook_transport import Answer
 from tests.conftest import make_uow
 
@@ -73,7 +73,7 @@ def open_ticket(uow: UowFactory, incident: str, level: str = "IV") -> str:
         "incident_id": incident, "topic": "deputies", "level": level,
         "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER")
-    effect = handlers.open_ticket(uow(), event, config.load())
+    effect = incidents.open_ticket(uow(), event, config.load())
     assert effect is not None
     return effect.ticket_id
 
@@ -146,6 +146,14 @@ def test_a_delivery_failing_past_the_bound_is_dead_lettered_with_the_reason(
     log = partner_webhooks.delivery_log(uow(), "cac", status="dead")
     assert log["deliveries"][-1]["attempt_log"][-1]["outcome"] == "dead"
     assert partner_webhooks.send_pass(uow(), poster, CFG, "s1", clock) == 0
+
+    with uow() as u:  # the agency fixed its endpoint: the office sends them again
+        assert partner_webhooks.redeliver_dead(u.session, "cac", clock()) == 2
+        u.commit()
+    fixed = Scripted()
+    assert partner_webhooks.send_pass(uow(), fixed, CFG, "s1", clock) == 2
+    assert [p["id"] for p in fixed.posts] == [r["event_id"] for r in rows]
+    assert [r["status"] for r in deliveries(uow)] == ["delivered", "delivered"]
 
 
 def test_two_senders_never_hold_the_same_agency(uow: UowFactory) -> None:

@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from civicpulse.envelope import new_event, utcnow
 from civicpulse.tables import outbox_table
-from services.liaison import config, db, handlers, notices, ticket_work
+from services.liaison import config, db, incidents, notices, ticket_work
 from services.liaison.deadline_timers import fire_due
 
 T0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
 
 
 def open_ticket(uow: Any, incident: str, level: str = "IV", at: datetime = T0) -> str:
-    effect = handlers.open_ticket(uow(), new_event("sentiment.incident.detected", {
+    effect = incidents.open_ticket(uow(), new_event("sentiment.incident.detected", {
         "incident_id": incident, "topic": "deputies", "level": level,
         "detected_at": at.isoformat(), "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER"), config.load(), now=at)
@@ -86,15 +86,16 @@ def test_an_escalation_moves_a_pending_warning_earlier(uow_factory: Any) -> None
     cfg = config.load()
     tid = open_ticket(uow, "inc-up", at=T0)
     at = T0 + timedelta(minutes=1)
-    handlers.incident_escalated(uow(), new_event("sentiment.incident.escalated", {
+    incidents.incident_escalated(uow(), new_event("sentiment.incident.escalated", {
         "incident_id": "inc-up", "level": "II", "previous_level": "IV", "topic": "deputies",
         "detected_at": at.isoformat()}, correlation_id="inc-up", tlp="AMBER"), cfg, now=at)
     with uow() as u:
-        ticket = db.ticket_by_id(u.session, tid)
+        ticket = db.Tickets(u.session).get(tid)
         warning = u.session.execute(select(db.deadlines.c.due_at).where(
             db.deadlines.c.ticket_id == tid, db.deadlines.c.kind == "first_response",
             db.deadlines.c.step == notices.WARNING_STEP)).scalar_one()
-    due = aware(ticket["first_response_due_at"])
+    assert ticket is not None
+    due = ticket.due["first_response"]
     assert aware(warning) == due - timedelta(minutes=cfg.plan.for_level("II").warn_before)
 
 

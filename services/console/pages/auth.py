@@ -13,6 +13,7 @@ from pathlib import Path
 import eventlet
 from werkzeug.wrappers import Response
 
+from civicpulse import staff
 from services.console import messages
 from services.console.apis import ApiError, UserApi
 from services.console.session import anonymous, signed_in
@@ -60,7 +61,10 @@ class AuthPages(Pages):
                           next=ctx.form.get("next", ""), ended=False, bye=False)
 
     def _sign_in(self, name: str, password: str) -> dict | None:
-        """identity.sign_in within SIGN_IN_SECONDS; None if identity does not answer."""
+        """identity.sign_in within SIGN_IN_SECONDS; None if identity does not answer. An empty
+        name or password is refused here (the form requires both)."""
+        if not name or not password:
+            return {"ok": False, "reason": "bad_credentials", "retry_after": None}
         try:
             with eventlet.Timeout(SIGN_IN_SECONDS):
                 return self.identity.sign_in(name, password)
@@ -72,9 +76,10 @@ class AuthPages(Pages):
     def logout(self, ctx: Ctx) -> Response:
         try:
             with eventlet.Timeout(SIGN_IN_SECONDS):
-                self.identity.sign_out(ctx.session.token)
+                self.identity.revoke_session(ctx.session.token)
         except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 - the cookie goes anyway
             log.warning("console: sign-out not confirmed by identity: %s", type(exc).__name__)
+        staff.cache().forget(ctx.session.token)  # this console refuses it now, not after the TTL
         ctx.new_session = anonymous()
         return ctx.redirect("/login?bye=1")
 

@@ -233,8 +233,7 @@ def test_a_review_approved_and_returned_through_the_browser(world: World,
     audit = leader.locator("#audit").inner_text()
     assert "退回修改" in audit and "请核实“网传”的说法后再报。" in audit and "通过" in audit
     # the principal's page, opened before the return, follows without a reload
-    principal.wait_for_function(
-        "document.querySelector('#case-status').textContent === '已退回'", timeout=10_000)
+    principal.locator("#case-status", has_text="已退回").wait_for(timeout=10_000)
     assert wait_for(lambda: world.call("GET", "news", f"/items/{world.ids['item']}")
                     ["status"] == "draft", timeout=30)
     for page in (head, principal, leader):

@@ -215,6 +215,9 @@ _DECLARED = (
     Variable("CONSOLE_COOKIE_SECURE", bool, False, "console cookie only over HTTPS (behind TLS)"),
     Variable("CONSOLE_LIVE_SECONDS", float, 2.0, "how often live parts of a page refresh"),
     # the platform
+    Variable("CIVICPULSE_ENV", str, "development", "development or production"),
+    Variable("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", float, 5.0, "staff-token lookup RPC timeout"),
+    Variable("CIVICPULSE_AUTH_TTL_SECONDS", float, 30.0, "staff-token cache (at most 300)"),
     Variable("CIVICPULSE_LOG_FORMAT", str, "auto",
              "auto (human on a terminal, else JSON), json or human"),
     Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",

@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from civicpulse_partner import PartnerClient, PartnerError, TicketDesk
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy import create_engine, select, text
 
-from civicpulse.demo import negative_burst
 from civicpulse.envelope import utcnow
 from civicpulse.launcher import Suite
-from civicpulse.partner import PartnerClient, PartnerError, TicketDesk
 from civicpulse.settings import SERVICES, STATELESS
+from civicpulse_demo import negative_burst
 from services.liaison import config as liaison_config
 from services.liaison import db as liaison_db
 from services.liaison.cli import partners

@@ -26,7 +26,7 @@ from environs import Env
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from civicpulse import credentials, settings
+from civicpulse import credentials, queues, settings
 from civicpulse.outbox import PARTNER_EXCHANGE
 from services.liaison import db
 from services.liaison.domain import partner_queue_name
@@ -136,7 +136,7 @@ class Management:
         self._call("PUT", f"/exchanges/{v}/{PARTNER_EXCHANGE}",
                    {"type": "direct", "durable": True, "auto_delete": False})
         self._call("PUT", f"/queues/{v}/{quote(queue, safe='')}",
-                   {"durable": True, "auto_delete": False})
+                   {"durable": True, "auto_delete": False, "arguments": queues.replicated()})
         self._call("POST", f"/bindings/{v}/e/{PARTNER_EXCHANGE}/q/{quote(queue, safe='')}",
                    {"routing_key": agency})
 

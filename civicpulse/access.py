@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import io
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +44,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from civicpulse import credentials, staff
+from civicpulse import credentials, settings, staff
 from civicpulse.web import (
     Forbidden,
     HttpError,
@@ -69,7 +68,7 @@ RolePolicy = Callable[[str | None, str], bool]
 class Access:
     """One endpoint's policy: who (`kind`) and, for staff, which role action (`may`)."""
 
-    kind: str  # "public" | "staff" | "partner" | "collector" | "nobody"
+    kind: str  # "public" | "staff" | "partner" | "collector" | SESSION_KINDS | "nobody"
     action: str | None = None
     may: RolePolicy | None = field(default=None, compare=False, repr=False)
 
@@ -77,7 +76,7 @@ class Access:
         return self.action is None or self.may is None or self.may(role, self.action)
 
     def describe(self) -> str:
-        if self.kind == "staff" and self.action:
+        if self.kind in ("staff", "staff_session") and self.action:
             return f"staff ({self.action})"
         return self.kind
 
@@ -87,11 +86,21 @@ STAFF = Access("staff")
 PARTNER = Access("partner")
 COLLECTOR = Access("collector")
 NOBODY = Access("nobody")
+# The web console's policies: a signed-in browser session (a signed cookie), not a bearer
+# token. The service answers `authenticate_session(request, kind)` (services/console/).
+STAFF_SESSION = Access("staff_session")
+PARTNER_SESSION = Access("partner_session")
+SESSION_KINDS = ("staff_session", "partner_session")
 
 
 def staff_may(action: str, may: RolePolicy) -> Access:
     """A staff token whose role the service's `may(role, action)` allows."""
     return Access("staff", action, may)
+
+
+def staff_session_may(action: str, may: RolePolicy) -> Access:
+    """A signed-in staff session whose role `may(role, action)` allows (console pages)."""
+    return Access("staff_session", action, may)
 
 
 def caller(request: Any) -> Identity:
@@ -103,6 +112,8 @@ def check(policy: Access, service: Any, request: Any) -> Identity:
     """The caller's identity under `policy`; Unauthorized (401) or Forbidden (403) otherwise."""
     if policy.kind == "public":
         return {}
+    if policy.kind in SESSION_KINDS:
+        return _check_session(policy, service, request)
     if policy.kind not in ("staff", "partner", "collector"):
         raise Forbidden("this endpoint declares no access policy, so nobody may call it")
     token = bearer_token(request)
@@ -114,16 +125,30 @@ def check(policy: Access, service: Any, request: Any) -> Identity:
     who = lookup(token) if lookup is not None else None
     if who is None:
         raise Unauthorized(f"unknown or disabled {policy.kind} token")
-    if policy.kind == "staff" and not policy.allows_role(who.get("role")):
+    return _role_checked(policy, who)
+
+
+def _role_checked(policy: Access, who: Identity) -> Identity:
+    """`who`, if the policy's role rule (staff kinds only) allows their role; else 403."""
+    if policy.kind in ("staff", "staff_session") and not policy.allows_role(who.get("role")):
         raise Forbidden(f"role {who.get('role')!r} may not {policy.action}",
                         role=who.get("role"), action=policy.action)
     return who
 
 
+def _check_session(policy: Access, service: Any, request: Any) -> Identity:
+    """A browser session's identity (the service reads and verifies its cookie); 401 without
+    one, 403 when the signed-in role may not do the policy's action."""
+    who = service.authenticate_session(request, policy.kind)
+    if who is None:
+        raise Unauthorized(f"no valid {policy.kind.replace('_', ' ')}")
+    return _role_checked(policy, who)
+
+
 # --- staff accounts live in the review service ----------------------------------------------
 
 def rpc_timeout_seconds() -> float:
-    return float(os.environ.get("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", "5"))
+    return float(settings.value("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS"))
 
 
 _PENDING = object()
@@ -158,7 +183,7 @@ class StaffFromReview:
 # --- the entrypoint ----------------------------------------------------------------------------
 
 def _env_seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, "") or default)
+    return float(settings.named(name) or default)
 
 
 class JsonErrorsApp(WsgiApp):

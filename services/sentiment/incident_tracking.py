@@ -4,6 +4,7 @@ persisted baselines, incident rows, and the lifecycle events with their evidence
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,9 +34,10 @@ def add_to_buckets(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
         "volume", "negative", "positive", "weight", "negative_weight"))
 
 
-def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetime
-           ) -> list[dict[str, Any]]:
-    """Evaluate each topic at `now`; record state changes and their events in `uow`."""
+def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetime,
+           topic_name: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """Evaluate each topic at `now`; record state changes and their events in `uow` (each
+    event names the topic by its code and by `topic_name(code)`, its human name)."""
     if not topics:
         return []
     s = uow.session
@@ -66,7 +68,7 @@ def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetim
         if decision.event:
             shown = window if window.negative >= decision.threshold or decision.event not in (
                 "detected", "escalated") else long_window  # the window that alerted
-            changes.append(_apply(uow, topic, row, decision, shown, now))
+            changes.append(_apply(uow, topic, row, decision, shown, now, topic_name(topic)))
         elif row is not None and decision.state is not None and decision.state != state:
             s.execute(update(db.incidents).where(db.incidents.c.id == row["id"]).values(
                 status_since=decision.state.since))
@@ -116,7 +118,8 @@ def _save_baseline(uow: UnitOfWork, topic: str, b: Baseline) -> None:
 
 
 def _apply(uow: UnitOfWork, topic: str, row: dict[str, Any] | None,
-           d: detection.Decision, window: detection.Window, now: datetime) -> dict[str, Any]:
+           d: detection.Decision, window: detection.Window, now: datetime,
+           topic_name: str) -> dict[str, Any]:
     state = d.state
     assert state is not None and d.level is not None
     ratio = round(window.ratio, 3)
@@ -157,8 +160,8 @@ def _apply(uow: UnitOfWork, topic: str, row: dict[str, Any] | None,
         incident_id=incident_id, at=now, event=d.event, level=d.level, status=state.status,
         negative_count=window.negative, negative_ratio=ratio))
     uow.publish(new_event(f"sentiment.incident.{d.event}", {
-        "incident_id": incident_id, "topic": topic, "level": d.level,
-        "level_name": LEVEL_NAMES[d.level], **payload},
+        "incident_id": incident_id, "topic": topic, "topic_name": topic_name,
+        "level": d.level, "level_name": LEVEL_NAMES[d.level], **payload},
         correlation_id=incident_id, tlp=TLP[d.event or "detected"]))
     metrics().incident_events.labels(d.event).inc()
     return {"incident_id": incident_id, "topic": topic, "level": d.level,

@@ -8,14 +8,15 @@ from pathlib import Path
 
 from environs import Env
 
-SERVICES = ("sentiment", "liaison", "news", "review", "notify")
+SERVICES = ("identity", "sentiment", "liaison", "news", "review", "notify")
 DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104,
-                 "notify": 8105}
+                 "notify": 8105, "identity": 8106}
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # Where each service's nameko class lives. Strings, not imports: the library never imports a
 # service; the launcher hands these to `nameko run` or imports them by name in embedded mode.
 SERVICE_CLASSES = {
+    "identity": "services.identity.service:IdentityService",
     "sentiment": "services.sentiment.service:SentimentService",
     "liaison": "services.liaison.service:LiaisonService",
     "news": "services.news.service:NewsService",
@@ -75,6 +76,11 @@ def for_service(name: str) -> ServiceSettings:
         retry_base_seconds=env.float("CIVICPULSE_RETRY_BASE_SECONDS", 1.0),
         quorum_queues=env.bool("CIVICPULSE_QUORUM_QUEUES", False),
     )
+
+
+def config_file(service: str, default: Path) -> Path:
+    """A service's YAML configuration: the file `<SERVICE>_CONFIG` names, else `default`."""
+    return _env().path(f"{service.upper()}_CONFIG", default)
 
 
 @cache

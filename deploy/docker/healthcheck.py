@@ -8,7 +8,8 @@ import os
 import sys
 import urllib.request
 
-DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104, "notify": 8105}
+DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104, "notify": 8105,
+                 "identity": 8106}
 
 
 def main() -> int:

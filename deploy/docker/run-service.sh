@@ -11,7 +11,8 @@ case "$svc" in
   sentiment) cls=SentimentService ;;
   liaison) cls=LiaisonService ;;
   notify) cls=NotifyService ;;
-  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify (or set CIVICPULSE_SERVICE)" >&2
+  identity) cls=IdentityService ;;
+  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify|identity (or set CIVICPULSE_SERVICE)" >&2
      exit 64 ;;
 esac
 exec nameko run --config "services/$svc/config/nameko.yaml" "services.$svc.service:$cls"

@@ -13,7 +13,7 @@ from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from civicpulse import records as period_records
-from civicpulse.access import PARTNER, STAFF, Access, StaffFromReview, caller, http, staff_may
+from civicpulse.access import PARTNER, STAFF, Access, StaffFromIdentity, caller, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -70,7 +70,7 @@ def can(action: str) -> Access:
 DEADLINE_SCAN_SECONDS = 1.0
 
 
-class LiaisonService(StaffFromReview, OperationsEndpoints):
+class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     partners = PartnerTopology()  # validated config; declares the partner queues on start

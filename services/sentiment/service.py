@@ -8,7 +8,7 @@ from typing import Any
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from civicpulse.access import COLLECTOR, STAFF, StaffFromReview, caller, http
+from civicpulse.access import COLLECTOR, STAFF, StaffFromIdentity, caller, http
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import BadRequest, json_api, load_json
@@ -27,7 +27,7 @@ def _ingest(platform: Any, items: list[Any], path: str, collector: str | None = 
                                path=path, collector=collector)
 
 
-class SentimentService(StaffFromReview, OperationsEndpoints):
+class SentimentService(StaffFromIdentity, OperationsEndpoints):
     name = "sentiment"
     platform = Platform("sentiment", MIGRATIONS)
 

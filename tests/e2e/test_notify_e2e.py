@@ -55,8 +55,8 @@ def cli(*args: str) -> str:
     """A `civicpulse` command, run in-process (its output)."""
     from click.testing import CliRunner
 
+    from services.identity.cli import users
     from services.notify.cli import notify
-    from services.review.cli import users
 
     group = {"users": users, "notify": notify}[args[0]]
     result = CliRunner().invoke(group, list(args[1:]), catch_exceptions=False)

@@ -5,7 +5,7 @@ service), with the clock moved to each step's moment (time-machine): two inciden
 statements go through news and review to publication (the events carried from one service's
 outbox to the next service's use case), two articles returned and rejected in review, the
 publicity plan, public comments and their replies; one ticket, one plan entry and one comment
-fall outside the month. Then review, liaison and news run as real processes on those
+fall outside the month. Then identity, review, liaison and news run as real processes on those
 databases, `civicpulse report assessment --month 2026-10` reads their `GET /records` with an
 admin token, and every figure of the report is compared with figures computed here from the
 schedule itself. `civicpulse status` is then checked on the same running suite (one suite
@@ -36,6 +36,7 @@ from civicpulse.envelope import Envelope, new_event, parse
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES, service_url
 from civicpulse.tables import outbox_table
+from services.identity import accounts
 from services.liaison import config as liaison_config
 from services.liaison import handlers as liaison
 from services.liaison import ticket_work
@@ -44,6 +45,7 @@ from services.news import handlers as news
 from services.news import interaction, plan, queue
 from services.review import config as review_config
 from services.review import handlers as review
+from services.review.domain import Reviewer
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port, vhost_uri  # noqa: F401 - a fixture
 from tests.helpers import wait_for
@@ -51,7 +53,7 @@ from tests.helpers import wait_for
 pytestmark = pytest.mark.integration
 
 TZ = ZoneInfo("Asia/Shanghai")
-SERVED = ("review", "liaison", "news")
+SERVED = ("identity", "review", "liaison", "news")
 EMPTY = status.Queue("", 0, 0)
 OK = {"accuracy": True, "orientation": True, "format": True}
 STAFF = {  # name: (role, section)
@@ -95,10 +97,12 @@ class Month:
 
     def decide(self, case_id: str, who: str, decision: str, moment: datetime) -> None:
         with self.at(moment):  # nested travels are fine: time-machine keeps a stack
-            review.sweep_overdue(self.uow("review"), now=moment)  # the service's timer
+            review.sweep_overdue(self.uow("review"),  # the service's timer
+                                 lambda: accounts.directory(self.uow("identity")), now=moment)
             body = {"decision": decision, "checklist": OK if decision == "approve" else None,
                     "comment": None if decision == "approve" else "请修改"}
-            review.decide(self.uow("review"), case_id, self.tokens[who], body, self.review_cfg)
+            review.decide(self.uow("review"), case_id, Reviewer(who, STAFF[who][0]), body,
+                          self.review_cfg)
 
     def submitted_case(self, moment: datetime) -> str:
         """review takes news' latest submission (its consumer, a minute later)."""
@@ -163,7 +167,7 @@ class Month:
 
 def seed_staff(month: Month) -> None:
     for name, (role, section) in STAFF.items():
-        month.tokens[name] = review.add_staff(month.uow("review"), name, role, section=section)
+        month.tokens[name] = accounts.add(month.uow("identity"), name, role, section=section)
 
 
 def seed_incidents(month: Month) -> dict[str, str]:
@@ -329,7 +333,8 @@ def databases(pg_database_factory: Callable[[str], str]) -> dict[str, str]:
 @pytest.fixture
 def served(databases: dict[str, str], vhost_uri: str, tmp_path: Path,  # noqa: F811
            monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Seed October, then run review, liaison and news as processes on those databases."""
+    """Seed October, then run identity, review, liaison and news as processes on those
+    databases."""
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
     month = Month(databases)
     seed_staff(month)

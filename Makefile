@@ -20,11 +20,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/civicpulse run
 
-## The whole suite: lint, import contracts, unit, integration (real RabbitMQ + PostgreSQL), e2e.
-## (The fault suite, `make test-faults`, is not part of it yet: it passes — 8 min 13 s on an idle
-## machine, docs/reliability.md — but has been run on too few seeds to gate every landing.)
+## The whole suite: lint, import contracts, unit, integration (real RabbitMQ + PostgreSQL), e2e,
+## then the fault suite (own RabbitMQ nodes and cluster, replicas killed; docs/reliability.md).
 test: $(STAMP) system-deps lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory test-faults
 
 ## Replay under faults (own RabbitMQ nodes, two replicas per service); ends with `faults: ...`.
 ## FAULTS_SEED=n replays one run's fault schedule (docs/reliability.md).

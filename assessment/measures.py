@@ -16,11 +16,10 @@ from typing import Any
 
 from assessment.period import OFFICE_TZ, Period
 from assessment.sources import Records
+from civicpulse.contracts.review import STAGE_NAMES
 
 UNKNOWN_SECTION = "未登记处室"
 UNREPLIED = "（未回复）"
-STAGE_NAMES = {"section_head": "处室负责人", "leader_in_charge": "分管领导",
-               "principal": "主要领导"}
 
 
 @dataclass(frozen=True)

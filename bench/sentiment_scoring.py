@@ -1,6 +1,6 @@
 """Scoring throughput of the shipped sentiment model on one core.
 
-    python -m bench.sentiment_scoring
+    python -m bench.sentiment_scoring [--model PATH ...]   # several models side by side
 
 `measure_scoring()` is also called by `make bench-sentiment` (bench/sentiment.py); the measurement
 itself lives beside the model (services/sentiment/model/throughput.py) so that
@@ -9,11 +9,9 @@ itself lives beside the model (services/sentiment/model/throughput.py) so that
 
 from __future__ import annotations
 
-import json
-
-from services.sentiment.model.throughput import measure_scoring
+from services.sentiment.model.throughput import main, measure_scoring
 
 __all__ = ["measure_scoring"]
 
 if __name__ == "__main__":
-    print(json.dumps(measure_scoring(), indent=2))
+    main()

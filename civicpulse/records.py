@@ -7,12 +7,16 @@ module holds what every service's endpoint shares: the period query and JSON-rea
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
 
+from civicpulse.serialize import aware, jsonable
 from civicpulse.web import BadRequest
+
+# aware and jsonable live in civicpulse.serialize; kept here for the services' records modules
+__all__ = ["RECORDS_VERSION", "PeriodSchema", "answer", "aware", "jsonable", "period_of"]
 
 RECORDS_VERSION = 1
 
@@ -37,26 +41,6 @@ def period_of(request: Any) -> tuple[datetime, datetime]:
     except ValidationError as exc:
         raise BadRequest("invalid period", fields=exc.messages) from exc
     return period["since"], period["until"]
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes, which were stored as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    """A row with datetimes as ISO 8601 (UTC offset kept) and dates as YYYY-MM-DD."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, datetime):
-            out[key] = aware(value).isoformat()  # type: ignore[union-attr]
-        elif isinstance(value, date):
-            out[key] = value.isoformat()
-        else:
-            out[key] = value
-    return out
 
 
 def answer(service: str, since: datetime, until: datetime, **tables: list[dict[str, Any]]

@@ -45,5 +45,5 @@ def iso(value: Any) -> Any:
 
 
 def jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A row (a dict or a SQLAlchemy mapping), every datetime, date and time written by `iso`."""
+    """A row (a dict or a SQLAlchemy mapping) with its datetimes, dates and times made `iso`."""
     return {key: iso(value) for key, value in row.items()}

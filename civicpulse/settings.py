@@ -1,10 +1,20 @@
-"""Settings from environment variables, validated once (environs, on marshmallow)."""
+"""Settings from environment variables, validated once (environs, on marshmallow).
+
+This is the one module that reads the environment. Platform settings (ports, database URLs,
+retries) come through `for_service`; every other variable a service reads is declared once in
+`VARIABLES` below, with its type, default and meaning, and read with `value(NAME)`. A variable
+whose name a YAML file chooses (news' channel `url_env`, notify's robots) is read with
+`named(NAME)`. Services combine these with their validated YAML in `config/__init__.py`, and
+`civicpulse.config.Config` hands the result to their entrypoints.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from environs import Env
 
@@ -49,6 +59,11 @@ def _env() -> Env:
     return env
 
 
+def reader() -> Env:
+    """An environs reader (with `.env` applied) for code that reads a group of variables."""
+    return _env()
+
+
 def var_dir() -> Path:
     path = Path(_env().path("CIVICPULSE_VAR_DIR", "var")).resolve()
     path.mkdir(parents=True, exist_ok=True)
@@ -78,14 +93,143 @@ def for_service(name: str) -> ServiceSettings:
     )
 
 
-def config_file(service: str, default: Path) -> Path:
-    """A service's YAML configuration: the file `<SERVICE>_CONFIG` names, else `default`."""
-    return _env().path(f"{service.upper()}_CONFIG", default)
-
-
 @cache
 def service_url(name: str) -> str:
     """Base URL where another service's HTTP API answers (for tools, not for services)."""
     env = _env()
     default = f"http://127.0.0.1:{DEFAULT_PORTS[name]}"
     return env.str(f"{name.upper()}_URL", default)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Partner webhook delivery (liaison). `ca_bundle` empty: the system trust store verifies
+    the agencies' HTTPS certificates; a file: that CA bundle (a private CA, the tests' CA)."""
+
+    ca_bundle: str
+    dead_after_seconds: float
+    backoff_base_seconds: float
+    backoff_cap_seconds: float
+    timeout_seconds: float
+    lease_seconds: float
+    poll_seconds: float
+    batch: int
+
+    @property
+    def verify(self) -> str | bool:
+        """What `requests` takes as `verify=`: never False."""
+        return self.ca_bundle or True
+
+
+def webhook_settings() -> WebhookSettings:
+    """Liaison's partner webhook sender (the CIVICPULSE_WEBHOOK_* variables below)."""
+    return WebhookSettings(
+        ca_bundle=value("CIVICPULSE_WEBHOOK_CA_BUNDLE"),
+        dead_after_seconds=value("CIVICPULSE_WEBHOOK_DEAD_AFTER_SECONDS"),
+        backoff_base_seconds=value("CIVICPULSE_WEBHOOK_BACKOFF_BASE_SECONDS"),
+        backoff_cap_seconds=value("CIVICPULSE_WEBHOOK_BACKOFF_CAP_SECONDS"),
+        timeout_seconds=value("CIVICPULSE_WEBHOOK_TIMEOUT_SECONDS"),
+        lease_seconds=value("CIVICPULSE_WEBHOOK_LEASE_SECONDS"),
+        poll_seconds=value("CIVICPULSE_WEBHOOK_POLL_SECONDS"),
+        batch=value("CIVICPULSE_WEBHOOK_BATCH"),
+    )
+
+
+@dataclass(frozen=True)
+class Variable:
+    """An environment variable a service reads: its type, default (None: the YAML decides)
+    and what it changes."""
+
+    name: str
+    kind: type
+    default: Any
+    help: str
+
+    def read(self) -> Any:
+        raw = os.environ.get(self.name, "").strip()
+        if not raw:
+            return self.default
+        if self.kind is Path:
+            return Path(raw)
+        if self.kind is bool:
+            return raw.lower() in ("1", "true", "yes", "on")
+        try:
+            return self.kind(raw)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}={raw!r} is not a valid {self.kind.__name__}") from exc
+
+
+_DECLARED = (
+    # review
+    Variable("REVIEW_CONFIG", Path, None, "workflows YAML (config/workflows.yaml)"),
+    Variable("REVIEW_PRECHECKS", Path, None, "pre-check rules (config/prechecks.yaml)"),
+    Variable("REVIEW_OVERDUE_SWEEP_SECONDS", float, 15.0, "overdue-stage sweep"),
+    # sentiment
+    Variable("SENTIMENT_CONFIG", Path, None, "topics YAML (config/topics.yaml)"),
+    Variable("SENTIMENT_SCORER", str, "model", "`lexicon` forces the placeholder scorer"),
+    Variable("SENTIMENT_INCIDENT_SWEEP_SECONDS", float, 30.0, "open-incident sweep"),
+    Variable("SENTIMENT_PURGE_SECONDS", float, 3600.0, "purge of old text"),
+    # notify
+    Variable("NOTIFY_RULES", Path, None, "rules YAML (config/rules.yaml)"),
+    Variable("NOTIFY_CHANNELS", Path, None, "channels YAML (config/channels.yaml)"),
+    Variable("NOTIFY_DIRECTORY_TTL_SECONDS", float, 30.0, "directory cache"),
+    Variable("NOTIFY_DIGEST_CHECK_SECONDS", float, 60.0, "digest hour check"),
+    # liaison
+    Variable("LIAISON_AGENCIES", Path, None, "agencies (config/agencies.yaml)"),
+    Variable("LIAISON_PLANS", Path, None, "emergency plan (config/plans.yaml)"),
+    Variable("LIAISON_DEADLINE_SCAN_SECONDS", float, 1.0, "deadline scan"),
+    # news
+    Variable("NEWS_CONFIG", Path, None, "news YAML (config/news.yaml)"),
+    Variable("NEWS_SITE_URL", str, None, "public URL of the static site (default: news' /site)"),
+    Variable("NEWS_QUEUE_INTERVAL_SECONDS", float, None, "publication queue tick (YAML default)"),
+    Variable("NEWS_SWEEP_INTERVAL_SECONDS", float, None, "expiry sweep tick (YAML default)"),
+    Variable("NEWS_WEBHOOK_TIMEOUT", float, None, "channel webhook timeout (YAML default)"),
+    Variable("NEWS_QUEUE_MAX_ATTEMPTS", float, None, "delivery attempts before failed"),
+    Variable("NEWS_QUEUE_BASE_SECONDS", float, None, "first delivery retry delay"),
+    Variable("NEWS_EXPIRY_GRACE_HOURS", float, None, "grace before an outdated item expires"),
+    # liaison's partner endpoint, as partners see it (PartnerEndpoint.from_env)
+    Variable("CIVICPULSE_PARTNER_AMQP_HOST", str, None, "broker host partners connect to"),
+    Variable("CIVICPULSE_PARTNER_AMQP_PORT", int, None, "broker port partners connect to"),
+    Variable("CIVICPULSE_PARTNER_AMQP_TLS", bool, None, "partners connect with TLS"),
+    Variable("CIVICPULSE_PARTNER_TLS_CA", str, None, "CA partners verify the broker with"),
+    # liaison's webhook delivery to partner agencies (webhook_settings)
+    Variable("CIVICPULSE_WEBHOOK_CA_BUNDLE", str, "",
+             "CA bundle verifying agencies' HTTPS (empty: the system trust store)"),
+    Variable("CIVICPULSE_WEBHOOK_DEAD_AFTER_SECONDS", float, 86400.0,
+             "a delivery still failing this long after it was recorded is dead-lettered"),
+    Variable("CIVICPULSE_WEBHOOK_BACKOFF_BASE_SECONDS", float, 5.0,
+             "an agency's first retry delay (doubles per failure)"),
+    Variable("CIVICPULSE_WEBHOOK_BACKOFF_CAP_SECONDS", float, 900.0, "longest retry delay"),
+    Variable("CIVICPULSE_WEBHOOK_TIMEOUT_SECONDS", float, 10.0, "one POST's timeout"),
+    Variable("CIVICPULSE_WEBHOOK_LEASE_SECONDS", float, 60.0,
+             "a sender's hold on an agency (renewed per delivery)"),
+    Variable("CIVICPULSE_WEBHOOK_POLL_SECONDS", float, 1.0, "sender poll when idle"),
+    Variable("CIVICPULSE_WEBHOOK_BATCH", int, 50, "deliveries per agency per pass"),
+    # identity
+    Variable("IDENTITY_CONFIG", Path, None, "sign-in policy YAML (config/identity.yaml)"),
+    # the platform
+    Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",
+             "RabbitMQ management API, credentials in the URL"),
+)
+VARIABLES: dict[str, Variable] = {v.name: v for v in _DECLARED}
+
+
+def value(name: str) -> Any:
+    """A declared variable's value now (its default when unset or empty)."""
+    return VARIABLES[name].read()
+
+
+def named(name: str, default: str | None = None) -> str | None:
+    """A variable whose name a validated YAML file declares (a channel's `url_env`)."""
+    return os.environ.get(name) or default
+
+
+def environment() -> dict[str, str]:
+    """The environment as a mapping, for a config builder whose YAML names its variables
+    (notify's `NOTIFY_SMTP_*`, `NOTIFY_ROBOT_<NAME>_URL`); tests pass their own mapping."""
+    return dict(os.environ)
+
+
+def config_file(variable: str, default: Path) -> Path:
+    """The YAML file a service reads: the declared variable's path, else the shipped one."""
+    return value(variable) or default

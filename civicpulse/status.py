@@ -10,7 +10,6 @@ it speaks HTTP to them like any client.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,10 +18,11 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from civicpulse import settings
 from civicpulse.deadletter import dlq_name
 from civicpulse.settings import SERVICES, amqp_uri, service_url
 
-DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
+DEFAULT_MANAGEMENT_URL = settings.VARIABLES["RABBITMQ_MANAGEMENT_URL"].default
 LEVELS = ("I", "II", "III", "IV")
 DONE = ("resolved", "closed")
 PARTNER_PREFIX = "partner."
@@ -94,7 +94,7 @@ def probe(name: str, base: str, timeout: float, token: str | None) -> tuple[Serv
 
 def management(url: str | None = None) -> tuple[str, tuple[str, str]]:
     """(API base, basic auth) from RABBITMQ_MANAGEMENT_URL (credentials in the URL)."""
-    parts = urlsplit(url or os.environ.get("RABBITMQ_MANAGEMENT_URL", DEFAULT_MANAGEMENT_URL))
+    parts = urlsplit(url or settings.value("RABBITMQ_MANAGEMENT_URL"))
     auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
     return f"{parts.scheme}://{parts.hostname or '127.0.0.1'}:{parts.port or 15672}/api", auth
 

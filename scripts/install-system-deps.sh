@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: promtool (alert rule tests), docker-compose (compose
 # validation), a CJK font (Chinese labels in the assessment report's charts), amqp-tools (the
-# partner interop test's non-Python client), openssl (the TLS test's CA), nodejs + npm (the
+# partner interop test's non-Python client), openssl (the TLS and webhook tests' CA), nodejs + npm (the
 # Node.js partner example, its modules from examples/node/package-lock.json). Installed only
 # when missing; needs root (CI and the dev machines are root).
 set -euo pipefail

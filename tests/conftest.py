@@ -142,14 +142,11 @@ def identity(container_factory, rabbit_config, pg_database_factory,  # noqa: ANN
     """The identity service as a nameko container on the test's vhost, so the services under
     test can ask it who a staff token belongs to. Start it before them (the `identity`
     argument first)."""
-    from services.identity import config
     from services.identity.service import IdentityService
+    from tests.helpers import free_port
 
     database_url = pg_database_factory("cp_identity")
     monkeypatch.setenv("IDENTITY_DATABASE_URL", database_url)
-    config.load.cache_clear()
-    from tests.helpers import free_port
-
     port = free_port()
     container = container_factory(IdentityService, {
         **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})

@@ -89,3 +89,54 @@ class StatementPublishedV1(Contract):
     title = fields.String(required=True)
     channels = fields.List(fields.String(), load_default=list)
     url = fields.String(load_default=None, allow_none=True)
+
+
+# --- events that need a person (office-internal, never shared: consumed by notify) ----------
+
+class _Participant(Contract):
+    party = fields.String(required=True)  # a staff name, a section (处室) or an agency code
+    kind = fields.String(required=True)   # person, section, agency
+    role = fields.String(required=True)   # commander, lead, observer, ...
+
+
+class _TicketNotice(Contract):
+    """A ticket fact someone must act on, with the ticket's participants at that moment (so a
+    rule can reach "the people on the ticket" without asking liaison back)."""
+
+    ticket_id = fields.String(required=True)
+    incident_id = fields.String(required=True)
+    level = fields.String(required=True)
+    title = fields.String(required=True)
+    lead_section = fields.String(required=True)
+    participants = fields.List(fields.Nested(_Participant), required=True)
+
+
+@register("liaison.task.assigned", 1)
+class TaskAssignedV1(_TicketNotice):
+    """A task of a ticket was given to someone (added, or its owner changed)."""
+
+    task_id = fields.Integer(required=True)
+    task = fields.String(required=True)           # the task's title
+    assignee = fields.String(required=True)       # a staff name, a section or an agency code
+    previous_assignee = fields.String(load_default=None, allow_none=True)
+    due_at = fields.String(required=True)
+    by = fields.String(required=True)
+
+
+@register("liaison.deadline.near", 1)
+class DeadlineNearV1(_TicketNotice):
+    """A plan deadline falls due within the level's `warn_before` minutes and is not met."""
+
+    deadline = fields.String(required=True)  # acknowledge, first_response, resolve
+    due_at = fields.String(required=True)
+    minutes_left = fields.Float(required=True)
+
+
+@register("liaison.partner.commented", 1)
+class PartnerCommentedV1(_TicketNotice):
+    """A partner agency commented on a ticket (POST /partner/tickets/<id>/comments)."""
+
+    agency = fields.String(required=True)
+    agency_name = fields.String(required=True)
+    text = fields.String(required=True)
+    at = fields.String(required=True)

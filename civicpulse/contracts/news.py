@@ -76,6 +76,14 @@ class DeliveryFailedV1(_Item):
     error = fields.String(required=True)
 
 
+@register("news.delivery.failed", 2)
+class DeliveryFailedV2(DeliveryFailedV1):
+    """v2 carries its keys explicitly: `ticket_id`, the liaison ticket the item was drafted for
+    (news always sends it, null when none; read as null when absent). v1 is still accepted."""
+
+    ticket_id = fields.String(load_default=None, allow_none=True)
+
+
 @register("news.item.retracted", 1)
 class ItemRetractedV1(_Item):
     note = fields.String(required=True)
@@ -86,3 +94,17 @@ class ItemRetractedV1(_Item):
 class ItemExpiredV1(_Item):
     reason = fields.String(load_default=None, allow_none=True)
     owner = fields.String(load_default=None, allow_none=True)
+
+
+@register("news.comment.overdue", 1)
+class CommentOverdueV1(Contract):
+    """A public comment awaiting a reply passed its reply deadline (once per comment). The item
+    it was left on may be unknown to news (`item_id` null: a comment on a channel's account)."""
+
+    comment_id = fields.Integer(required=True)
+    item_id = fields.String(required=True, allow_none=True)
+    item_title = fields.String(load_default=None, allow_none=True)
+    owner = fields.String(load_default=None, allow_none=True)  # the item's author
+    channel = fields.String(required=True)
+    received_at = fields.String(required=True)
+    reply_due_at = fields.String(required=True)

@@ -11,10 +11,12 @@ from nameko.rpc import rpc
 
 from civicpulse import records as period_records
 from civicpulse.access import STAFF, caller, http, staff_may
+from civicpulse.config import Config
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.web import bearer_token, json_api, load_query
-from services.identity import accounts, config, domain, sessions
+from services.identity import accounts, domain, sessions
+from services.identity.config import load as load_config
 from services.identity.schemas import AuditQuerySchema, SignInSchema
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,9 +29,7 @@ def _admin_only(action: str) -> Any:
 class IdentityService(OperationsEndpoints):
     name = "identity"
     platform = Platform("identity", MIGRATIONS)
-
-    def __init__(self) -> None:
-        config.load()  # an invalid identity.yaml stops the service here, naming the value
+    config = Config(load_config)  # the sign-in policy (identity.yaml): loaded at start
 
     # --- RPC: what the other services and the console ask --------------------------------------
 
@@ -56,7 +56,7 @@ class IdentityService(OperationsEndpoints):
         except ValidationError:
             return {"ok": False, "reason": domain.BAD_CREDENTIALS, "retry_after": None}
         return sessions.sign_in(self.platform.uow(), args["name"], args["password"],
-                                config.load(), args["source"])
+                                self.config, args["source"])
 
     @rpc
     def revoke_session(self, token: str) -> bool:

@@ -90,7 +90,8 @@ def document(endpoint: PartnerEndpoint | None = None) -> dict[str, Any]:
         "operations": {"receiveSharedEvent": {
             "action": "receive", "channel": {"$ref": "#/channels/partnerQueue"},
             "summary": "Consume, handle, then ack (manual acknowledgement).",
-            "messages": refs}},
+            "messages": refs},
+            "receiveWebhook": _webhook_operation(messages)},
         "components": {
             "messages": messages,
             "schemas": {_schema_name(t, v): json_schema(s) for t, v, s in visible},
@@ -99,6 +100,16 @@ def document(endpoint: PartnerEndpoint | None = None) -> dict[str, Any]:
                 "description": "partner-<code> and the password `civicpulse partners add` "
                                "printed"}}},
     }
+    doc["channels"]["partnerWebhook"] = {
+        "address": None,
+        "description": "Optional: the same events as signed HTTPS POSTs to the agency's own "
+                       "URL (`civicpulse partners webhook AGENCY URL`). Headers webhook-id "
+                       "(= the event's id), webhook-timestamp, webhook-signature (Standard "
+                       "Webhooks: v1,base64 HMAC-SHA256 of id.timestamp.body with the "
+                       "agency's secret). Answer 2xx; anything else is retried with backoff. "
+                       "Delivery log: GET /partner/webhook/deliveries.",
+        "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in messages},
+        "bindings": {"http": {"method": "POST"}}}
     if endpoint is not None:
         doc["servers"] = {"broker": {
             "host": f"{endpoint.host}:{endpoint.port}",
@@ -107,6 +118,13 @@ def document(endpoint: PartnerEndpoint | None = None) -> dict[str, Any]:
             "security": [{"$ref": "#/components/securitySchemes/partnerUser"}]}}
         doc["channels"]["partnerQueue"]["servers"] = [{"$ref": "#/servers/broker"}]
     return doc
+
+
+def _webhook_operation(messages: dict[str, Any]) -> dict[str, Any]:
+    return {"action": "receive", "channel": {"$ref": "#/channels/partnerWebhook"},
+            "summary": "Verify the signature, de-duplicate by id, handle, answer 2xx.",
+            "messages": [{"$ref": f"#/channels/partnerWebhook/messages/{m}"}
+                         for m in messages]}
 
 
 # --- docs/partners.md ------------------------------------------------------------------------

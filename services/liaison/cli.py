@@ -103,11 +103,58 @@ def partners_rotate(agency: str, management_url: str | None) -> None:
 @click.argument("agency")
 @click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None)
 def partners_remove(agency: str, management_url: str | None) -> None:
-    """Delete AGENCY's broker user, queue and token."""
+    """Delete AGENCY's broker user, queue and token, and its webhook if it has one."""
+    from services.liaison import partner_webhooks
+
     with liaison_session() as s:
         partner_accounts.remove(s, partner_accounts.Management(management_url), amqp_uri(),
                                 agency)
-    click.echo(f"removed partner access of {agency}")
+        had_webhook = partner_webhooks.remove_if_any(s, agency, utcnow())
+    click.echo(f"removed partner access of {agency}"
+               + (" and its webhook" if had_webhook else ""))
+
+
+@partners.command("webhook")
+@click.argument("agency")
+@click.argument("url", required=False)
+@click.option("--rotate-secret", is_flag=True, help="issue a new signing secret (printed once; "
+              "the old one stops verifying at once)")
+@click.option("--remove", is_flag=True, help="stop webhook delivery (pending ones are "
+              "dead-lettered)")
+def partners_webhook(agency: str, url: str | None, rotate_secret: bool, remove: bool) -> None:
+    """Deliver AGENCY's shared events to URL (https://) as signed POSTs too; a new webhook's
+    signing secret is printed once (docs/partners.md: verifying the signature)."""
+    from services.liaison import partner_webhooks
+
+    try:
+        with liaison_session() as s:
+            if remove:
+                killed = partner_webhooks.remove(s, agency, utcnow())
+                click.echo(f"removed the webhook of {agency} ({killed} pending deliveries "
+                           "dead-lettered)")
+                return
+            done = partner_webhooks.configure(s, _known(agency), url, utcnow(), rotate_secret)
+    except (partner_webhooks.InvalidWebhookUrl, partner_webhooks.NoWebhook) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for name, value in done.lines():
+        click.echo(f"{name}: {value}")
+    if done.secret:
+        click.echo("(the secret is shown once: give it to the agency's IT team over a trusted "
+                   "channel; `--rotate-secret` issues a new one)", err=True)
+
+
+@partners.command("webhooks")
+def partners_webhooks() -> None:
+    """Every agency's webhook (URL, pending deliveries, the oldest one's age, backoff)."""
+    from services.liaison import partner_webhooks
+
+    with liaison_session() as s:
+        rows = partner_webhooks.status(s, utcnow())
+    for r in rows:
+        age = r["oldest_pending_seconds"]
+        click.echo(f"{r['agency']:<12} {r['url']}  pending={r['pending']} "
+                   f"oldest={'-' if age is None else f'{age:.0f}s'} failures={r['failures']} "
+                   f"next_attempt={r['next_attempt_at'] or '-'}")
 
 
 @partners.command("catalogue")

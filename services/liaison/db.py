@@ -1,7 +1,16 @@
-"""Liaison tables and queries (SQLAlchemy Core)."""
+"""Liaison tables (SQLAlchemy Core) and the repositories use cases reach them through.
+
+A repository per aggregate (the ticket with its participants, facts and snapshots; its
+timeline; its shares; its tasks; its deadline timers; its meetings) takes the unit of work's
+session and speaks in `domain` values: use cases never write SQL or pass rows around.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -11,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -18,9 +28,15 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    insert,
     select,
+    update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from civicpulse.serialize import aware
+from services.liaison import domain
 
 metadata = MetaData()
 
@@ -169,65 +185,422 @@ shares = Table(
     UniqueConstraint("event_id", "agency", name="uq_shares_event_agency"),
 )
 
+# --- webhook delivery (services/liaison/webhooks.py): an agency's optional HTTPS endpoint ---
 
-def ticket_by_incident(session: Session, incident_id: str) -> dict[str, Any] | None:
-    row = session.execute(select(tickets).where(tickets.c.incident_id == incident_id)
-                          ).mappings().first()
-    return dict(row) if row else None
+partner_webhooks = Table(
+    # one endpoint per agency; `secret` signs (HMAC) and so is kept; the sender leases the agency
+    # (`lease_until`), so one replica at a time sends its deliveries, in order, and backs off
+    # per agency (`failures`, `next_attempt_at`)
+    "partner_webhooks", metadata,
+    Column("agency", String(64), primary_key=True),
+    Column("url", String(500), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("secret_rotated_at", DateTime(timezone=True), nullable=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+)
+
+webhook_deliveries = Table(
+    # one share to an agency with a webhook, recorded in the share's own transaction (outbox)
+    "webhook_deliveries", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency", String(64), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(128), nullable=False),
+    Column("tlp", String(8), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("agency", "event_id", name="uq_webhook_deliveries_agency_event"),
+    Index("ix_webhook_deliveries_agency_status", "agency", "status", "created_at"),
+)
+
+webhook_attempts = Table(
+    # the delivery log: one row per POST, with its outcome
+    "webhook_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(36), ForeignKey("webhook_deliveries.id"), nullable=False,
+           index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=False),  # delivered | failed | dead
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Integer, nullable=True),
+)
 
 
-def ticket_by_id(session: Session, ticket_id: str) -> dict[str, Any] | None:
-    row = session.execute(select(tickets).where(tickets.c.id == ticket_id)).mappings().first()
-    return dict(row) if row else None
+# --- repositories: one per aggregate, speaking in domain values ------------------------------
+
+def _ticket(row: Any) -> domain.Ticket:
+    return domain.Ticket(
+        id=row["id"], incident_id=row["incident_id"], topic=row["topic"], level=row["level"],
+        status=row["status"], title=row["title"], lead_section=row["lead_section"],
+        opened_at=aware(row["opened_at"]), updated_at=aware(row["updated_at"]),
+        due={k: aware(row[f"{k}_due_at"]) for k in domain.DEADLINE_KEYS})
 
 
-def list_tickets(session: Session, *, incident_id: str | None = None,
-                 status: str | None = None) -> list[dict[str, Any]]:
-    query = select(tickets).order_by(tickets.c.opened_at.desc(), tickets.c.id)
-    if incident_id:
-        query = query.where(tickets.c.incident_id == incident_id)
-    if status:
-        query = query.where(tickets.c.status == status)
-    return [dict(r) for r in session.execute(query).mappings()]
+def _due_columns(due: dict[str, datetime]) -> dict[str, datetime]:
+    return {f"{k}_due_at": v for k, v in due.items()}
 
 
-def agencies_of(session: Session, ticket_id: str) -> list[str]:
-    """Partner agencies on a ticket, in the order they joined."""
-    return list(session.execute(
-        select(participants.c.party)
-        .where(participants.c.ticket_id == ticket_id, participants.c.kind == "agency")
-        .order_by(participants.c.id)).scalars())
+class Tickets:
+    """The ticket aggregate: the ticket row, its participants, its facts and its snapshots."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # the ticket
+    def get(self, ticket_id: str) -> domain.Ticket | None:
+        row = self.session.execute(select(tickets).where(tickets.c.id == ticket_id)
+                                   ).mappings().first()
+        return _ticket(row) if row else None
+
+    def by_incident(self, incident_id: str) -> domain.Ticket | None:
+        row = self.session.execute(select(tickets).where(tickets.c.incident_id == incident_id)
+                                   ).mappings().first()
+        return _ticket(row) if row else None
+
+    def add(self, ticket: domain.Ticket) -> bool:
+        """Insert the ticket and its (empty) facts; False if its incident already has one."""
+        if self.by_incident(ticket.incident_id) is not None:
+            return False
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(tickets).values(
+                    id=ticket.id, incident_id=ticket.incident_id, topic=ticket.topic,
+                    level=ticket.level, status=ticket.status, title=ticket.title,
+                    lead_section=ticket.lead_section, opened_at=ticket.opened_at,
+                    updated_at=ticket.updated_at, **_due_columns(ticket.due)))
+        except IntegrityError:  # a concurrent event for the same incident won
+            return False
+        self.session.execute(insert(ticket_facts).values(ticket_id=ticket.id))
+        return True
+
+    def list(self, *, incident_id: str | None = None, status: str | None = None
+             ) -> list[domain.Ticket]:
+        query = select(tickets).order_by(tickets.c.opened_at.desc(), tickets.c.id)
+        if incident_id:
+            query = query.where(tickets.c.incident_id == incident_id)
+        if status:
+            query = query.where(tickets.c.status == status)
+        return [_ticket(r) for r in self.session.execute(query).mappings()]
+
+    def opened_between(self, since: datetime, until: datetime) -> list[domain.Ticket]:
+        query = (select(tickets).where(tickets.c.opened_at >= since, tickets.c.opened_at < until)
+                 .order_by(tickets.c.opened_at, tickets.c.id))
+        return [_ticket(r) for r in self.session.execute(query).mappings()]
+
+    def compare_and_set_status(self, ticket: domain.Ticket, status: str,
+                               now: datetime) -> bool:
+        """Move the ticket to `status` if it is still in the status it was read with."""
+        result = self.session.execute(
+            update(tickets).where(tickets.c.id == ticket.id, tickets.c.status == ticket.status)
+            .values(status=status, updated_at=now))
+        return result.rowcount == 1
+
+    def raise_level(self, ticket_id: str, level: str, lead_section: str, status: str,
+                    due: dict[str, datetime], now: datetime) -> None:
+        self.session.execute(update(tickets).where(tickets.c.id == ticket_id).values(
+            level=level, lead_section=lead_section, status=status, updated_at=now,
+            **_due_columns(due)))
+
+    def count_by_level_status(self) -> dict[tuple[str, str], int]:
+        rows = self.session.execute(select(tickets.c.level, tickets.c.status, func.count())
+                                    .group_by(tickets.c.level, tickets.c.status)).all()
+        return {(lv, st): n for lv, st, n in rows}
+
+    def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]:
+        """(deadline, level) → tickets still in work (not settled) whose plan deadline has
+        passed without the fact that meets it."""
+        live = tickets.c.status.notin_(tuple(domain.SETTLED))
+        out: dict[tuple[str, str], int] = {}
+        for kind, fact in domain.DEADLINE_FACTS.items():
+            rows = self.session.execute(
+                select(tickets.c.level, func.count())
+                .select_from(tickets.outerjoin(ticket_facts,
+                                               ticket_facts.c.ticket_id == tickets.c.id))
+                .where(live, tickets.c[f"{kind}_due_at"] < now, ticket_facts.c[fact].is_(None))
+                .group_by(tickets.c.level)).all()
+            out.update({(kind, level): n for level, n in rows})
+        return out
+
+    # participants
+    def agencies(self, ticket_id: str) -> list[str]:
+        """Partner agencies on a ticket, in the order they joined."""
+        return list(self.session.execute(
+            select(participants.c.party)
+            .where(participants.c.ticket_id == ticket_id, participants.c.kind == "agency")
+            .order_by(participants.c.id)).scalars())
+
+    def ids_with_agency(self, agency: str) -> set[str]:
+        p = participants.c
+        return set(self.session.execute(select(p.ticket_id).where(
+            p.kind == "agency", p.party == agency)).scalars())
+
+    def participants(self, ticket_id: str) -> list[domain.Participant]:
+        return [domain.Participant(**r) for r in _rows(self.session, participants, ticket_id)]
+
+    def add_participant(self, ticket_id: str, party: str, kind: str, role: str,
+                        now: datetime) -> None:
+        self.session.execute(insert(participants).values(
+            ticket_id=ticket_id, party=party, kind=kind, role=role, added_at=now))
+
+    def set_role(self, ticket_id: str, party: str, role: str, now: datetime) -> None:
+        """Give a person a role on the ticket (a commander is unique: the previous one steps
+        down to observer)."""
+        p = participants.c
+        if role == "commander":
+            self.session.execute(update(ticket_facts).where(ticket_facts.c.ticket_id == ticket_id)
+                                 .values(commander=party))
+            self.session.execute(update(participants).where(
+                p.ticket_id == ticket_id, p.role == "commander").values(role="observer"))
+        existing = self.session.execute(select(p.id).where(
+            p.ticket_id == ticket_id, p.party == party)).scalar_one_or_none()
+        if existing is None:
+            self.add_participant(ticket_id, party, "person", role, now)
+        else:
+            self.session.execute(update(participants).where(p.id == existing).values(role=role))
+
+    # facts
+    def facts(self, ticket_id: str) -> domain.Facts:
+        row = self.session.execute(select(ticket_facts).where(
+            ticket_facts.c.ticket_id == ticket_id)).mappings().first()
+        if row is None:
+            return domain.Facts()
+        return domain.Facts(**{k: aware(v) if isinstance(v, datetime) else v
+                               for k, v in row.items() if k != "ticket_id"})
+
+    def set_fact(self, ticket_id: str, fact: str, at: datetime) -> None:
+        """Record the first time a fact happened (acknowledged_at, ...): later calls keep it."""
+        col = ticket_facts.c[fact]
+        self.session.execute(update(ticket_facts).where(
+            ticket_facts.c.ticket_id == ticket_id, col.is_(None)).values({fact: at}))
+
+    def set_lessons(self, ticket_id: str, lessons: str) -> None:
+        self.session.execute(update(ticket_facts).where(ticket_facts.c.ticket_id == ticket_id)
+                             .values(lessons=lessons))
+
+    # the opinion curve
+    def add_snapshot(self, ticket_id: str, at: datetime, source: str, level: str | None,
+                     negative_ratio: float | None, volume: int | None, event_id: str) -> None:
+        self.session.execute(insert(snapshots).values(
+            ticket_id=ticket_id, at=at, source=source, level=level,
+            negative_ratio=negative_ratio, volume=volume, event_id=event_id))
+
+    def snapshots(self, ticket_id: str) -> list[domain.Snapshot]:
+        return [domain.Snapshot(**{**r, "at": aware(r["at"])})
+                for r in _rows(self.session, snapshots, ticket_id, snapshots.c.at)]
 
 
-def rows_of(session: Session, table: Table, ticket_id: str, *order: Any) -> list[dict[str, Any]]:
+class Timeline:
+    """The ticket's timeline: what happened, in words, with who and which event."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, ticket_id: str, at: datetime, kind: str, text: str,
+            event_id: str | None = None, pinned: bool = False, author: str | None = None
+            ) -> None:
+        self.session.execute(insert(timeline).values(
+            ticket_id=ticket_id, at=at, kind=kind, text=text, event_id=event_id, pinned=pinned,
+            author=author))
+
+    def entries(self, ticket_id: str) -> list[domain.TimelineEntry]:
+        return [domain.TimelineEntry(**r)
+                for r in _rows(self.session, timeline, ticket_id, timeline.c.at)]
+
+    def of_kinds(self, ticket_ids: Sequence[str], kinds: Sequence[str]
+                 ) -> list[domain.TimelineEntry]:
+        t = timeline.c
+        rows = self.session.execute(select(timeline).where(
+            t.ticket_id.in_(list(ticket_ids)), t.kind.in_(list(kinds)))
+            .order_by(t.at, t.id)).mappings()
+        return [domain.TimelineEntry(**r) for r in rows]
+
+    def by_author(self, ticket_id: str, author: str, kinds: Sequence[str]
+                  ) -> list[domain.TimelineEntry]:
+        t = timeline.c
+        rows = self.session.execute(select(timeline).where(
+            t.ticket_id == ticket_id, t.author == author, t.kind.in_(list(kinds)))
+            .order_by(t.at, t.id)).mappings()
+        return [domain.TimelineEntry(**r) for r in rows]
+
+    def pin(self, ticket_id: str, entry_id: int, pinned: bool) -> bool:
+        result = self.session.execute(update(timeline).where(
+            timeline.c.id == entry_id, timeline.c.ticket_id == ticket_id).values(pinned=pinned))
+        return result.rowcount == 1
+
+
+class Shares:
+    """What liaison shared about a ticket: each event once (its body), each delivery per agency."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def keep_event(self, ticket_id: str, event_id: str, event_type: str, tlp: str, body: str,
+                   at: datetime) -> None:
+        self.session.execute(insert(shared_events).values(
+            event_id=event_id, ticket_id=ticket_id, event_type=event_type, tlp=tlp, body=body,
+            at=at))
+
+    def add(self, ticket_id: str, agency: str, event_id: str, event_type: str, tlp: str,
+            at: datetime) -> None:
+        self.session.execute(insert(shares).values(
+            ticket_id=ticket_id, agency=agency, event_id=event_id, event_type=event_type,
+            tlp=tlp, shared_at=at))
+
+    def event_ids_sent_to(self, ticket_id: str, agency: str) -> set[str]:
+        return set(self.session.execute(select(shares.c.event_id).where(
+            shares.c.ticket_id == ticket_id, shares.c.agency == agency)).scalars())
+
+    def events(self, ticket_id: str) -> list[domain.SharedEvent]:
+        se = shared_events.c
+        rows = self.session.execute(select(shared_events).where(se.ticket_id == ticket_id)
+                                    .order_by(se.at, se.event_id)).mappings()
+        return [domain.SharedEvent(**r) for r in rows]
+
+    def list(self, ticket_id: str) -> list[domain.Share]:
+        return [domain.Share(**r)
+                for r in _rows(self.session, shares, ticket_id, shares.c.shared_at)]
+
+    def received_by(self, ticket_id: str, agency: str) -> list[tuple[str, datetime]]:
+        """(body, shared_at) of every event shared with `agency` about the ticket, never RED."""
+        s, e = shares.c, shared_events.c
+        rows = self.session.execute(
+            select(e.body, s.shared_at)
+            .join(shared_events, e.event_id == s.event_id)
+            .where(s.ticket_id == ticket_id, s.agency == agency, s.tlp != "RED",
+                   e.tlp != "RED")
+            .order_by(s.shared_at, s.id)).all()
+        return [(body, aware(at)) for body, at in rows]
+
+
+class Tasks:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, ticket_id: str, code: str, title: str, assignee: str, due_at: datetime,
+            now: datetime) -> int:
+        return int(self.session.execute(insert(tasks).values(
+            ticket_id=ticket_id, code=code, title=title, assignee=assignee, status="todo",
+            due_at=due_at, created_at=now)).inserted_primary_key[0])
+
+    def get(self, ticket_id: str, task_id: int) -> domain.Task | None:
+        row = self.session.execute(select(tasks).where(
+            tasks.c.id == task_id, tasks.c.ticket_id == ticket_id)).mappings().first()
+        return domain.Task(**row) if row else None
+
+    def change(self, task_id: int, **values: str) -> None:
+        self.session.execute(update(tasks).where(tasks.c.id == task_id).values(**values))
+
+    def list(self, ticket_id: str) -> list[domain.Task]:
+        return [domain.Task(**r) for r in _rows(self.session, tasks, ticket_id, tasks.c.due_at)]
+
+
+class Timers:
+    """Durable deadline timers: a row per (deadline, escalation step), fired exactly once."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, ticket_id: str, kind: str, step: int, due_at: datetime) -> None:
+        self.session.execute(insert(deadlines).values(
+            ticket_id=ticket_id, kind=kind, step=step, due_at=due_at))
+
+    def due_ids(self, now: datetime, limit: int, skip: Collection[int] = ()) -> list[int]:
+        query = (select(deadlines.c.id).where(deadlines.c.fired_at.is_(None),
+                                              deadlines.c.due_at <= now)
+                 .order_by(deadlines.c.due_at, deadlines.c.id).limit(limit))
+        if skip:
+            query = query.where(deadlines.c.id.not_in(list(skip)))
+        return list(self.session.execute(query).scalars())
+
+    def claim(self, timer_id: int, now: datetime) -> tuple[str, str, int] | None:
+        """Mark the timer fired unless someone already did: (ticket_id, kind, step) or None."""
+        claimed = self.session.execute(
+            update(deadlines).where(deadlines.c.id == timer_id, deadlines.c.fired_at.is_(None))
+            .values(fired_at=now).returning(deadlines.c.ticket_id, deadlines.c.kind,
+                                            deadlines.c.step)).first()
+        return None if claimed is None else (claimed[0], claimed[1], claimed[2])
+
+    def set_outcome(self, timer_id: int, outcome: str) -> None:
+        self.session.execute(update(deadlines).where(deadlines.c.id == timer_id)
+                             .values(outcome=outcome))
+
+    def bring_forward(self, ticket_id: str, kind: str, due_at: datetime) -> None:
+        """A pending first step moves up to a stronger (earlier) deadline."""
+        d = deadlines.c
+        self.session.execute(update(deadlines).where(
+            d.ticket_id == ticket_id, d.kind == kind, d.step == 1, d.fired_at.is_(None),
+            d.due_at > due_at).values(due_at=due_at))
+
+    def step(self, ticket_id: str, kind: str, step: int) -> domain.Timer | None:
+        d = deadlines.c
+        row = self.session.execute(select(deadlines).where(
+            d.ticket_id == ticket_id, d.kind == kind, d.step == step)).mappings().first()
+        return domain.Timer(**row) if row else None
+
+    def move_earlier(self, timer_id: int, due_at: datetime) -> None:
+        d = deadlines.c
+        self.session.execute(update(deadlines).where(d.id == timer_id, d.due_at > due_at)
+                             .values(due_at=due_at))
+
+    def list(self, ticket_id: str) -> list[domain.Timer]:
+        return [domain.Timer(**r)
+                for r in _rows(self.session, deadlines, ticket_id, deadlines.c.due_at)]
+
+
+def _meeting(row: Any) -> domain.Meeting:
+    return domain.Meeting(**{**row, "agencies": json.loads(row["agencies"])})
+
+
+class Meetings:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, meeting: domain.Meeting) -> None:
+        self.session.execute(insert(meetings).values(
+            id=meeting.id, ticket_id=meeting.ticket_id, title=meeting.title,
+            starts_at=meeting.starts_at, agencies=json.dumps(meeting.agencies),
+            minutes=meeting.minutes, created_at=meeting.created_at))
+
+    def get(self, meeting_id: str) -> domain.Meeting | None:
+        row = self.session.execute(select(meetings).where(meetings.c.id == meeting_id)
+                                   ).mappings().first()
+        return _meeting(row) if row else None
+
+    def set_minutes(self, meeting_id: str, minutes: str) -> None:
+        self.session.execute(update(meetings).where(meetings.c.id == meeting_id)
+                             .values(minutes=minutes))
+
+    def list(self, ticket_id: str) -> list[domain.Meeting]:
+        return [_meeting(r)
+                for r in _rows(self.session, meetings, ticket_id, meetings.c.starts_at)]
+
+
+@dataclass(frozen=True)
+class Repositories:
+    """Every repository of the liaison database, on one session (one unit of work)."""
+
+    tickets: Tickets
+    timeline: Timeline
+    shares: Shares
+    tasks: Tasks
+    timers: Timers
+    meetings: Meetings
+
+
+def repositories(session: Session) -> Repositories:
+    return Repositories(Tickets(session), Timeline(session), Shares(session), Tasks(session),
+                        Timers(session), Meetings(session))
+
+
+def _rows(session: Session, table: Table, ticket_id: str, *order: Any) -> list[dict[str, Any]]:
     query = select(table).where(table.c.ticket_id == ticket_id).order_by(*order, table.c.id)
     return [dict(r) for r in session.execute(query).mappings()]
-
-
-def facts_of(session: Session, ticket_id: str) -> dict[str, Any]:
-    row = session.execute(select(ticket_facts).where(ticket_facts.c.ticket_id == ticket_id)
-                          ).mappings().first()
-    return dict(row) if row else {}
-
-
-def count_by_level_status(session: Session) -> list[tuple[dict[str, str], int]]:
-    rows = session.execute(select(tickets.c.level, tickets.c.status, func.count())
-                           .group_by(tickets.c.level, tickets.c.status)).all()
-    return [({"level": lv, "status": st}, n) for lv, st, n in rows]
-
-
-def count_overdue_deadlines(session: Session, now: Any) -> dict[tuple[str, str], int]:
-    """(deadline, level) → tickets still in work (not resolved or closed) whose plan deadline
-    has passed without the fact that meets it."""
-    live = tickets.c.status.notin_(("resolved", "closed"))
-    out: dict[tuple[str, str], int] = {}
-    for kind, fact in (("acknowledge", "acknowledged_at"), ("first_response",
-                                                            "first_response_at"),
-                       ("resolve", "resolved_at")):
-        rows = session.execute(
-            select(tickets.c.level, func.count())
-            .select_from(tickets.outerjoin(ticket_facts, ticket_facts.c.ticket_id == tickets.c.id))
-            .where(live, tickets.c[f"{kind}_due_at"] < now, ticket_facts.c[fact].is_(None))
-            .group_by(tickets.c.level)).all()
-        out.update({(kind, level): n for level, n in rows})
-    return out

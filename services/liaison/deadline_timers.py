@@ -14,28 +14,18 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
-from services.liaison import db, domain, metrics
+from services.liaison import domain, messages, metrics, notices, tickets
 from services.liaison.config import LiaisonConfig
-from services.liaison.handlers import _aware, _share, _ticket_event, _timeline
 
 log = logging.getLogger(__name__)
-NOTIFY_NAMES = {"leader_in_charge": "分管领导", "partner_lead": "协同单位负责人"}
-DEADLINE_NAMES = {"acknowledge": "签收", "first_response": "首次公开回应", "resolve": "处置完结"}
 
 
 def due_ids(uow: UnitOfWork, now: datetime, limit: int = 50,
             skip: Collection[int] = ()) -> list[int]:
-    query = (select(db.deadlines.c.id).where(db.deadlines.c.fired_at.is_(None),
-                                             db.deadlines.c.due_at <= now)
-             .order_by(db.deadlines.c.due_at, db.deadlines.c.id).limit(limit))
-    if skip:
-        query = query.where(db.deadlines.c.id.not_in(list(skip)))
     with uow:
-        return list(uow.session.execute(query).scalars())
+        return tickets.repos(uow).timers.due_ids(now, limit, skip)
 
 
 def fire_due(uows: Callable[[], UnitOfWork], cfg: LiaisonConfig,
@@ -64,46 +54,58 @@ def fire_due(uows: Callable[[], UnitOfWork], cfg: LiaisonConfig,
 def fire_one(uow: UnitOfWork, deadline_id: int, cfg: LiaisonConfig,
              now: datetime) -> dict[str, Any] | None:
     with uow:
-        claimed = uow.session.execute(
-            update(db.deadlines).where(db.deadlines.c.id == deadline_id,
-                                       db.deadlines.c.fired_at.is_(None))
-            .values(fired_at=now).returning(db.deadlines.c.ticket_id, db.deadlines.c.kind,
-                                            db.deadlines.c.step)).first()
+        r = tickets.repos(uow)
+        claimed = r.timers.claim(deadline_id, now)
         if claimed is None:  # someone else fired it
             return None
         tid, kind, step = claimed
-        ticket = db.ticket_by_id(uow.session, tid)
-        facts = db.facts_of(uow.session, tid)
-        deadline_at = _aware(ticket[f"{kind}_due_at"])
-        chain = cfg.plan.for_level(ticket["level"]).escalation
+        ticket = tickets.get(uow, tid)
+        deadline_at = ticket.due[kind]
+        facts = r.tickets.facts(tid).as_dict()
+        if step == notices.WARNING_STEP:
+            return _warn(uow, deadline_id, ticket, kind, deadline_at, facts, now)
+        chain = cfg.plan.for_level(ticket.level).escalation
         firing = domain.fire(kind, step, deadline_at, chain, facts)
         outcome = "escalated" if firing.breached else "met"
-        uow.session.execute(update(db.deadlines).where(db.deadlines.c.id == deadline_id)
-                            .values(outcome=outcome))
+        r.timers.set_outcome(deadline_id, outcome)
         if firing.breached:
             _escalate(uow, ticket, kind, step, deadline_at, firing, cfg, now)
         uow.commit()
     if firing.breached and step == 1:
-        metrics.DEADLINE_BREACHES.labels(kind, ticket["level"]).inc()
+        metrics.DEADLINE_BREACHES.labels(kind, ticket.level).inc()
     return {"ticket_id": tid, "kind": kind, "step": step, "outcome": outcome,
             "notify": firing.notify}
 
 
-def _escalate(uow: UnitOfWork, ticket: dict[str, Any], kind: str, step: int,
+def _warn(uow: UnitOfWork, deadline_id: int, ticket: domain.Ticket, kind: str,
+          deadline_at: datetime, facts: dict[str, Any], now: datetime
+          ) -> dict[str, Any] | None:
+    """A deadline's warning row (step 0): `liaison.deadline.near` unless the deadline is met
+    already or has passed (the escalation chain speaks then); None when nothing was sent."""
+    outcome = "met" if domain.deadline_met(kind, facts) else (
+        "late" if deadline_at <= now else "warned")
+    tickets.repos(uow).timers.set_outcome(deadline_id, outcome)
+    if outcome == "warned":
+        notices.deadline_near(uow, ticket, kind, deadline_at, now)
+    uow.commit()
+    if outcome != "warned":
+        return None
+    return {"ticket_id": ticket.id, "kind": kind, "step": notices.WARNING_STEP,
+            "outcome": outcome, "notify": None}
+
+
+def _escalate(uow: UnitOfWork, ticket: domain.Ticket, kind: str, step: int,
               deadline_at: datetime, firing: domain.Firing, cfg: LiaisonConfig,
               now: datetime) -> None:
-    tid = ticket["id"]
-    agencies = db.agencies_of(uow.session, tid)
-    event = _ticket_event("liaison.ticket.overdue", ticket, ticket["status"], None,
-                          tlp=firing.tlp or "RED", deadline=kind, step=step, notify=firing.notify,
-                          due_at=deadline_at.isoformat(), agencies=agencies)
+    agencies = tickets.repos(uow).tickets.agencies(ticket.id)
+    event = tickets.event("liaison.ticket.overdue", ticket, ticket.status, None,
+                          tlp=firing.tlp or "RED", deadline=kind, step=step,
+                          notify=firing.notify, due_at=deadline_at.isoformat(),
+                          agencies=agencies)
     uow.publish(event)
-    who = NOTIFY_NAMES.get(firing.notify or "", firing.notify)
-    _timeline(uow, tid, now, "deadline.escalated",
-              f"{DEADLINE_NAMES.get(kind, kind)}时限"
-              f"（{deadline_at.isoformat(timespec='minutes')}）已超时，第{step}级督办：通知{who}"
-              f"（TLP:{firing.tlp}）", event.id, pinned=True)
-    _share(uow, tid, event, agencies, cfg, now)
+    tickets.note(uow, ticket.id, now, "deadline.escalated",
+                 messages.deadline_escalated(kind, deadline_at, step, firing.notify, firing.tlp),
+                 event.id, pinned=True)
+    tickets.share(uow, ticket.id, event, agencies, cfg, now)
     if firing.next_step is not None and firing.next_due is not None:
-        uow.session.execute(insert(db.deadlines).values(
-            ticket_id=tid, kind=kind, step=firing.next_step, due_at=firing.next_due))
+        tickets.repos(uow).timers.add(ticket.id, kind, firing.next_step, firing.next_due)

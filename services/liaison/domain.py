@@ -1,12 +1,12 @@
 """Liaison rules, pure: the ticket state machine, emergency plans, SLA arithmetic, TLP sharing.
 
-No I/O here: handlers load and store, this module decides.
+No I/O here: the use cases load and store (through `db`'s repositories), this module decides.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +48,81 @@ def transition(current: str, target: str) -> str:
     if not can_transition(current, target):
         raise InvalidTransition(current, target)
     return target
+
+
+def opening_status(statement_required: bool) -> str:
+    """A plan that wants a statement opens the ticket straight into responding."""
+    return transition("open", "responding") if statement_required else "open"
+
+
+def after_statement(status: str) -> str | None:
+    """The statement is out: a responding ticket is monitored from now on."""
+    return "monitoring" if status == "responding" else None
+
+
+def after_subsiding(status: str) -> str | None:
+    """The incident calmed down: a monitored ticket is resolved."""
+    return "resolved" if status == "monitoring" else None
+
+
+def after_acknowledging(status: str) -> str | None:
+    """Staff take the ticket on: an open ticket is acknowledged (later ones keep their status)."""
+    return "acknowledged" if status == "open" else None
+
+
+# a ticket in these statuses is out of work: its unmet deadlines no longer count as overdue
+SETTLED = frozenset({"resolved", "closed"})
+
+
+def is_settled(status: str) -> bool:
+    return status in SETTLED
+
+
+def reviewable(status: str) -> bool:
+    """The post-incident review is written for closed tickets."""
+    return status == "closed"
+
+
+# the statuses people or incidents move a ticket to that partners hear of, and their events
+STATUS_EVENTS = {"acknowledged": "liaison.ticket.acknowledged",
+                 "resolved": "liaison.ticket.resolved", "closed": "liaison.ticket.closed"}
+# the fact reaching a status records (the first time only)
+STATUS_FACTS = {"acknowledged": "acknowledged_at", "resolved": "resolved_at",
+                "closed": "closed_at"}
+
+
+# --- the ticket, as use cases see it ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str
+    incident_id: str
+    topic: str
+    level: str
+    status: str
+    title: str
+    lead_section: str
+    opened_at: datetime
+    updated_at: datetime
+    due: dict[str, datetime]  # DEADLINE_KEYS -> when the plan wants it done
+
+    def with_status(self, status: str) -> Ticket:
+        return replace(self, status=status)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """When each plan deadline was met, who commands, and the review's lessons."""
+
+    commander: str | None = None
+    acknowledged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    lessons: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 # --- levels ---------------------------------------------------------------------------------
@@ -170,6 +245,7 @@ class LevelPlan:
     tasks: tuple[TaskTemplate, ...]
     statement_required: bool
     escalation: tuple[EscalationStep, ...] = DEFAULT_CHAIN
+    warn_before: float = 0.0  # minutes before each deadline to warn (liaison.deadline.near)
 
 
 @dataclass(frozen=True)
@@ -290,7 +366,7 @@ DEADLINE_FACTS = {"acknowledge": "acknowledged_at", "first_response": "first_res
                   "resolve": "resolved_at"}
 
 
-def deadline_met(kind: str, facts: dict[str, object]) -> bool:
+def deadline_met(kind: str, facts: Mapping[str, object]) -> bool:
     return facts.get(DEADLINE_FACTS[kind]) is not None
 
 
@@ -306,7 +382,7 @@ class Firing:
 
 
 def fire(kind: str, step: int, deadline_at: datetime, chain: Sequence[EscalationStep],
-         facts: dict[str, object]) -> Firing:
+         facts: Mapping[str, object]) -> Firing:
     """Step n (1-based) notifies chain[n-1] unless the deadline was met; then schedules n+1."""
     if deadline_met(kind, facts) or not 1 <= step <= len(chain):
         return Firing(False, None, None, None, None)
@@ -340,23 +416,17 @@ def share_targets(tlp: str, ticket_agencies: Sequence[str], directory: Sequence[
     return tuple(dict.fromkeys(directory))
 
 
+def partner_queue_name(code: str) -> str:
+    """The durable queue an agency reads its shares from (bound with routing key `code`)."""
+    return f"partner.{code}"
+
+
 def in_audience(event_type: str, payload: Mapping[str, Any], agency: str) -> bool:
     """Events addressed to some of the ticket's agencies only (a meeting notice: its invited
     agencies) never reach another agency, not even by a later backfill."""
     if event_type == "liaison.meeting.scheduled":
         return agency in payload.get("agencies", ())
     return True
-
-
-# --- words on the ticket --------------------------------------------------------------------
-
-def ticket_title(topic: str, level: str) -> str:
-    return f"舆情联合处置：{topic}（{level}级）"
-
-
-def statement_brief(topic: str, level: str, due_at: datetime) -> str:
-    return (f"就“{topic}”相关网络舆情（{level}级）起草权威回应口径，"
-            f"于 {due_at.isoformat(timespec='minutes')} 前提交审核。")
 
 
 # --- who may do what (staff roles live in the review service) -------------------------------
@@ -374,8 +444,106 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "meeting": _DECIDERS,
     "review": _DECIDERS,
     "records": frozenset({"admin"}),  # GET /records: the period's raw records, for reports
+    "configuration": frozenset({"admin"}),  # GET /plans, /partner-access: read-only config
 }
 
 
 def may(role: str | None, action: str) -> bool:
     return role is not None and role in PERMISSIONS[action]
+
+
+# --- what a ticket holds (rows of its repository, as plain values) -------------------------
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    ticket_id: str
+    party: str
+    kind: str  # person | section | agency
+    role: str
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    ticket_id: str
+    code: str
+    title: str
+    assignee: str
+    status: str
+    due_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    ticket_id: str
+    at: datetime
+    kind: str
+    text: str
+    event_id: str | None
+    pinned: bool
+    author: str | None
+
+
+@dataclass(frozen=True)
+class Share:
+    id: int
+    ticket_id: str
+    agency: str
+    event_id: str
+    event_type: str
+    tlp: str
+    shared_at: datetime
+
+
+@dataclass(frozen=True)
+class SharedEvent:
+    """An event liaison shared (or withheld) about a ticket, with its body: the backfill source."""
+
+    event_id: str
+    ticket_id: str
+    event_type: str
+    tlp: str
+    body: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Timer:
+    """One step of a deadline's escalation chain (a durable timer)."""
+
+    id: int
+    ticket_id: str
+    kind: str
+    step: int
+    due_at: datetime
+    fired_at: datetime | None
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Meeting:
+    id: str
+    ticket_id: str
+    title: str
+    starts_at: datetime
+    agencies: list[str]
+    minutes: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The incident's opinion figures as a sentiment event reported them."""
+
+    id: int
+    ticket_id: str
+    at: datetime
+    source: str
+    level: str | None
+    negative_ratio: float | None
+    volume: int | None
+    event_id: str

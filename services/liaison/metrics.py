@@ -23,3 +23,16 @@ TIME_TO_ACKNOWLEDGE = Histogram("civicpulse_liaison_time_to_acknowledge_seconds"
 TIME_TO_RESOLVE = Histogram("civicpulse_liaison_time_to_resolve_seconds",
                             "From a ticket's opening to its resolution", ["level"],
                             buckets=_HOURS)
+
+# partner webhooks (partner_webhooks.py)
+WEBHOOK_DELIVERIES = Counter(
+    "civicpulse_liaison_webhook_deliveries_total",
+    "Partner webhook outcomes by agency: delivered, failed (an attempt that will be retried), "
+    "dead (a delivery dead-lettered)", ["agency", "outcome"])
+WEBHOOK_PENDING = Gauge(
+    "civicpulse_liaison_webhook_pending",
+    "Webhook deliveries neither delivered nor dead, by agency (refreshed on scrape)", ["agency"])
+WEBHOOK_OLDEST_PENDING = Gauge(
+    "civicpulse_liaison_webhook_oldest_pending_seconds",
+    "Age of the oldest pending webhook delivery, by agency (0: none; refreshed on scrape)",
+    ["agency"])

@@ -15,7 +15,6 @@ What a partner is given names the broker as the agency sees it (`PartnerEndpoint
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -27,12 +26,12 @@ from environs import Env
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from civicpulse import credentials
+from civicpulse import credentials, settings
 from civicpulse.outbox import PARTNER_EXCHANGE
 from services.liaison import db
-from services.liaison.partners import partner_queue_name
+from services.liaison.domain import partner_queue_name
 
-DEFAULT_MANAGEMENT_URL = "http://guest:guest@127.0.0.1:15672"
+DEFAULT_MANAGEMENT_URL = settings.VARIABLES["RABBITMQ_MANAGEMENT_URL"].default
 
 
 def hash_token(token: str) -> str:
@@ -61,7 +60,7 @@ class PartnerEndpoint:
 
     @classmethod
     def from_env(cls, amqp_uri: str, env: Env | None = None) -> PartnerEndpoint:
-        env = env or Env()
+        env = env or settings.reader()
         parts = urlsplit(amqp_uri)
         tls = env.bool("CIVICPULSE_PARTNER_AMQP_TLS", parts.scheme in ("amqps", "pyamqps"))
         port = env.int("CIVICPULSE_PARTNER_AMQP_PORT", 0) or (
@@ -108,7 +107,7 @@ class Management:
     """The few management API calls partners need (requests, basic auth from the URL)."""
 
     def __init__(self, url: str | None = None, timeout: float = 10.0) -> None:
-        parts = urlsplit(url or os.environ.get("RABBITMQ_MANAGEMENT_URL", DEFAULT_MANAGEMENT_URL))
+        parts = urlsplit(url or settings.value("RABBITMQ_MANAGEMENT_URL"))
         self.auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
         host = parts.hostname or "127.0.0.1"
         self.base = f"{parts.scheme}://{host}:{parts.port or 15672}/api"

@@ -20,12 +20,9 @@ from civicpulse.envelope import utcnow
 from civicpulse.outbox import PARTNER_EXCHANGE
 from civicpulse.runtime import Platform
 from services.liaison import agency_directory, config
+from services.liaison.domain import partner_queue_name
 
 log = logging.getLogger(__name__)
-
-
-def partner_queue_name(code: str) -> str:
-    return f"partner.{code}"
 
 
 def partner_exchange() -> kombu.Exchange:

@@ -4,41 +4,37 @@ and when its statement was requested and published (from the ticket's own timeli
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from civicpulse import records
 from civicpulse.db import UnitOfWork
-from services.liaison import db
+from services.liaison import domain, tickets
 
-TICKET_COLUMNS = ("id", "incident_id", "level", "status", "lead_section", "opened_at",
-                  "acknowledge_due_at", "first_response_due_at", "resolve_due_at")
+TICKET_COLUMNS = ("id", "incident_id", "level", "status", "lead_section", "opened_at")
 FACT_COLUMNS = ("acknowledged_at", "first_response_at", "resolved_at", "closed_at")
 TIMELINE_KINDS = ("ticket.acknowledged", "status.changed", "statement.requested",
                   "statement.published")
 
 
+def _row(ticket: domain.Ticket, facts: domain.Facts) -> dict[str, Any]:
+    fields, known = asdict(ticket), facts.as_dict()
+    return {**{c: fields[c] for c in TICKET_COLUMNS},
+            **{f"{k}_due_at": ticket.due[k] for k in domain.DEADLINE_KEYS},
+            **{c: known[c] for c in FACT_COLUMNS}}
+
+
 def period_records(uow: UnitOfWork, since: datetime, until: datetime) -> dict[str, Any]:
-    t, f = db.tickets.c, db.ticket_facts.c
     with uow:
-        s = uow.session
-        tickets = [dict(r) for r in s.execute(
-            select(*(t[c] for c in TICKET_COLUMNS), *(f[c] for c in FACT_COLUMNS))
-            .select_from(db.tickets.outerjoin(db.ticket_facts, f.ticket_id == t.id))
-            .where(t.opened_at >= since, t.opened_at < until)
-            .order_by(t.opened_at, t.id)).mappings()]
-        steps = [dict(r) for r in s.execute(
-            select(db.timeline.c.ticket_id, db.timeline.c.kind, db.timeline.c.at,
-                   db.timeline.c.author)
-            .where(db.timeline.c.ticket_id.in_([x["id"] for x in tickets]),
-                   db.timeline.c.kind.in_(TIMELINE_KINDS))
-            .order_by(db.timeline.c.at, db.timeline.c.id)).mappings()]
-    for ticket in tickets:
+        r = tickets.repos(uow)
+        found = [_row(t, r.tickets.facts(t.id)) for t in r.tickets.opened_between(since, until)]
+        steps = [{"ticket_id": e.ticket_id, "kind": e.kind, "at": e.at, "author": e.author}
+                 for e in r.timeline.of_kinds([x["id"] for x in found], TIMELINE_KINDS)]
+    for ticket in found:
         ticket.update(who_and_when([x for x in steps if x["ticket_id"] == ticket["id"]],
                                    ticket))
-    return records.answer("liaison", since, until, tickets=tickets)
+    return records.answer("liaison", since, until, tickets=found)
 
 
 def who_and_when(steps: list[dict[str, Any]], ticket: dict[str, Any]) -> dict[str, Any]:

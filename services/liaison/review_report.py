@@ -6,38 +6,31 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.liaison import db
-
-DEADLINES = (("acknowledge", "acknowledged_at", "签收"),
-             ("first_response", "first_response_at", "首次公开回应"),
-             ("resolve", "resolved_at", "处置完结"))
-
-
-def _aware(v: datetime | None) -> datetime | None:
-    if v is None:
-        return None
-    return v if v.tzinfo else v.replace(tzinfo=UTC)
+from civicpulse.serialize import aware
+from services.liaison import db, domain
+from services.liaison.messages import DEADLINE_NAMES
 
 
 @dataclass(frozen=True)
 class Report:
-    ticket: dict[str, Any]
-    facts: dict[str, Any]
-    timeline: list[dict[str, Any]]
+    ticket: domain.Ticket
+    facts: domain.Facts
+    timeline: list[domain.TimelineEntry]
     curve: list[tuple[datetime, float]]
     statement_at: datetime | None
 
     def response_times(self) -> list[dict[str, Any]]:
-        opened = _aware(self.ticket["opened_at"])
+        opened = self.ticket.opened_at
         rows = []
-        for key, fact, label in DEADLINES:
-            due = _aware(self.ticket[f"{key}_due_at"])
-            done = _aware(self.facts.get(fact))
+        for key, fact in domain.DEADLINE_FACTS.items():
+            label = DEADLINE_NAMES[key]
+            due = self.ticket.due[key]
+            done = aware(getattr(self.facts, fact))
             rows.append({"deadline": key, "label": label, "due_at": due, "done_at": done,
                          "minutes": (done - opened).total_seconds() / 60 if done else None,
                          "plan_minutes": (due - opened).total_seconds() / 60,
@@ -54,17 +47,16 @@ class Report:
 
 
 def load(session: Session, ticket_id: str) -> Report | None:
-    t = db.ticket_by_id(session, ticket_id)
+    r = db.repositories(session)
+    t = r.tickets.get(ticket_id)
     if t is None:
         return None
-    timeline = db.rows_of(session, db.timeline, ticket_id, db.timeline.c.at)
-    snaps = db.rows_of(session, db.snapshots, ticket_id, db.snapshots.c.at)
-    curve = [(_aware(s["at"]), float(s["negative_ratio"])) for s in snaps
-             if s["negative_ratio"] is not None]
-    published = [e for e in timeline if e["kind"] == "statement.published"]
-    facts = db.facts_of(session, ticket_id)
-    statement_at = _aware(published[0]["at"]) if published else _aware(
-        facts.get("first_response_at"))
+    timeline = r.timeline.entries(ticket_id)
+    curve = [(s.at, float(s.negative_ratio)) for s in r.tickets.snapshots(ticket_id)
+             if s.negative_ratio is not None]
+    published = [e for e in timeline if e.kind == "statement.published"]
+    facts = r.tickets.facts(ticket_id)
+    statement_at = aware(published[0].at) if published else facts.first_response_at
     return Report(t, facts, timeline, sorted(curve), statement_at)
 
 
@@ -74,11 +66,10 @@ def _fmt(v: datetime | None) -> str:
 
 def markdown(report: Report, chart_href: str = "review.png") -> str:
     t, f = report.ticket, report.facts
-    lines = [f"# 事后复盘：{t['title']}", "",
-             f"- 工单 `{t['id']}`，事件 `{t['incident_id']}`，级别 {t['level']}，"
-             f"状态 {t['status']}",
-             f"- 牵头：{t['lead_section']}；指挥：{f.get('commander') or '—'}",
-             f"- 开单 {_fmt(_aware(t['opened_at']))}，关闭 {_fmt(_aware(f.get('closed_at')))}",
+    lines = [f"# 事后复盘：{t.title}", "",
+             f"- 工单 `{t.id}`，事件 `{t.incident_id}`，级别 {t.level}，状态 {t.status}",
+             f"- 牵头：{t.lead_section}；指挥：{f.commander or '—'}",
+             f"- 开单 {_fmt(t.opened_at)}，关闭 {_fmt(f.closed_at)}",
              "", "## 响应时效（对照预案时限）", "",
              "| 环节 | 预案时限 | 实际完成 | 用时（分钟） | 预案（分钟） | 是否达标 |",
              "|---|---|---|---|---|---|"]
@@ -97,9 +88,9 @@ def markdown(report: Report, chart_href: str = "review.png") -> str:
                      + ("未发布口径。" if report.statement_at is None else ""))
     lines += ["", "## 时间线", ""]
     for e in report.timeline:
-        mark = "📌 " if e["pinned"] else ""
-        lines.append(f"- {_fmt(_aware(e['at']))} `{e['kind']}` {mark}{e['text']}")
-    lines += ["", "## 经验教训", "", f.get("lessons") or "（待填写）", ""]
+        mark = "📌 " if e.pinned else ""
+        lines.append(f"- {_fmt(aware(e.at))} `{e.kind}` {mark}{e.text}")
+    lines += ["", "## 经验教训", "", f.lessons or "（待填写）", ""]
     return "\n".join(lines)
 
 
@@ -116,7 +107,7 @@ def chart_png(report: Report) -> bytes:
         ax.plot(xs, [y * 100 for y in ys], marker="o", label="negative share (%)")
     if report.statement_at is not None:
         ax.axvline(report.statement_at, color="tab:red", linestyle="--", label="statement")
-    ax.set_title(f"{report.ticket['id']} · level {report.ticket['level']}")
+    ax.set_title(f"{report.ticket.id} · level {report.ticket.level}")
     ax.set_ylabel("negative %")
     ax.set_ylim(0, 100)
     ax.legend(loc="upper right")

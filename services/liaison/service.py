@@ -32,15 +32,20 @@ from civicpulse.web import (
 from services.liaison import (
     agency_directory,
     catalogue,
+    configuration_view,
     deadline_timers,
     domain,
-    handlers,
+    incidents,
     meetings,
     metrics,
     partner_view,
+    partner_webhooks,
     records,
     review_report,
+    statement,
+    ticket_views,
     ticket_work,
+    tickets,
 )
 from services.liaison.domain import DEADLINE_KEYS, LEVEL_ORDER, InvalidTransition
 from services.liaison.partner_accounts import PartnerEndpoint
@@ -60,6 +65,8 @@ from services.liaison.schemas import (
     TicketQuerySchema,
     TransitionSchema,
 )
+from services.liaison.webhook_schemas import DeliveryQuerySchema
+from services.liaison.webhook_sender import WebhookSender
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -74,20 +81,21 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     partners = PartnerTopology()  # validated config; declares the partner queues on start
+    webhook_sender = WebhookSender()  # POSTs the shares to agencies with a webhook
 
     # --- the incident -----------------------------------------------------------------------
 
     @handles("sentiment.incident.detected")
     def on_incident_detected(self, event: Envelope) -> None:
-        handlers.open_ticket(self.platform.uow(), event, self.partners)
+        incidents.open_ticket(self.platform.uow(), event, self.partners)
 
     @handles("sentiment.incident.escalated")
     def on_incident_escalated(self, event: Envelope) -> None:
-        handlers.incident_escalated(self.platform.uow(), event, self.partners)
+        incidents.incident_escalated(self.platform.uow(), event, self.partners)
 
     @handles("sentiment.incident.subsided")
     def on_incident_subsided(self, event: Envelope) -> None:
-        handlers.incident_subsided(self.platform.uow(), event, self.partners)
+        incidents.incident_subsided(self.platform.uow(), event, self.partners)
 
     # --- durable deadlines (rows in `deadlines`; each step fires exactly once) -------------
 
@@ -98,36 +106,19 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     # --- the statement's way through news and review ----------------------------------------
 
     @handles("news.item.submitted")
-    def on_item_submitted(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.opened")
-    def on_case_opened(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.stage.approved")
-    def on_stage_approved(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.approved")
-    def on_case_approved(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.returned")
-    def on_case_returned(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.case.rejected")
-    def on_case_rejected(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
-
     @handles("review.stage.overdue")
-    def on_stage_overdue(self, event: Envelope) -> None:
-        handlers.record_step(self.platform.uow(), event)
+    def on_statement_step(self, event: Envelope) -> None:
+        """A step of the statement's way through news and review (statement.STEP_TYPES)."""
+        statement.record_step(self.platform.uow(), event)
 
     @handles("news.item.published")
     def on_item_published(self, event: Envelope) -> None:
-        handlers.statement_published(self.platform.uow(), event, self.partners)
+        statement.statement_published(self.platform.uow(), event, self.partners)
 
     # --- staff: tickets ---------------------------------------------------------------------
 
@@ -138,7 +129,7 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
             query = TicketQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
-        return {"tickets": handlers.list_tickets(self.platform.uow(), **query)}
+        return {"tickets": ticket_views.list_tickets(self.platform.uow(), **query)}
 
     @http("GET", "/records", access=can("records"))
     @json_api
@@ -150,7 +141,7 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     @http("GET", "/tickets/<string:ticket_id>", access=STAFF)
     @json_api
     def get_ticket_http(self, request: Any, ticket_id: str) -> dict[str, Any]:
-        return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
+        return _found(ticket_views.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
     @http("POST", "/tickets/<string:ticket_id>/transition", access=can("transition"),
           body=TransitionSchema)
@@ -159,9 +150,9 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
         who = caller(request)
         body = load_json(request, TransitionSchema())
         with _errors(ticket_id):
-            handlers.change_status(self.platform.uow(), ticket_id, body["to"], who["name"],
-                                   self.partners, note=body["note"])
-        return _found(handlers.get_ticket(self.platform.uow(), ticket_id), ticket_id)
+            ticket_work.change_status(self.platform.uow(), ticket_id, body["to"], who["name"],
+                                      self.partners, note=body["note"])
+        return _found(ticket_views.get_ticket(self.platform.uow(), ticket_id), ticket_id)
 
     @http("POST", "/tickets/<string:ticket_id>/acknowledge", access=can("acknowledge"))
     @json_api
@@ -284,9 +275,9 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
         report = review_report.build(self.platform.uow(), ticket_id)
         if report is None:
             raise NotFound("no such ticket", ticket_id=ticket_id)
-        if report.ticket["status"] != "closed":
+        if not domain.reviewable(report.ticket.status):
             raise Conflict("the review is written for closed tickets",
-                           status=report.ticket["status"])
+                           status=report.ticket.status)
         return report
 
     # --- the agency directory (table `agencies`, seeded from config) and sharing groups ----
@@ -303,6 +294,18 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
         if agency is None:
             raise NotFound("no such agency", agency=code)
         return agency
+
+    @http("GET", "/plans", access=can("configuration"))
+    @json_api
+    def get_plans(self, request: Any) -> dict[str, Any]:
+        """The emergency plan per level and where it is configured (admin; read only)."""
+        return configuration_view.plan(self.partners)
+
+    @http("GET", "/partner-access", access=can("configuration"))
+    @json_api
+    def get_partner_access(self, request: Any) -> dict[str, Any]:
+        """Which agencies hold partner credentials, since when (admin; never a secret)."""
+        return {"accounts": configuration_view.partner_access(self.platform.uow())}
 
     # --- partners (their own token, issued by `civicpulse partners add`) --------------------
 
@@ -321,7 +324,7 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     def partner_tickets(self, request: Any) -> dict[str, Any]:
         """The tickets the partner's agency is on (public fields only)."""
         agency = caller(request)["agency"]
-        return {"agency": agency, "tickets": partner_view.tickets(self.platform.uow(), agency)}
+        return {"agency": agency, "tickets": partner_view.tickets_of(self.platform.uow(), agency)}
 
     @http("GET", "/partner/tickets/<string:ticket_id>", access=PARTNER)
     @json_api
@@ -359,6 +362,30 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
             return 201, ticket_work.partner_note(self.platform.uow(), ticket_id, agency,
                                                  "partner.comment", body["text"], self.partners)
 
+    @http("GET", "/partner/webhook/deliveries", access=PARTNER, query=DeliveryQuerySchema)
+    @json_api
+    def partner_webhook_deliveries(self, request: Any) -> dict[str, Any]:
+        """The partner's own webhook deliveries with their attempts (no other agency's)."""
+        agency = caller(request)["agency"]
+        try:
+            query = DeliveryQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
+        if query["agency"] not in (None, agency):
+            raise Forbidden("a partner reads only its own delivery log", agency=agency)
+        return partner_webhooks.delivery_log(self.platform.uow(), agency, query["status"],
+                                             query["event_id"], query["limit"])
+
+    @http("GET", "/partner/webhook/deliveries/<string:delivery_id>", access=PARTNER)
+    @json_api
+    def partner_webhook_delivery(self, request: Any, delivery_id: str) -> dict[str, Any]:
+        found = partner_webhooks.one_delivery(self.platform.uow(), delivery_id)
+        if found is None:
+            raise NotFound("no such delivery", delivery_id=delivery_id)
+        if found["agency"] != caller(request)["agency"]:
+            raise Forbidden("this delivery is another agency's")
+        return found
+
     @rpc
     def agency_directory(self) -> dict[str, Any]:
         """Every agency with its contacts (e-mail addresses) and the sharing groups (notify)."""
@@ -366,14 +393,15 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
 
     @rpc
     def get_ticket(self, ticket_id: str) -> dict[str, Any] | None:
-        return handlers.get_ticket(self.platform.uow(), ticket_id)
+        return ticket_views.get_ticket(self.platform.uow(), ticket_id)
 
     def before_scrape(self) -> None:
-        counts = handlers.counts_by_level_status(self.platform.uow())
+        partner_webhooks.observe(self.platform.uow())
+        counts = ticket_views.counts_by_level_status(self.platform.uow())
         metrics.TICKETS_OPEN.clear()
         for (level, status), n in counts.items():
             metrics.TICKETS_OPEN.labels(level, status).set(n)
-        overdue = handlers.overdue_deadlines(self.platform.uow())
+        overdue = ticket_views.overdue_deadlines(self.platform.uow())
         for deadline in DEADLINE_KEYS:  # every series exists, at 0 when nothing is overdue
             for level in LEVEL_ORDER:
                 metrics.DEADLINES_OVERDUE.labels(deadline, level).set(
@@ -390,7 +418,7 @@ def _found(value: dict[str, Any] | None, ticket_id: str) -> dict[str, Any]:
 def _errors(ref: str) -> Iterator[None]:
     try:
         yield
-    except handlers.TicketNotFound as exc:
+    except tickets.TicketNotFound as exc:
         raise NotFound("not found", ref=str(exc) or ref) from exc
     except InvalidTransition as exc:
         raise Conflict(str(exc), status=exc.current, to=exc.target) from exc

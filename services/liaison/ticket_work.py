@@ -1,67 +1,79 @@
-"""What people do on a ticket: staff (assign, acknowledge, tasks, comments, pins, agencies,
-lessons) and partner agencies (acknowledge, comment). Each call is one unit of work."""
+"""What people do on a ticket: staff (move it, acknowledge, assign, tasks, comments, pins,
+agencies, lessons) and partner agencies (acknowledge, comment). Each call is one unit of work."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from civicpulse.db import UnitOfWork
-from civicpulse.envelope import new_id, parse, utcnow
-from services.liaison import db, domain, metrics, partner_accounts
+from civicpulse.envelope import new_id, utcnow
+from civicpulse.serialize import aware
+from services.liaison import domain, messages, notices, partner_accounts, tickets
 from services.liaison.config import LiaisonConfig
-from services.liaison.handlers import (
-    Effect,
-    TicketNotFound,
-    _announce,
-    _aware,
-    _deliver,
-    _move,
-    _share,
-    _ticket_event,
-    _timeline,
-    set_fact,
-)
+from services.liaison.tickets import Effect, TicketNotFound, UnknownAgency, resolve_agencies
+
+__all__ = ["Effect", "NotShared", "TicketNotFound", "UnknownAgency", "acknowledge",
+           "add_agency", "add_task", "assign", "change_status", "comment",
+           "partner_agency", "partner_note", "pin", "require_on_ticket", "resolve_agencies",
+           "set_lessons", "update_task"]
 
 ROLES = ("commander", "liaison_officer", "scribe", "partner_observer", "lead", "observer")
+TASK_STATUSES = ("todo", "doing", "done", "cancelled")
 
 
 class NotShared(PermissionError):
     """The partner's agency is not on the ticket and nothing of it was shared with it."""
 
 
-class UnknownAgency(ValueError):
-    pass
+# --- the ticket's status --------------------------------------------------------------------
+
+def change_status(uow: UnitOfWork, ticket_id: str, target: str, by: str, cfg: LiaisonConfig,
+                  note: str | None = None, now: datetime | None = None) -> Effect:
+    """A person moves the ticket; InvalidTransition or TicketNotFound otherwise."""
+    now = now or utcnow()
+    with uow:
+        before = tickets.get(uow, ticket_id)
+        ticket = tickets.move(uow, before, target, now)
+        tickets.note(uow, ticket_id, now, "status.changed",
+                     messages.status_changed(before.status, ticket.status, by, note), author=by)
+        fact = domain.STATUS_FACTS.get(ticket.status)
+        if fact:
+            tickets.record_fact(uow, ticket_id, fact, now)
+        extra = {"by": by} if ticket.status == "acknowledged" else {}
+        shared = tickets.announce(uow, ticket, ticket.status, None, cfg, now, **extra)
+        uow.commit()
+    if ticket.status == "resolved":
+        tickets.observe_resolved(ticket, now)
+    return Effect(ticket_id, ticket.status, shared).count()
 
 
-def _ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
-    t = db.ticket_by_id(uow.session, ticket_id)
-    if t is None:
-        raise TicketNotFound(ticket_id)
-    return t
+def acknowledge(uow: UnitOfWork, ticket_id: str, by: str, cfg: LiaisonConfig,
+                now: datetime | None = None) -> Effect:
+    """Staff take the ticket on: the acknowledge deadline is met (open → acknowledged)."""
+    now = now or utcnow()
+    with uow:
+        ticket = tickets.get(uow, ticket_id)
+        if tickets.repos(uow).tickets.facts(ticket_id).acknowledged_at:
+            return Effect(ticket_id, ticket.status)
+        opened = ticket
+        tickets.record_fact(uow, ticket_id, domain.DEADLINE_FACTS["acknowledge"], now)
+        tickets.note(uow, ticket_id, now, "ticket.acknowledged", messages.acknowledged(by),
+                     author=by, pinned=True)
+        target = domain.after_acknowledging(ticket.status)
+        if target:
+            ticket = tickets.move(uow, ticket, target, now)
+            shared = tickets.announce(uow, ticket, ticket.status, None, cfg, now, by=by)
+        else:  # acknowledged later in its life: partners still hear of it
+            shared = tickets.publish_and_share(
+                uow, ticket_id, tickets.event("liaison.ticket.acknowledged", ticket,
+                                              ticket.status, None, by=by), cfg, now)
+        uow.commit()
+    tickets.observe_acknowledged(opened, now)
+    return Effect(ticket_id, ticket.status, shared).count()
 
 
-# --- agencies and backfill ------------------------------------------------------------------
-
-def resolve_agencies(cfg: LiaisonConfig, names: list[str] | tuple[str, ...]
-                     ) -> tuple[str, ...]:
-    """Agency codes and sharing groups (`core` or `group:core`) → active agency codes, in
-    order, each once; UnknownAgency naming every name that is neither."""
-    codes: list[str] = []
-    unknown: list[str] = []
-    for name in names:
-        try:
-            codes.extend(cfg.resolve(name))
-        except domain.UnknownGroup:
-            unknown.append(name)
-    if unknown:
-        raise UnknownAgency(", ".join(unknown))
-    return tuple(dict.fromkeys(codes))
-
+# --- agencies -------------------------------------------------------------------------------
 
 def add_agency(uow: UnitOfWork, ticket_id: str, agency: str, by: str, cfg: LiaisonConfig,
                now: datetime | None = None) -> Effect:
@@ -69,53 +81,13 @@ def add_agency(uow: UnitOfWork, ticket_id: str, agency: str, by: str, cfg: Liais
     it missed (AMBER/GREEN/CLEAR shares), once: members already on the ticket are skipped."""
     now = now or utcnow()
     codes = resolve_agencies(cfg, [agency])
-    via = "" if codes == (agency,) else f"，共享组 {agency.removeprefix(domain.GROUP_PREFIX)}"
+    via = "" if codes == (agency,) else messages.via_group(
+        agency.removeprefix(domain.GROUP_PREFIX))
     with uow:
-        t = _ticket(uow, ticket_id)
-        sent = join(uow, ticket_id, codes, by, cfg, now, via)
+        ticket = tickets.get(uow, ticket_id)
+        sent = tickets.join(uow, ticket_id, codes, by, cfg, now, via)
         uow.commit()
-    return Effect(ticket_id, t["status"], sent).count()
-
-
-def join(uow: UnitOfWork, ticket_id: str, codes: tuple[str, ...], by: str, cfg: LiaisonConfig,
-         now: datetime, via: str = "") -> tuple[str, ...]:
-    """Inside the caller's transaction: put the agencies not yet on the ticket on it, each with
-    its backfill; returns the agency of each share sent."""
-    have = db.agencies_of(uow.session, ticket_id)
-    added = [c for c in codes if c not in have]
-    for code in added:
-        uow.session.execute(insert(db.participants).values(
-            ticket_id=ticket_id, party=code, kind="agency", role="partner_observer",
-            added_at=now))
-        _timeline(uow, ticket_id, now, "agency.added",
-                  f"{_name(cfg, code)}（{code}）加入协同（{by}{via}）", author=by)
-    return tuple(a for code in added for a in backfill(uow, ticket_id, code, cfg, now))
-
-
-def _name(cfg: LiaisonConfig, code: str) -> str:
-    return a.name if (a := cfg.agency(code)) else code
-
-
-def backfill(uow: UnitOfWork, ticket_id: str, agency: str, cfg: LiaisonConfig,
-             now: datetime) -> tuple[str, ...]:
-    """Deliver, in order, every earlier share of the ticket the agency is now entitled to."""
-    have = set(uow.session.execute(select(db.shares.c.event_id).where(
-        db.shares.c.ticket_id == ticket_id, db.shares.c.agency == agency)).scalars())
-    agencies = db.agencies_of(uow.session, ticket_id)
-    sent = []
-    se = db.shared_events
-    rows = uow.session.execute(select(se).where(se.c.ticket_id == ticket_id)
-                               .order_by(se.c.at, se.c.event_id)).mappings().all()
-    for row in rows:
-        if row["event_id"] in have or agency not in domain.share_targets(
-                row["tlp"], agencies, cfg.directory):
-            continue
-        event = parse(json.loads(row["body"]))
-        if not domain.in_audience(event.type, event.payload, agency):
-            continue  # e.g. the notice of a meeting the agency was not invited to
-        _deliver(uow, ticket_id, event, agency, cfg, now, backfill=True)
-        sent.append(agency)
-    return tuple(sent)
+    return Effect(ticket_id, ticket.status, sent).count()
 
 
 # --- staff ----------------------------------------------------------------------------------
@@ -125,73 +97,25 @@ def assign(uow: UnitOfWork, ticket_id: str, party: str, role: str, by: str,
     """Give `party` a role on the ticket (a commander is unique: the previous one steps down)."""
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
-        s = uow.session
-        if role == "commander":
-            s.execute(update(db.ticket_facts).where(db.ticket_facts.c.ticket_id == ticket_id)
-                      .values(commander=party))
-            s.execute(update(db.participants).where(
-                db.participants.c.ticket_id == ticket_id,
-                db.participants.c.role == "commander").values(role="observer"))
-        existing = s.execute(select(db.participants.c.id).where(
-            db.participants.c.ticket_id == ticket_id, db.participants.c.party == party)
-        ).scalar_one_or_none()
-        if existing is None:
-            s.execute(insert(db.participants).values(
-                ticket_id=ticket_id, party=party, kind="person", role=role, added_at=now))
-        else:
-            s.execute(update(db.participants).where(db.participants.c.id == existing)
-                      .values(role=role))
-        _timeline(uow, ticket_id, now, "participant.assigned", f"{party} 担任 {role}（{by}）",
-                  author=by)
+        tickets.get(uow, ticket_id)
+        tickets.repos(uow).tickets.set_role(ticket_id, party, role, now)
+        tickets.note(uow, ticket_id, now, "participant.assigned",
+                     messages.participant_assigned(party, role, by), author=by)
         uow.commit()
-
-
-def acknowledge(uow: UnitOfWork, ticket_id: str, by: str, cfg: LiaisonConfig,
-                now: datetime | None = None) -> Effect:
-    """Staff take the ticket on: the acknowledge deadline is met (open → acknowledged)."""
-    now = now or utcnow()
-    with uow:
-        t = _ticket(uow, ticket_id)
-        facts = db.facts_of(uow.session, ticket_id)
-        if facts.get("acknowledged_at"):
-            return Effect(ticket_id, t["status"])
-        status, shared = t["status"], ()
-        set_fact(uow, ticket_id, "acknowledged_at", now)
-        _timeline(uow, ticket_id, now, "ticket.acknowledged", f"{by} 已签收", author=by,
-                  pinned=True)
-        if status == "open":
-            status = _move(uow, t, "acknowledged", now)
-            shared = _announce(uow, t, status, None, cfg, now, by=by)
-        else:
-            event = _ticket_event("liaison.ticket.acknowledged", t, status, None, by=by)
-            uow.publish(event)
-            shared = _share(uow, ticket_id, event, db.agencies_of(uow.session, ticket_id),
-                            cfg, now)
-        uow.commit()
-    metrics.TIME_TO_ACKNOWLEDGE.labels(t["level"]).observe(
-        (now - _aware(t["opened_at"])).total_seconds())
-    return Effect(ticket_id, status, shared).count()
 
 
 def add_task(uow: UnitOfWork, ticket_id: str, title: str, owner: str, due_at: datetime,
              by: str, code: str | None = None, now: datetime | None = None) -> int:
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
-        task_id = uow.session.execute(insert(db.tasks).values(
-            ticket_id=ticket_id, code=code or f"manual-{new_id()[:8]}", title=title,
-            assignee=owner, status="todo", due_at=due_at, created_at=now)
-        ).inserted_primary_key[0]
-        _timeline(uow, ticket_id, now, "task.added",
-                  f"任务「{title}」交 {owner}，"
-                  f"{due_at.isoformat(timespec='minutes')} 前完成（{by}）",
-                  author=by)
+        ticket = tickets.get(uow, ticket_id)
+        task_id = tickets.repos(uow).tasks.add(ticket_id, code or f"manual-{new_id()[:8]}",
+                                               title, owner, due_at, now)
+        tickets.note(uow, ticket_id, now, "task.added",
+                     messages.task_added(title, owner, due_at, by), author=by)
+        notices.task_assigned(uow, ticket, task_id, title, owner, due_at, by)
         uow.commit()
-    return int(task_id)
-
-
-TASK_STATUSES = ("todo", "doing", "done", "cancelled")
+    return task_id
 
 
 def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
@@ -199,16 +123,17 @@ def update_task(uow: UnitOfWork, ticket_id: str, task_id: int, by: str,
                 now: datetime | None = None) -> None:
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
-        row = uow.session.execute(select(db.tasks).where(
-            db.tasks.c.id == task_id, db.tasks.c.ticket_id == ticket_id)).mappings().first()
-        if row is None:
+        ticket = tickets.get(uow, ticket_id)
+        task = tickets.repos(uow).tasks.get(ticket_id, task_id)
+        if task is None:
             raise TicketNotFound(f"{ticket_id}/tasks/{task_id}")
         values = {k: v for k, v in (("status", status), ("assignee", owner)) if v}
-        uow.session.execute(update(db.tasks).where(db.tasks.c.id == task_id).values(**values))
-        _timeline(uow, ticket_id, now, "task.updated",
-                  f"任务「{row['title']}」" + "，".join(f"{k} → {v}" for k, v in values.items())
-                  + f"（{by}）", author=by)
+        tickets.repos(uow).tasks.change(task_id, **values)
+        tickets.note(uow, ticket_id, now, "task.updated",
+                     messages.task_updated(task.title, values, by), author=by)
+        if owner and owner != task.assignee:
+            notices.task_assigned(uow, ticket, task_id, task.title, owner,
+                                  aware(task.due_at), by, previous=task.assignee)
         uow.commit()
 
 
@@ -216,17 +141,14 @@ def comment(uow: UnitOfWork, ticket_id: str, text: str, by: str, pinned: bool = 
             now: datetime | None = None) -> None:
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
-        _timeline(uow, ticket_id, now, "comment", text, pinned=pinned, author=by)
+        tickets.get(uow, ticket_id)
+        tickets.note(uow, ticket_id, now, "comment", text, pinned=pinned, author=by)
         uow.commit()
 
 
 def pin(uow: UnitOfWork, ticket_id: str, entry_id: int, pinned: bool) -> None:
     with uow:
-        result = uow.session.execute(update(db.timeline).where(
-            db.timeline.c.id == entry_id, db.timeline.c.ticket_id == ticket_id)
-            .values(pinned=pinned))
-        if result.rowcount != 1:
+        if not tickets.repos(uow).timeline.pin(ticket_id, entry_id, pinned):
             raise TicketNotFound(f"{ticket_id}/timeline/{entry_id}")
         uow.commit()
 
@@ -235,10 +157,10 @@ def set_lessons(uow: UnitOfWork, ticket_id: str, lessons: str, by: str,
                 now: datetime | None = None) -> None:
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
-        uow.session.execute(update(db.ticket_facts).where(
-            db.ticket_facts.c.ticket_id == ticket_id).values(lessons=lessons))
-        _timeline(uow, ticket_id, now, "review.lessons", f"复盘经验已更新（{by}）", author=by)
+        tickets.get(uow, ticket_id)
+        tickets.repos(uow).tickets.set_lessons(ticket_id, lessons)
+        tickets.note(uow, ticket_id, now, "review.lessons", messages.lessons_updated(by),
+                     author=by)
         uow.commit()
 
 
@@ -249,17 +171,13 @@ def partner_agency(uow: UnitOfWork, token: str) -> str | None:
         return partner_accounts.agency_for_token(uow.session, token)
 
 
-def _shared_with(uow: UnitOfWork, ticket_id: str, agency: str) -> bool:
-    """On the ticket (the AMBER audience). An agency that only saw GREEN/CLEAR notices of it
-    (e.g. the published statement) has nothing to acknowledge and may not comment."""
-    return agency in db.agencies_of(uow.session, ticket_id)
-
-
 def require_on_ticket(uow: UnitOfWork, ticket_id: str, agency: str) -> None:
-    """TicketNotFound or NotShared unless `agency` is on the ticket."""
+    """TicketNotFound or NotShared unless `agency` is on the ticket (the AMBER audience). An
+    agency that only saw GREEN/CLEAR notices of it (e.g. the published statement) has nothing
+    to acknowledge and may not comment."""
     with uow:
-        _ticket(uow, ticket_id)
-        if not _shared_with(uow, ticket_id, agency):
+        tickets.get(uow, ticket_id)
+        if not tickets.on_ticket(uow, ticket_id, agency):
             raise NotShared(f"ticket {ticket_id} is not shared with {agency}")
 
 
@@ -268,18 +186,16 @@ def partner_note(uow: UnitOfWork, ticket_id: str, agency: str, kind: str, text: 
     """A partner's acknowledgement or comment lands on the timeline (its agency as author)."""
     now = now or utcnow()
     with uow:
-        _ticket(uow, ticket_id)
-        if not _shared_with(uow, ticket_id, agency):
+        ticket = tickets.get(uow, ticket_id)
+        if not tickets.on_ticket(uow, ticket_id, agency):
             raise NotShared(f"ticket {ticket_id} is not shared with {agency}")
-        name = a.name if (a := cfg.agency(agency)) else agency
+        name = tickets.agency_name(cfg, agency)
         if kind == "partner.ack":
-            text = f"{name} 已确认收到" + (f"：{text}" if text else "")
+            text = messages.partner_ack(name, text)
         else:
-            text = f"{name}：{text}"
-        try:
-            _timeline(uow, ticket_id, now, kind, text, author=f"partner:{agency}",
-                      pinned=kind == "partner.ack")
-        except IntegrityError as exc:  # pragma: no cover - defensive
-            raise TicketNotFound(ticket_id) from exc
+            notices.partner_commented(uow, ticket, agency, name, text, now)
+            text = messages.partner_comment(name, text)
+        tickets.note(uow, ticket_id, now, kind, text, author=f"partner:{agency}",
+                     pinned=kind == "partner.ack")
         uow.commit()
     return {"ticket_id": ticket_id, "agency": agency, "kind": kind, "at": now.isoformat()}

@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from civicpulse.db import UnitOfWork, make_engine, migrate, session_factory
 from civicpulse.settings import for_service
-from services.news import config, db, domain, handlers, queue, sweep
+from services.news import config, domain, items, queue, sweep
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -47,13 +46,8 @@ def columns() -> None:
 @click.option("--all", "show_all", is_flag=True, help="sent and cancelled deliveries too")
 def show_queue(show_all: bool) -> None:
     """Print deliveries as JSON lines (pending and failed by default)."""
-    uow = _uow()
-    with uow:
-        query = select(db.deliveries).order_by(db.deliveries.c.id)
-        if not show_all:
-            query = query.where(db.deliveries.c.status.in_(("pending", "failed")))
-        for row in db.rows(uow.session, query):
-            click.echo(json.dumps(handlers.jsonable(row), ensure_ascii=False))
+    for row in queue.deliveries(_uow(), show_all):
+        click.echo(json.dumps(row, ensure_ascii=False))
 
 
 @news.command("deliver")
@@ -74,7 +68,7 @@ def restore(item_id: str) -> None:
     """Restore an expired item to the status it had (its channels are told again)."""
     try:
         item = sweep.restore(_uow(), item_id, config.load())
-    except handlers.ItemNotFound as exc:
+    except items.ItemNotFound as exc:
         raise click.ClickException(f"no item {exc}") from exc
     except domain.NewsError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -20,8 +20,10 @@ the review approved) is ever published.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 KINDS = ("article", "video", "notice", "statement", "journal_issue")
 STATUSES = ("draft", "in_review", "approved", "scheduled", "published", "corrected",
@@ -29,7 +31,13 @@ STATUSES = ("draft", "in_review", "approved", "scheduled", "published", "correct
 WORKFLOWS = ("default", "expedited")
 LIVE = ("published", "corrected")          # on the channels now
 EXPIRABLE = ("published", "corrected", "retracted")
+RELEASED = ("approved", "scheduled")       # approved, waiting for its channels or its embargo
+EMBARGOABLE = ("draft", "in_review", *RELEASED)   # an embargo may be set or lifted
+WAS_LIVE = (*EXPIRABLE, "expired")         # has been published at some point
 ACTIONS = ("publish", "correct", "retract", "expire")   # what a channel delivery does
+# The item statuses in which a queued delivery of each action still applies (else cancelled).
+DELIVERY_APPLIES = {"publish": (*RELEASED, *LIVE), "correct": ("corrected",),
+                    "retract": ("retracted",), "expire": ("expired",)}
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     "submit": {"draft": "in_review"},
@@ -43,16 +51,62 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "expire": {s: "expired" for s in EXPIRABLE},
 }
 
-OFFICE = "市人大常委会办公室"
-TOPIC_LABELS = {
-    "legislation": "立法工作",
-    "supervision": "监督工作",
-    "deputies": "代表工作",
-    "budget": "预算审查监督工作",
-    "appointments": "人事任免工作",
-    "office": "常委会机关工作",
-}
-SERIOUS_LEVELS = ("I", "II")
+OFFICE_TZ = ZoneInfo("Asia/Shanghai")   # the office's days and dates
+SERIOUS_LEVELS = ("I", "II")              # incident levels the leadership answers for itself
+
+
+@dataclass(frozen=True)
+class Item:
+    """A content item as the rules see it (one row of `items`; datetimes are aware)."""
+
+    id: str
+    kind: str
+    title: str
+    body: str
+    column: str | None
+    author: str
+    status: str
+    current_revision: int
+    last_submitted_revision: int | None
+    approved_hash: str | None
+    correlation_id: str
+    ticket_id: str | None
+    reference_no: str | None
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    approved_revision: int | None
+    publish_at: datetime | None
+    time_sensitive: bool
+    valid_until: datetime | None
+    expires_at: datetime | None
+    expiry_notified_at: datetime | None
+    archived: bool
+
+    @property
+    def shown_revision(self) -> int:
+        """The revision the channels show: the approved one, else the current one."""
+        return self.approved_revision or self.current_revision
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of an item: every edit is one, with its author and content hash."""
+
+    item_id: str
+    number: int
+    title: str
+    body: str
+    content_hash: str
+    author: str | None
+    created_at: datetime
+
+
+ITEM_FIELDS = tuple(f.name for f in fields(Item))
+REVISION_FIELDS = tuple(f.name for f in fields(Revision))
 
 
 class NewsError(Exception):
@@ -136,6 +190,48 @@ def check_publish(status: str, current_hash: str, approved_hash: str | None) -> 
     return target
 
 
+def check_embargo(status: str) -> bool:
+    """Whether setting an embargo on an item in `status` takes effect on its channels at once
+    (approved content: it is released or scheduled again); InvalidTransition when no embargo
+    may be set at all (live, retracted, rejected, expired)."""
+    if status not in EMBARGOABLE:
+        raise InvalidTransition(status, "schedule")
+    return status in RELEASED
+
+
+def check_restore(status: str) -> None:
+    """Only an expired (archived) item is restored."""
+    if status != "expired":
+        raise InvalidTransition(status, "restore")
+
+
+def restore_action(previous_status: str) -> str:
+    """What the channels are told when an archived item comes back: a retracted item stays
+    taken down (its retraction is shown again), anything else is published again."""
+    return "retract" if previous_status == "retracted" else "publish"
+
+
+def review_applies(status: str, current_revision: int, reviewed_revision: int) -> bool:
+    """A review outcome applies only to an item still in review at the reviewed revision."""
+    return status == "in_review" and current_revision == reviewed_revision
+
+
+def delivery_applies(action: str, status: str) -> bool:
+    """Whether a queued delivery of `action` still applies to an item in `status`."""
+    return status in DELIVERY_APPLIES[action]
+
+
+def is_first_publication(action: str, status: str) -> bool:
+    """A successful `publish` delivery of an item not yet live makes it published."""
+    return action == "publish" and status in RELEASED
+
+
+def expiry_reason(time_sensitive: bool) -> str:
+    """Why the sweep archived an item (kept on its archive row)."""
+    return ("time-sensitive item past its validity" if time_sensitive
+            else "past its column's maximum age")
+
+
 def after_approval(publish_at: datetime | None, now: datetime) -> str:
     """`scheduled` when an embargo holds the item until later, else `approved` (released now)."""
     return "scheduled" if publish_at is not None and publish_at > now else "approved"
@@ -199,7 +295,7 @@ def sweep_step(status: str, expires: datetime | None, notified_at: datetime | No
 
 def plan_entry_state(due_on: date, item_status: str | None, today: date) -> str:
     """`done` once its item is live (or was), `late` past its due day, else `planned`."""
-    if item_status in ("published", "corrected", "retracted", "expired"):
+    if item_status in WAS_LIVE:
         return "done"
     return "late" if due_on < today else "planned"
 
@@ -214,34 +310,6 @@ def month_of(value: str) -> tuple[int, int]:
     if len(year) != 4 or len(month) != 2 or not 1 <= int(month) <= 12:
         raise ValueError(f"not a month: {value!r}")
     return int(year), int(month)
-
-
-# --- statements ----------------------------------------------------------------------------
-
-
-def statement_title(title: str) -> str:
-    title = title.strip()
-    if title.startswith("关于") and title.endswith("情况说明"):
-        return title
-    return f"关于{title.removeprefix('关于').removesuffix('的')}的情况说明"
-
-
-def statement_body(*, title: str, brief: str, topic: str, level: str, on: date) -> str:
-    """A short authoritative statement drafted from the liaison desk's request."""
-    area = TOPIC_LABELS.get(topic, topic)
-    subject = title.strip().removeprefix("关于")
-    lead = ("常委会主要负责同志高度重视，第一时间作出部署。" if level in SERIOUS_LEVELS
-            else "我办高度重视，第一时间会同有关部门了解核实情况。")
-    paragraphs = [
-        f"近日，社会各界对{subject}有关情况较为关注。{lead}现将有关情况说明如下。",
-        f"一、基本情况。{brief.strip()}",
-        f"二、工作措施。我办已会同有关部门组成工作专班，依法依规、实事求是推进{area}有关事项的"
-        "核查处置，有关情况将及时向社会公布。",
-        "三、下一步工作。我们将持续关注事态进展，及时、准确发布权威信息，欢迎社会各界监督。"
-        "请以官方发布的信息为准，不信谣、不传谣。",
-        f"{OFFICE}\n{on.year}年{on.month}月{on.day}日",
-    ]
-    return "\n\n".join(paragraphs)
 
 
 # --- who may do what (staff roles come from the review service's accounts) -----------------

@@ -6,15 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from civicpulse.db import UnitOfWork
-from civicpulse.envelope import utcnow
+from civicpulse.envelope import new_event, utcnow
 from civicpulse.pseudonyms import pseudonymise
-from services.news import db, domain, metrics
+from civicpulse.serialize import aware, iso, jsonable
+from services.news import db, domain, items, metrics
 from services.news.config import NewsConfig, pseudonym_key
-from services.news.handlers import aware, jsonable, load
 
 PURGED = "(purged)"
 
@@ -34,13 +31,8 @@ def record_stats(uow: UnitOfWork, item_id: str, data: dict[str, Any],
     values = {"views": data["views"], "likes": data["likes"], "comments": data["comments"],
               "collected_at": data.get("collected_at") or now}
     with uow:
-        load(uow, item_id)
-        where = (db.channel_stats.c.item_id == item_id,
-                 db.channel_stats.c.channel == data["channel"])
-        if not uow.session.execute(update(db.channel_stats).where(*where)
-                                   .values(**values)).rowcount:
-            uow.session.execute(insert(db.channel_stats).values(
-                item_id=item_id, channel=data["channel"], **values))
+        items.load(uow, item_id)
+        db.put_stats(uow.session, item_id, data["channel"], values)
         uow.commit()
     return jsonable({"item_id": item_id, "channel": data["channel"], **values})
 
@@ -55,17 +47,11 @@ def receive_comments(uow: UnitOfWork, batch: list[dict[str, Any]], cfg: NewsConf
     with uow:
         for c in batch:
             received = c.get("received_at") or now
-            try:
-                with uow.session.begin_nested():
-                    uow.session.execute(insert(db.comments).values(
-                        item_id=c.get("item_id"), channel=c["channel"],
-                        external_id=c["external_id"], text=c["text"],
-                        author=pseudonymise(c["author"], key),  # never the handle itself
-                        received_at=received,
-                        reply_due_at=domain.reply_due(received, cfg.reply_hours)))
-                accepted += 1
-            except IntegrityError:
-                continue
+            accepted += db.add_comment(
+                uow.session, item_id=c.get("item_id"), channel=c["channel"],
+                external_id=c["external_id"], text=c["text"],
+                author=pseudonymise(c["author"], key),  # never the handle itself
+                received_at=received, reply_due_at=domain.reply_due(received, cfg.reply_hours))
         uow.commit()
     return {"accepted": accepted, "duplicates": len(batch) - accepted}
 
@@ -73,62 +59,67 @@ def receive_comments(uow: UnitOfWork, batch: list[dict[str, Any]], cfg: NewsConf
 def list_comments(uow: UnitOfWork, state: str = "awaiting", now: datetime | None = None
                   ) -> list[dict[str, Any]]:
     """`awaiting` (oldest deadline first), `overdue` (awaiting and past the deadline), `replied`."""
-    now = now or utcnow()
-    query = select(db.comments).order_by(db.comments.c.reply_due_at).limit(500)
-    if state == "replied":
-        query = query.where(db.comments.c.replied_at.is_not(None))
-    else:
-        query = query.where(db.comments.c.replied_at.is_(None))
-        if state == "overdue":
-            query = query.where(db.comments.c.reply_due_at < now)
     with uow:
-        return [jsonable(r) for r in db.rows(uow.session, query)]
+        return [jsonable(r) for r in db.find_comments(uow.session, state, now or utcnow())]
 
 
 def reply(uow: UnitOfWork, comment_id: int, text: str, by: str, now: datetime | None = None
           ) -> dict[str, Any]:
     now = now or utcnow()
     with uow:
-        found = db.rows(uow.session, select(db.comments).where(db.comments.c.id == comment_id))
-        if not found:
+        comment = db.get_comment(uow.session, comment_id)
+        if comment is None:
             raise CommentNotFound(comment_id)
-        comment = found[0]
         if comment["replied_at"] is not None:
             raise AlreadyReplied(f"comment {comment_id} was answered already")
-        uow.session.execute(update(db.comments).where(db.comments.c.id == comment_id)
-                            .values(reply=text, replied_by=by, replied_at=now))
+        db.answer_comment(uow.session, comment_id, text, by, now)
         uow.commit()
     received = aware(comment["received_at"])
-    assert received is not None
     metrics.comment_reply_seconds.observe(max((now - received).total_seconds(), 0.0))
     return jsonable({**comment, "reply": text, "replied_by": by, "replied_at": now})
+
+
+# an overdue comment first seen later than this past its deadline (a backlog when the feature
+# is first deployed, news down for days) is not announced: its reply is long overdue anyway
+# and the overdue gauge shows it
+OVERDUE_NOTICE_WINDOW = timedelta(days=1)
+
+
+def flag_overdue_comments(uow: UnitOfWork, now: datetime | None = None, limit: int = 200
+                          ) -> int:
+    """`news.comment.overdue` once for each comment past its reply deadline and not answered
+    (marked `overdue_notified_at` in the same transaction: a concurrent sweep skips it)."""
+    now = now or utcnow()
+    flagged = 0
+    with uow:
+        for row in db.overdue_unannounced(uow.session, now, now - OVERDUE_NOTICE_WINDOW, limit):
+            if not db.mark_overdue_announced(uow.session, row["id"], now):
+                continue
+            uow.publish(new_event("news.comment.overdue", {
+                "comment_id": row["id"], "item_id": row["item_id"],
+                "item_title": row["title"], "owner": row["author"],
+                "channel": row["channel"], "received_at": iso(row["received_at"]),
+                "reply_due_at": iso(row["reply_due_at"])},
+                correlation_id=row["correlation_id"] or f"comment-{row['id']}"))
+            flagged += 1
+        uow.commit()
+    return flagged
 
 
 def purge_comments(uow: UnitOfWork, retention_days: int, now: datetime | None = None) -> int:
     """Comments received before the retention period lose their text, reply and author
     pseudonym (the row, its channel, item and times stay for the statistics)."""
     now = now or utcnow()
-    cutoff = now - timedelta(days=retention_days)
-    c = db.comments.c
     with uow:
-        result = uow.session.execute(update(db.comments).where(
-            c.received_at < cutoff, c.author != PURGED).values(
-            author=PURGED, text="", reply=None))
+        purged = db.purge_comments(uow.session, now - timedelta(days=retention_days), PURGED)
         uow.commit()
-    return int(result.rowcount or 0)
+    return purged
 
 
 def refresh_gauges(uow: UnitOfWork, now: datetime | None = None) -> None:
     """Awaiting and overdue comments per channel (before each scrape)."""
-    now = now or utcnow()
-    c = db.comments.c
     with uow:
-        channels = set(uow.session.execute(select(c.channel).distinct()).scalars())
-        waiting = dict(uow.session.execute(select(c.channel, func.count()).where(
-            c.replied_at.is_(None)).group_by(c.channel)).all())
-        overdue = dict(uow.session.execute(select(c.channel, func.count()).where(
-            c.replied_at.is_(None), c.reply_due_at < now).group_by(c.channel)).all())
+        channels, waiting, overdue = db.comment_counts(uow.session, now or utcnow())
     for channel in channels:
         metrics.comments_awaiting.labels(channel).set(waiting.get(channel, 0))
         metrics.comments_overdue.labels(channel).set(overdue.get(channel, 0))
-

@@ -12,71 +12,65 @@ Channels are independent: one failing channel never holds up another.
 workers (the timer, an approval, another replica) may finish deliveries of one item at the same
 moment: the success is recorded with the item's row locked, so exactly one of them sees it
 unpublished. Only the approved revision goes out: a delivery whose revision's content is not
-the approved content is cancelled before anything is sent.
+the approved content is cancelled before anything is sent, and the first publication checks it
+again (`domain.check_publish`, which refuses, so nothing is recorded, for any other content).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-
-from sqlalchemy import func, insert, or_, select, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, utcnow
+from civicpulse.serialize import jsonable
 from services.news import db, domain, metrics
 from services.news.channels import Channel, TransmitError, build
 from services.news.channels.formatters import page_name
 from services.news.config import NewsConfig
+from services.news.domain import Item
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=120)   # a claimed delivery is retried after this if its worker died
-VALID_FOR = {"publish": ("approved", "scheduled", "published", "corrected"),
-             "correct": ("corrected",), "retract": ("retracted",), "expire": ("expired",)}
 
 
-def enqueue(uow: UnitOfWork, item: dict[str, Any], action: str, cfg: NewsConfig,
+def enqueue(uow: UnitOfWork, item: Item, action: str, cfg: NewsConfig,
             now: datetime) -> list[str]:
     """Queue `action` of the item's approved revision on each enabled channel of its column."""
     queued = []
-    for name in cfg.column(item["column"]).channels:
+    for name in cfg.column(item.column).channels:
         spec = cfg.channels[name]
         if not spec.enabled:
-            log.info("channel %s not configured: %s of %s not queued", name, action, item["id"])
+            log.info("channel %s not configured: %s of %s not queued", name, action, item.id)
             continue
-        uow.session.execute(insert(db.deliveries).values(
-            item_id=item["id"], revision=item["approved_revision"] or item["current_revision"],
-            channel=name, action=action, status="pending", attempts=0, next_attempt_at=now,
-            created_at=now))
+        db.add_delivery(uow.session, item_id=item.id, revision=item.shown_revision,
+                        channel=name, action=action, status="pending", attempts=0,
+                        next_attempt_at=now, created_at=now)
         queued.append(name)
     return queued
 
 
 def cancel_pending(uow: UnitOfWork, item_id: str) -> None:
-    uow.session.execute(update(db.deliveries).where(
-        db.deliveries.c.item_id == item_id, db.deliveries.c.status == "pending")
-        .values(status="cancelled", next_attempt_at=None))
+    """Cancel the item's deliveries not yet sent (it changed: they no longer apply)."""
+    db.cancel_pending(uow.session, item_id)
 
 
 def _claim(uow: UnitOfWork, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Take due deliveries with a lease (a conditional update, so two workers never send the
     same one at the same time)."""
-    claimed = []
     with uow:
-        due = db.rows(uow.session, select(db.deliveries).where(
-            db.deliveries.c.status == "pending", db.deliveries.c.next_attempt_at <= now)
-            .order_by(db.deliveries.c.next_attempt_at, db.deliveries.c.id).limit(limit))
-        for d in due:
-            won = uow.session.execute(update(db.deliveries).where(
-                db.deliveries.c.id == d["id"], db.deliveries.c.status == "pending",
-                db.deliveries.c.next_attempt_at == d["next_attempt_at"])
-                .values(next_attempt_at=now + LEASE)).rowcount
-            if won:
-                claimed.append(d)
+        claimed = [d for d in db.due_deliveries(uow.session, now, limit)
+                   if db.lease_delivery(uow.session, d, now + LEASE)]
         uow.commit()
     return claimed
+
+
+def _cancel(uow: UnitOfWork, d: dict[str, Any], reason: str | None = None) -> None:
+    db.update_delivery(uow.session, d["id"], status="cancelled", next_attempt_at=None,
+                       **({"last_error": reason} if reason else {}))
+    uow.commit()
 
 
 def _context(uow: UnitOfWork, d: dict[str, Any], cfg: NewsConfig
@@ -86,32 +80,28 @@ def _context(uow: UnitOfWork, d: dict[str, Any], cfg: NewsConfig
     with uow:
         item = db.get_item(uow.session, d["item_id"])
         assert item is not None
-        if item["status"] not in VALID_FOR[d["action"]] or (
-                d["revision"] != item["approved_revision"]):
-            uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == d["id"])
-                                .values(status="cancelled", next_attempt_at=None))
-            uow.commit()
+        if not domain.delivery_applies(d["action"], item.status) or (
+                d["revision"] != item.approved_revision):
+            _cancel(uow, d)
             return None
-        rev = db.get_revision(uow.session, item["id"], d["revision"])
+        rev = db.get_revision(uow.session, item.id, d["revision"])
         assert rev is not None
         if d["action"] == "publish" and not _is_approved(item, rev):
-            uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == d["id"])
-                                .values(status="cancelled", next_attempt_at=None,
-                                        last_error="not the approved content"))
-            uow.commit()
+            _cancel(uow, d, "not the approved content")
             log.error("publish of %s revision %d cancelled: not the approved content",
-                      item["id"], d["revision"], extra={"correlation_id": item["correlation_id"]})
+                      item.id, d["revision"], extra={"correlation_id": item.correlation_id})
             return None
-        shown = {**item, "title": rev["title"], "body": rev["body"], "revision": rev["number"],
-                 "notes": db.item_notes(uow.session, item["id"])}
-        live = db.live_items(uow.session)
-    context = {"live": live, "website_url": f"{cfg.site_url}/{page_name(item['id'])}"}
+        shown = {**item.as_dict(), "title": rev.title, "body": rev.body,
+                 "revision": rev.number, "notes": db.item_notes(uow.session, item.id)}
+        live = db.live_items(uow.session, domain.LIVE)
+    context = {"live": live, "website_url": f"{cfg.site_url}/{page_name(item.id)}"}
     return shown, context
 
 
-def _is_approved(item: dict[str, Any], rev: dict[str, Any]) -> bool:
-    """The revision's content is what review approved (the status is VALID_FOR's business)."""
-    return item["approved_hash"] is not None and rev["content_hash"] == item["approved_hash"]
+def _is_approved(item: Item, rev: domain.Revision) -> bool:
+    """The revision's content is what review approved (the status is delivery_applies's
+    business)."""
+    return item.approved_hash is not None and rev.content_hash == item.approved_hash
 
 
 def deliver_due(uow: UnitOfWork, cfg: NewsConfig, now: datetime | None = None, limit: int = 50,
@@ -144,11 +134,11 @@ def _succeeded(uow: UnitOfWork, d: dict[str, Any], item: dict[str, Any], url: st
         # the item's row first (before the writes whose foreign keys share-lock it)
         current = db.get_item(uow.session, item["id"], for_update=True)
         assert current is not None
-        uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == d["id"]).values(
-            status="sent", attempts=d["attempts"] + 1, url=url, sent_at=now,
-            next_attempt_at=None, last_error=None))
-        _record_publication(uow, d, url, now)
-        if d["action"] == "publish" and current["status"] in ("approved", "scheduled"):
+        db.update_delivery(uow.session, d["id"], status="sent", attempts=d["attempts"] + 1,
+                           url=url, sent_at=now, next_attempt_at=None, last_error=None)
+        db.record_publication(uow.session, d["item_id"], d["channel"], d["revision"], url, now,
+                              first=d["action"] == "publish")
+        if domain.is_first_publication(d["action"], current.status):
             _first_publication(uow, current, d, url, now, cfg)
         uow.commit()
     log.info("%s of %s on %s: sent (%s)", d["action"], d["item_id"], d["channel"], url,
@@ -156,40 +146,26 @@ def _succeeded(uow: UnitOfWork, d: dict[str, Any], item: dict[str, Any], url: st
     return "success"
 
 
-def _record_publication(uow: UnitOfWork, d: dict[str, Any], url: str, now: datetime) -> None:
-    """`publications`: one row per channel the item is on, with its latest receipt."""
-    where = (db.publications.c.item_id == d["item_id"], db.publications.c.channel == d["channel"])
-    done = uow.session.execute(update(db.publications).where(*where).values(
-        revision=d["revision"], url=url)).rowcount
-    if not done and d["action"] == "publish":
-        uow.session.execute(insert(db.publications).values(
-            item_id=d["item_id"], revision=d["revision"], channel=d["channel"], url=url,
-            published_at=now))
-
-
-def _first_publication(uow: UnitOfWork, item: dict[str, Any], d: dict[str, Any], url: str,
+def _first_publication(uow: UnitOfWork, item: Item, d: dict[str, Any], url: str,
                        now: datetime, cfg: NewsConfig) -> None:
-    rev = db.get_revision(uow.session, item["id"], d["revision"])
+    """The item turns published with its first channel (once: its row is locked), and
+    `news.item.published` says so. Only the approved revision: `check_publish` compares the
+    delivered revision's content hash with the approved one and refuses anything else."""
+    rev = db.get_revision(uow.session, item.id, d["revision"])
     assert rev is not None
-    status = domain.check_publish(item["status"], rev["content_hash"], item["approved_hash"])
-    column = cfg.column(item["column"])
-    valid_until = item["valid_until"]
-    if valid_until is not None and valid_until.tzinfo is None:
-        valid_until = valid_until.replace(tzinfo=now.tzinfo)
-    expires = domain.expires_at(now, column.max_age_days, time_sensitive=item["time_sensitive"],
+    status = domain.check_publish(item.status, rev.content_hash, item.approved_hash)
+    expires = domain.expires_at(now, cfg.column(item.column).max_age_days,
+                                time_sensitive=item.time_sensitive,
                                 time_sensitive_days=cfg.time_sensitive_days,
-                                valid_until=valid_until)
-    uow.session.execute(update(db.items).where(db.items.c.id == item["id"]).values(
-        status=status, published_at=now, expires_at=expires, updated_at=now))
-    pending = sorted({r["channel"] for r in db.rows(uow.session, select(db.deliveries).where(
-        db.deliveries.c.item_id == item["id"], db.deliveries.c.action == "publish",
-        db.deliveries.c.status == "pending", db.deliveries.c.id != d["id"]))})
+                                valid_until=item.valid_until)
+    db.update_item(uow.session, item.id, status=status, published_at=now, expires_at=expires,
+                   updated_at=now)
     uow.publish(new_event("news.item.published", {
-        "item_id": item["id"], "revision": d["revision"], "kind": item["kind"],
-        "title": item["title"], "channels": [d["channel"]], "urls": [url],
-        "reference_no": item["reference_no"], "ticket_id": item["ticket_id"],
-        "pending_channels": pending,
-    }, correlation_id=item["correlation_id"], tlp="CLEAR"))
+        "item_id": item.id, "revision": d["revision"], "kind": item.kind,
+        "title": item.title, "channels": [d["channel"]], "urls": [url],
+        "reference_no": item.reference_no, "ticket_id": item.ticket_id,
+        "pending_channels": db.pending_channels(uow.session, item.id, "publish", d["id"]),
+    }, correlation_id=item.correlation_id, tlp="CLEAR"))
     metrics.items_published.labels(d["channel"]).inc()
 
 
@@ -198,13 +174,13 @@ def _failed(uow: UnitOfWork, d: dict[str, Any], item: dict[str, Any], error: str
     attempts = d["attempts"] + 1
     status, next_at = domain.after_failure(cfg.retry, attempts, now)
     with uow:
-        uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == d["id"]).values(
-            status=status, attempts=attempts, next_attempt_at=next_at, last_error=error[:2000]))
+        db.update_delivery(uow.session, d["id"], status=status, attempts=attempts,
+                           next_attempt_at=next_at, last_error=error[:2000])
         if status == "failed":
             uow.publish(new_event("news.delivery.failed", {
                 "item_id": item["id"], "revision": d["revision"], "kind": item["kind"],
                 "title": item["title"], "channel": d["channel"], "action": d["action"],
-                "attempts": attempts, "error": error[:500]},
+                "attempts": attempts, "error": error[:500], "ticket_id": item["ticket_id"]},
                 correlation_id=item["correlation_id"], tlp="AMBER"))
         uow.commit()
     log.warning("%s of %s on %s failed (attempt %d, %s): %s", d["action"], d["item_id"],
@@ -227,24 +203,19 @@ def channel_status(deliveries: list[dict[str, Any]]) -> dict[str, dict[str, Any]
 
 def queue_depth(uow: UnitOfWork) -> dict[str, int]:
     with uow:
-        return {r["channel"]: r["n"] for r in uow.session.execute(
-            select(db.deliveries.c.channel, func.count().label("n"))
-            .where(db.deliveries.c.status == "pending")
-            .group_by(db.deliveries.c.channel)).mappings()}
+        return db.pending_by_channel(uow.session)
 
 
 def failing_since(uow: UnitOfWork) -> dict[str, datetime]:
     """Per channel, since when it has been failing: the oldest delivery that failed (still
     retrying or given up) and was queued after the channel's last success. A channel whose
     latest deliveries succeed is absent."""
-    d = db.deliveries.c
-    last_ok = (select(d.channel, func.max(d.sent_at).label("at")).where(d.status == "sent")
-               .group_by(d.channel).subquery())
-    query = (select(d.channel, func.min(d.created_at))
-             .outerjoin(last_ok, last_ok.c.channel == d.channel)
-             .where(d.status.in_(("pending", "failed")), d.last_error.is_not(None),
-                    or_(last_ok.c.at.is_(None), d.created_at > last_ok.c.at))
-             .group_by(d.channel))
     with uow:
-        found = uow.session.execute(query).all()
-    return {channel: at if at.tzinfo else at.replace(tzinfo=UTC) for channel, at in found}
+        return db.failing_since(uow.session)
+
+
+def deliveries(uow: UnitOfWork, show_all: bool = False) -> list[dict[str, Any]]:
+    """The queue's deliveries (pending and failed, or all of them), JSON-ready."""
+    with uow:
+        return [jsonable(d) for d in db.list_deliveries(
+            uow.session, None if show_all else ("pending", "failed"))]

@@ -113,3 +113,13 @@ class ReplySchema(_Body):
 class CommentQuerySchema(_Body):
     state = fields.String(load_default="awaiting",
                           validate=validate.OneOf(("awaiting", "overdue", "replied")))
+
+
+class PreviewQuerySchema(_Body):
+    revision = fields.Integer(load_default=None, allow_none=True,
+                              validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class QueueQuerySchema(_Body):
+    channel = fields.String(load_default=None, validate=validate.Length(min=1, max=32))
+    all = fields.Boolean(load_default=False)

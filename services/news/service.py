@@ -31,12 +31,16 @@ from civicpulse.web import (
 from services.news import (
     config,
     domain,
-    handlers,
     interaction,
+    items,
     metrics,
     plan,
+    preview,
     queue,
+    queue_view,
     records,
+    review_outcomes,
+    statements,
     sweep,
 )
 from services.news.schemas import (
@@ -49,6 +53,8 @@ from services.news.schemas import (
     MonthQuerySchema,
     NoteSchema,
     PlanEntrySchema,
+    PreviewQuerySchema,
+    QueueQuerySchema,
     ReplySchema,
     RevisionSchema,
     StatsSchema,
@@ -84,7 +90,8 @@ def _http_errors() -> Iterator[None]:
     """Domain refusals as HTTP answers."""
     try:
         yield
-    except (handlers.ItemNotFound, plan.ThemeNotFound, interaction.CommentNotFound) as exc:
+    except (items.ItemNotFound, plan.ThemeNotFound, interaction.CommentNotFound,
+            preview.RevisionNotFound) as exc:
         raise NotFound(f"not found: {exc}") from exc
     except domain.NewsError as exc:
         raise Conflict(str(exc)) from exc
@@ -119,27 +126,27 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
 
     @handles("liaison.statement.requested")
     def on_statement_requested(self, event: Envelope) -> None:
-        handlers.draft_statement(self.platform.uow(), event)
+        statements.draft_statement(self.platform.uow(), event)
 
     @handles("review.case.approved")
     def on_case_approved(self, event: Envelope) -> None:
-        handlers.on_case_approved(self.platform.uow(), event, config.load())
+        review_outcomes.on_case_approved(self.platform.uow(), event, config.load())
         self._deliver()
 
     @handles("review.case.returned")
     def on_case_returned(self, event: Envelope) -> None:
-        handlers.on_case_returned(self.platform.uow(), event)
+        review_outcomes.on_case_returned(self.platform.uow(), event)
 
     @handles("review.case.rejected")
     def on_case_rejected(self, event: Envelope) -> None:
-        handlers.on_case_rejected(self.platform.uow(), event)
+        review_outcomes.on_case_rejected(self.platform.uow(), event)
 
     # --- timers ---------------------------------------------------------------------------
 
     @timer(interval=config.queue_interval())
     def publication_tick(self) -> None:
         """Release embargoed items that are due, then attempt due channel deliveries."""
-        handlers.release_due(self.platform.uow(), config.load())
+        items.release_due(self.platform.uow(), config.load())
         self._deliver()
 
     @timer(interval=config.sweep_interval())
@@ -147,6 +154,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
         cfg = config.load()
         done = sweep.sweep(self.platform.uow(), cfg)
         interaction.purge_comments(self.platform.uow(), cfg.comment_retention_days)
+        interaction.flag_overdue_comments(self.platform.uow())
         if done["notified"] or done["expired"]:
             log.info("expiry sweep: %d notified, %d expired", len(done["notified"]),
                      len(done["expired"]))
@@ -159,7 +167,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
         who = caller(request)
         body = load_json(request, ItemSchema())
         _authorize(who, domain.create_actions(body))
-        return 201, handlers.create_item(self.platform.uow(), {**body, "author": who["name"]})
+        return 201, items.create_item(self.platform.uow(), {**body, "author": who["name"]})
 
     @http("POST", "/items/<string:item_id>/revisions", access=can("edit"), body=RevisionSchema)
     @json_api
@@ -167,7 +175,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
         who = caller(request)
         body = load_json(request, RevisionSchema())
         with _http_errors():
-            return 201, handlers.revise_item(self.platform.uow(), item_id, **body,
+            return 201, items.revise_item(self.platform.uow(), item_id, **body,
                                              author=who["name"])
 
     @http("POST", "/items/<string:item_id>/submit", access=can("submit"), body=SubmitSchema)
@@ -175,7 +183,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
     def post_submit(self, request: Any, item_id: str) -> tuple[int, dict[str, Any]]:
         body = load_json(request, SubmitSchema()) if request.get_data() else {}
         with _http_errors():
-            return 202, handlers.submit_item(self.platform.uow(), item_id,
+            return 202, items.submit_item(self.platform.uow(), item_id,
                                              body.get("workflow", "default"))
 
     @http("POST", "/items/<string:item_id>/embargo", access=can("embargo"), body=EmbargoSchema)
@@ -183,7 +191,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
     def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
         body = load_json(request, EmbargoSchema())
         with _http_errors():
-            return handlers.set_embargo(self.platform.uow(), item_id, body["publish_at"])
+            return items.set_embargo(self.platform.uow(), item_id, body["publish_at"])
 
     @http("POST", "/items/<string:item_id>/corrections", access=can("correct"), body=NoteSchema)
     @json_api
@@ -191,7 +199,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
         who = caller(request)
         body = load_json(request, NoteSchema())
         with _http_errors():
-            item = handlers.correct_item(self.platform.uow(), item_id, body["note"], who["name"],
+            item = items.correct_item(self.platform.uow(), item_id, body["note"], who["name"],
                                          config.load())
         self._deliver()
         return 201, item
@@ -202,7 +210,7 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
         who = caller(request)
         body = load_json(request, NoteSchema())
         with _http_errors():
-            item = handlers.retract_item(self.platform.uow(), item_id, body["note"], who["name"],
+            item = items.retract_item(self.platform.uow(), item_id, body["note"], who["name"],
                                          config.load())
         self._deliver()
         return 201, item
@@ -219,13 +227,37 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
     @json_api
     def get_items(self, request: Any) -> dict[str, Any]:
         filters = _query(request, ItemFilterSchema())
-        return {"items": handlers.list_items(self.platform.uow(), filters)}
+        return {"items": items.list_items(self.platform.uow(), filters)}
 
     @http("GET", "/items/<string:item_id>", access=STAFF)
     @json_api
     def get_item_http(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
-            return handlers.get_item(self.platform.uow(), item_id)
+            return items.get_item(self.platform.uow(), item_id)
+
+    @http("GET", "/items/<string:item_id>/preview", access=STAFF, query=PreviewQuerySchema)
+    @json_api
+    def get_preview(self, request: Any, item_id: str) -> dict[str, Any]:
+        """The item as each channel of its column will render it (nothing is sent)."""
+        revision = _query(request, PreviewQuerySchema())["revision"]
+        with _http_errors():
+            return preview.preview(self.platform.uow(), item_id, config.load(), revision)
+
+    @http("GET", "/columns", access=STAFF)
+    @json_api
+    def get_columns(self, request: Any) -> dict[str, Any]:
+        """The configured columns with their channels and maximum age (for editors' forms)."""
+        cfg = config.load()
+        return {"columns": [{"name": c.name, "channels": list(c.channels),
+                             "max_age_days": c.max_age_days} for c in cfg.columns.values()],
+                "channels": {n: {"enabled": c.enabled} for n, c in cfg.channels.items()}}
+
+    @http("GET", "/queue", access=STAFF, query=QueueQuerySchema)
+    @json_api
+    def get_queue(self, request: Any) -> dict[str, Any]:
+        """The publication queue per channel with each delivery's retry state."""
+        q = _query(request, QueueQuerySchema())
+        return queue_view.listing(self.platform.uow(), config.load(), q["channel"], q["all"])
 
     @http("GET", "/records", access=can("records"))
     @json_api
@@ -315,11 +347,11 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
 
     @rpc
     def get_item(self, item_id: str) -> dict[str, Any] | None:
-        return _or_none(lambda: handlers.get_item(self.platform.uow(), item_id))
+        return _or_none(lambda: items.get_item(self.platform.uow(), item_id))
 
 
 def _or_none(fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
     try:
         return fn()
-    except handlers.ItemNotFound:
+    except items.ItemNotFound:
         return None

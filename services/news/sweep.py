@@ -15,13 +15,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, utcnow
-from services.news import db, domain, metrics, queue
+from civicpulse.serialize import jsonable
+from services.news import db, domain, items, messages, metrics, queue
 from services.news.config import NewsConfig
-from services.news.handlers import aware, get_item, jsonable, load, set_item
+from services.news.domain import Item
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +32,23 @@ def sweep(uow: UnitOfWork, cfg: NewsConfig, now: datetime | None = None) -> dict
     now = now or utcnow()
     done: dict[str, list[str]] = {"notified": [], "expired": []}
     with uow:
-        candidates = db.rows(uow.session, select(db.items).where(
-            db.items.c.status.in_(domain.EXPIRABLE), db.items.c.expires_at <= now))
+        candidates = db.outdated(uow.session, domain.EXPIRABLE, now)
     for item in candidates:
         step = _step(item, cfg, now)
-        if step == "notify" and _notify(uow, item["id"], cfg, now):
-            done["notified"].append(item["id"])
-        elif step == "expire" and _expire(uow, item["id"], cfg, now):
-            done["expired"].append(item["id"])
+        if step == "notify" and _notify(uow, item.id, cfg, now):
+            done["notified"].append(item.id)
+        elif step == "expire" and _expire(uow, item.id, cfg, now):
+            done["expired"].append(item.id)
     return done
 
 
-def _step(item: dict[str, Any], cfg: NewsConfig, now: datetime) -> str | None:
-    return domain.sweep_step(item["status"], aware(item["expires_at"]),
-                             aware(item["expiry_notified_at"]), cfg.grace, now)
+def _step(item: Item, cfg: NewsConfig, now: datetime) -> str | None:
+    return domain.sweep_step(item.status, item.expires_at, item.expiry_notified_at, cfg.grace,
+                             now)
 
 
 def _claim(uow: UnitOfWork, item_id: str, step: str, cfg: NewsConfig, now: datetime
-           ) -> dict[str, Any] | None:
+           ) -> Item | None:
     """Lock the item (in `uow`'s transaction) if `step` is still what it needs; else None."""
     item = db.get_item(uow.session, item_id, for_update=True)
     return item if item is not None and _step(item, cfg, now) == step else None
@@ -62,20 +60,16 @@ def _notify(uow: UnitOfWork, item_id: str, cfg: NewsConfig, now: datetime) -> bo
         item = _claim(uow, item_id, "notify", cfg, now)
         if item is None:
             return False
-        expires = aware(item["expires_at"])
+        expires = item.expires_at
         assert expires is not None
-        set_item(uow, item["id"], expiry_notified_at=now)
-        uow.session.execute(insert(db.notifications).values(
-            recipient=item["author"], item_id=item["id"], kind="expiry",
-            text=f"《{item['title']}》已超过时效（{expires.date().isoformat()}），"
-                 f"将于{grace_until.date().isoformat()}过期归档；如需保留请更新或恢复。",
-            created_at=now))
+        items.change(uow, item.id, expiry_notified_at=now)
+        db.add_notification(uow.session, item.author, item.id, "expiry",
+                            messages.expiry_notice(item.title, expires, grace_until), now)
         uow.publish(new_event("news.item.expiring", {
-            "item_id": item["id"], "revision": item["approved_revision"] or
-            item["current_revision"], "kind": item["kind"], "title": item["title"],
-            "owner": item["author"], "expires_at": expires.isoformat(),
+            "item_id": item.id, "revision": item.shown_revision, "kind": item.kind,
+            "title": item.title, "owner": item.author, "expires_at": expires.isoformat(),
             "grace_until": grace_until.isoformat()},
-            correlation_id=item["correlation_id"], tlp="GREEN"))
+            correlation_id=item.correlation_id, tlp="GREEN"))
         uow.commit()
     metrics.expiry_notices.inc()
     return True
@@ -86,24 +80,21 @@ def _expire(uow: UnitOfWork, item_id: str, cfg: NewsConfig, now: datetime) -> bo
         current = _claim(uow, item_id, "expire", cfg, now)
         if current is None:
             return False
-        status = domain.transition(current["status"], "expire")
-        uow.session.execute(insert(db.archive).values(
-            item_id=item_id, previous_status=current["status"],
-            reason="past its column's maximum age" if not current["time_sensitive"]
-            else "time-sensitive item past its validity",
-            snapshot=jsonable(current), archived_at=now))
-        set_item(uow, item_id, status=status, archived=True)
+        status = domain.transition(current.status, "expire")
+        db.add_archive_entry(uow.session, item_id, current.status,
+                             domain.expiry_reason(current.time_sensitive),
+                             jsonable(current.as_dict()), now)
+        items.change(uow, item_id, status=status, archived=True)
         queue.cancel_pending(uow, item_id)
         queue.enqueue(uow, current, "expire", cfg, now)
         uow.publish(new_event("news.item.expired", {
-            "item_id": item_id, "revision": current["approved_revision"] or
-            current["current_revision"], "kind": current["kind"], "title": current["title"],
-            "reason": "outdated", "owner": current["author"]},
-            correlation_id=current["correlation_id"], tlp="GREEN"))
+            "item_id": item_id, "revision": current.shown_revision, "kind": current.kind,
+            "title": current.title, "reason": "outdated", "owner": current.author},
+            correlation_id=current.correlation_id, tlp="GREEN"))
         uow.commit()
     metrics.items_expired.inc()
     log.info("item %s expired and archived", item_id,
-             extra={"correlation_id": current["correlation_id"]})
+             extra={"correlation_id": current.correlation_id})
     return True
 
 
@@ -112,40 +103,30 @@ def restore(uow: UnitOfWork, item_id: str, cfg: NewsConfig, now: datetime | None
     """Bring an archived item back to the status it had, current for another full period."""
     now = now or utcnow()
     with uow:
-        item = load(uow, item_id)
-        if item["status"] != "expired":
-            raise domain.InvalidTransition(item["status"], "restore")
-        entry = db.rows(uow.session, select(db.archive).where(
-            db.archive.c.item_id == item_id, db.archive.c.restored_at.is_(None))
-            .order_by(db.archive.c.id.desc()).limit(1))[0]
+        item = items.load(uow, item_id)
+        domain.check_restore(item.status)
+        entry = db.open_archive_entry(uow.session, item_id)
+        assert entry is not None
         previous = entry["previous_status"]
-        uow.session.execute(update(db.archive).where(db.archive.c.id == entry["id"])
-                            .values(restored_at=now))
-        max_age = cfg.column(item["column"]).max_age_days
-        set_item(uow, item_id, status=previous, archived=False, expiry_notified_at=None,
-                 expires_at=domain.expires_at(now, max_age))
+        db.mark_restored(uow.session, entry["id"], now)
+        max_age = cfg.column(item.column).max_age_days
+        items.change(uow, item_id, status=previous, archived=False, expiry_notified_at=None,
+                     expires_at=domain.expires_at(now, max_age))
         queue.cancel_pending(uow, item_id)
-        action = "retract" if previous == "retracted" else "publish"
-        queue.enqueue(uow, {**item, "status": previous}, action, cfg, now)
+        queue.enqueue(uow, item, domain.restore_action(previous), cfg, now)
         uow.publish(new_event("news.item.restored", {
-            "item_id": item_id, "revision": item["approved_revision"] or
-            item["current_revision"], "kind": item["kind"], "title": item["title"],
-            "status": previous}, correlation_id=item["correlation_id"], tlp="GREEN"))
+            "item_id": item_id, "revision": item.shown_revision, "kind": item.kind,
+            "title": item.title, "status": previous},
+            correlation_id=item.correlation_id, tlp="GREEN"))
         uow.commit()
-    return get_item(uow, item_id)
+    return items.get_item(uow, item_id)
 
 
 def archived(uow: UnitOfWork) -> list[dict[str, Any]]:
     with uow:
-        return [jsonable(r) for r in db.rows(uow.session, select(
-            db.archive.c.id, db.archive.c.item_id, db.archive.c.previous_status,
-            db.archive.c.reason, db.archive.c.archived_at, db.archive.c.restored_at)
-            .order_by(db.archive.c.id.desc()))]
+        return [jsonable(r) for r in db.archive_entries(uow.session)]
 
 
 def notifications(uow: UnitOfWork, recipient: str | None = None) -> list[dict[str, Any]]:
     with uow:
-        query = select(db.notifications).order_by(db.notifications.c.id.desc()).limit(200)
-        if recipient:
-            query = query.where(db.notifications.c.recipient == recipient)
-        return [jsonable(r) for r in db.rows(uow.session, query)]
+        return [jsonable(r) for r in db.list_notifications(uow.session, recipient)]

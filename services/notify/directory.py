@@ -4,17 +4,18 @@ asks once. A failed ask raises: the event is retried later rather than planned f
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+from civicpulse import settings
+
 T = TypeVar("T")
 
 
 def ttl_seconds() -> float:
-    return float(os.environ.get("NOTIFY_DIRECTORY_TTL_SECONDS", "30"))
+    return float(settings.value("NOTIFY_DIRECTORY_TTL_SECONDS"))
 
 
 class Cached(Generic[T]):

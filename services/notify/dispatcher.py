@@ -16,9 +16,10 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
+from civicpulse.config import of_container
 from civicpulse.runtime import Platform
 from civicpulse.settings import var_dir
-from services.notify import config, handlers
+from services.notify import handlers
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class Dispatcher(DependencyProvider):
 
     def start(self) -> None:
         # several senders, each with its own claimed rows (SKIP LOCKED) and SMTP connection
-        for n in range(config.load().concurrency):
+        for n in range(of_container(self.container).concurrency):
             self.container.spawn_managed_thread(self._run, identifier=f"notify-sender-{n}")
 
     def _platform(self) -> Any:
@@ -38,7 +39,7 @@ class Dispatcher(DependencyProvider):
         return platform.handle
 
     def _run(self) -> None:
-        cfg = config.load()
+        cfg = of_container(self.container)
         handle = self._platform()
         senders = handlers.Senders(cfg, var_dir() / "notify-mail")
         while not self._stop.is_set():

@@ -67,7 +67,8 @@ def in_digest_window(local_now: datetime, at: time) -> bool:
 # --- who is told -------------------------------------------------------------------------------
 
 AUDIENCE_KINDS = ("role", "role_of", "section", "section_of", "person_of", "people_of",
-                  "agencies_of")
+                  "agencies_of", "participant")
+ANY_ROLE = "any"
 PERSONAL_CHANNELS = ("email", "inbox")
 
 
@@ -78,6 +79,9 @@ class Audience:
     `role`/`section` name a fixed role or section; the `*_of` kinds name a payload field
     holding a role (`role_of: stage`), a section, a staff name (`person_of: author`), a list
     of staff names (`people_of: escalated_to`) or a list of agency codes (`agencies_of`).
+    `participant: R` is the ticket's participants with ticket role R (`any`: all of them), as
+    liaison lists them in the payload's `participants`: a person is that staff member, a
+    section every staff member of it; agencies are left to `agencies_of`.
     """
 
     kind: str
@@ -151,8 +155,19 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
 
 
+def participants(payload: Mapping[str, Any], role: str) -> tuple[list[str], list[str]]:
+    """(staff names, sections) among the payload's ticket participants holding `role`."""
+    on_ticket = [p for p in payload.get("participants") or () if isinstance(p, Mapping)
+                 and (role == ANY_ROLE or p.get("role") == role)]
+    return ([str(p["party"]) for p in on_ticket if p.get("kind") == "person"],
+            [str(p["party"]) for p in on_ticket if p.get("kind") == "section"])
+
+
 def _expand(entry: Audience, payload: Mapping[str, Any], people: Sequence[Person],
             agencies: Mapping[str, Agency]) -> list[Target]:
+    if entry.kind == "participant":
+        names, sections = participants(payload, entry.value)
+        return [_staff(p) for p in people if p.name in names or p.section in sections]
     if entry.kind == "agencies_of":
         return [Target(f"agency:{code}:{address}", "agency", agencies[code].name, address)
                 for code in _as_list(payload.get(entry.value)) if code in agencies

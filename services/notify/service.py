@@ -8,15 +8,17 @@ from typing import Any
 import eventlet
 from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
 
 from civicpulse.access import STAFF, StaffFromIdentity, caller, http, staff_may
+from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.timers import every
 from civicpulse.web import BadRequest, json_api, load_json
-from services.notify import config, directory, domain, handlers
+from services.notify import directory, domain, handlers
+from services.notify.config import load as load_config
 from services.notify.dispatcher import Dispatcher
 from services.notify.schemas import InboxQuery, LogQuery, MarkRead, PreferencesBody
 
@@ -44,13 +46,14 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
 class NotifyService(StaffFromIdentity, OperationsEndpoints):
     name = "notify"
     platform = Platform("notify", MIGRATIONS)
+    config = Config(load_config)  # rules, channels, send loops, digest: loaded at start
     wake = Dispatcher()
     liaison = RpcProxy("liaison")
     sentiment = RpcProxy("sentiment")
 
     def _plan(self, event: Envelope) -> None:
         recorded = handlers.plan_event(
-            self.platform.uow(), event, config.load(),
+            self.platform.uow(), event, self.config,
             lambda: handlers.people_from(directory.STAFF.get(self.identity.staff_directory)),
             lambda: handlers.agencies_from(directory.AGENCIES.get(self.liaison.agency_directory)))
         if recorded:
@@ -98,6 +101,22 @@ class NotifyService(StaffFromIdentity, OperationsEndpoints):
     def on_publication_failed(self, event: Envelope) -> None:
         self._plan(event)
 
+    @handles("liaison.task.assigned")
+    def on_task_assigned(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.deadline.near")
+    def on_deadline_near(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("liaison.partner.commented")
+    def on_partner_commented(self, event: Envelope) -> None:
+        self._plan(event)
+
+    @handles("news.comment.overdue")
+    def on_comment_overdue(self, event: Envelope) -> None:
+        self._plan(event)
+
     # --- the inbox and preferences: the caller's own only --------------------------------------
 
     @http("GET", "/inbox", access=STAFF)
@@ -134,11 +153,11 @@ class NotifyService(StaffFromIdentity, OperationsEndpoints):
         return {"deliveries": handlers.delivery_log(self.platform.uow(),
                                                     _query(request, LogQuery()))}
 
-    @timer(interval=60)
+    @every("digest_check_seconds")
     def daily_digest(self) -> None:
         """At `digest.at`, once a day: open incidents and each person's unread notifications."""
         if handlers.daily_digest(
-                self.platform.uow(), config.load(),
+                self.platform.uow(), self.config,
                 lambda: handlers.people_from(directory.STAFF.get(self.identity.staff_directory)),
                 lambda: _within(5.0, self.sentiment.incidents)):
             self.wake.set()

@@ -210,6 +210,11 @@ def reference_number(prefix: str, year: int, sequence: int) -> str:
 RECORDS_ROLES = frozenset({"admin"})
 
 
+def may_read_configuration(role: str | None) -> bool:
+    """The configured workflows (GET /workflows), shown on the console's 管理 page: admins."""
+    return role in RECORDS_ROLES
+
+
 def may_read_records(role: str | None) -> bool:
     """The raw records of a period (GET /records, for the assessment report): admins only."""
     return role in RECORDS_ROLES

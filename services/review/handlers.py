@@ -76,8 +76,8 @@ def open_case(uow: UnitOfWork, event: Envelope, cfg: ReviewConfig,
             blocking = sum(f.blocking for f in found)
             uow.publish(new_event("review.case.opened", {
                 "case_id": case["id"], "item_id": p["item_id"], "revision": p["revision"],
-                "workflow": workflow.name, "stage": stage, "blocking_findings": blocking,
-                "warnings": len(found) - blocking,
+                "ticket_id": case["ticket_id"], "workflow": workflow.name, "stage": stage,
+                "blocking_findings": blocking, "warnings": len(found) - blocking,
                 "resumed_from": previous["id"] if previous else None,
                 "carried_approvals": carried,
             }, correlation_id=event.correlation_id, caused_by=event, tlp="AMBER"))
@@ -256,7 +256,8 @@ def _next_reference(uow: UnitOfWork, cfg: ReviewConfig, now: datetime) -> str:
 
 def _record_outcome(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outcome,
                     reviewer: domain.Reviewer, comment: str, reference_no: str | None) -> None:
-    base = {"case_id": case["id"], "item_id": case["item_id"], "revision": case["revision"]}
+    base = {"case_id": case["id"], "item_id": case["item_id"], "revision": case["revision"],
+            "ticket_id": case["ticket_id"]}
     corr = case["correlation_id"]
     if outcome.decision != "approve":
         uow.publish(new_event(f"review.case.{outcome.status}", {
@@ -354,8 +355,9 @@ def _escalate(uow: UnitOfWork, case: dict[str, Any], staff: list[dict[str, Any]]
                                               "escalated_to": notified, "roles": list(roles)})
     uow.publish(new_event("review.stage.overdue", {
         "case_id": case["id"], "item_id": case["item_id"], "revision": case["revision"],
-        "stage": case["stage"], "due_at": _iso(case["stage_due_at"]),
-        "workflow": case["workflow"], "escalated_to": notified, "notify_roles": list(roles),
+        "ticket_id": case["ticket_id"], "stage": case["stage"],
+        "due_at": _iso(case["stage_due_at"]), "workflow": case["workflow"],
+        "escalated_to": notified, "notify_roles": list(roles),
     }, correlation_id=case["correlation_id"], tlp="AMBER"))
 
 

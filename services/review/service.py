@@ -12,10 +12,12 @@ from nameko.rpc import rpc
 
 from civicpulse import records as period_records
 from civicpulse.access import STAFF, StaffFromIdentity, ask_identity, caller, http, staff_may
+from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.timers import every
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -26,9 +28,10 @@ from civicpulse.web import (
     json_response,
     load_json,
 )
-from services.review import audit, config, domain, handlers, records
+from services.review import audit, domain, handlers, records
+from services.review.config import load as load_config
+from services.review.config import sources as config_sources
 from services.review.schemas import AuditQuerySchema, CaseFilterSchema, DecisionSchema
-from services.review.timers import DEFAULT_SWEEP_SECONDS, SWEEP_KEY, configured_timer
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -57,10 +60,11 @@ def _http_errors() -> Iterator[None]:
 class ReviewService(StaffFromIdentity, OperationsEndpoints):
     name = "review"
     platform = Platform("review", MIGRATIONS)
+    config = Config(load_config)  # workflows, prechecks, sweep interval: loaded at start
 
     @handles("news.item.submitted")
     def on_item_submitted(self, event: Envelope) -> None:
-        handlers.open_case(self.platform.uow(), event, config.load())
+        handlers.open_case(self.platform.uow(), event, self.config)
 
     @http("POST", "/cases/<string:case_id>/decisions", access=STAFF, body=DecisionSchema)
     @json_api
@@ -69,8 +73,7 @@ class ReviewService(StaffFromIdentity, OperationsEndpoints):
         body = load_json(request, DecisionSchema())
         with _http_errors():
             return handlers.decide(self.platform.uow(), case_id,
-                                   domain.Reviewer(who["name"], who["role"]), body,
-                                   config.load())
+                                   domain.Reviewer(who["name"], who["role"]), body, self.config)
 
     @http("GET", "/cases", access=STAFF, query=CaseFilterSchema)
     @json_api
@@ -100,7 +103,18 @@ class ReviewService(StaffFromIdentity, OperationsEndpoints):
         since, until = period_records.period_of(request)
         return records.period_records(self.platform.uow(), since, until)
 
-    @configured_timer(SWEEP_KEY, DEFAULT_SWEEP_SECONDS)
+    @http("GET", "/workflows", access=staff_may(
+        "read the configuration", lambda role, _: domain.may_read_configuration(role)))
+    @json_api
+    def get_workflows(self, request: Any) -> dict[str, Any]:
+        """The configured workflows with their stage deadlines, and where they are configured
+        (admin only; read-only)."""
+        cfg = self.config
+        return {"workflows": [_workflow_view(w) for w in cfg.workflows.values()],
+                "reference_prefix": cfg.reference_prefix, "timezone": str(cfg.timezone),
+                "configured_in": config_sources()}
+
+    @every("sweep_seconds")
     def sweep_overdue(self) -> None:
         handlers.sweep_overdue(self.platform.uow(), self.identity.staff_directory)
 
@@ -120,6 +134,13 @@ class ReviewService(StaffFromIdentity, OperationsEndpoints):
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())
 
+
+
+def _workflow_view(w: domain.Workflow) -> dict[str, Any]:
+    deadlines = {stage: int(d.total_seconds()) for stage in w.stages
+                 if (d := w.deadline(stage)) is not None}
+    return {"name": w.name, "stages": list(w.stages), "deadline_seconds": deadlines,
+            "resume_at": w.resume_at}
 
 
 def _audit_response(uow: Any, request: Any) -> Any:

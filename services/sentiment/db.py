@@ -116,6 +116,19 @@ incidents = Table(
     Column("evidence", Text, nullable=True),  # JSON: top mentions by reach, sentiment curve
 )
 
+# The incident's lifecycle, one row per event it went through (the level history).
+incident_history = Table(
+    "incident_history", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("level", String(4), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("negative_count", Integer, nullable=True),
+    Column("negative_ratio", Float, nullable=True),
+)
+
 
 def upsert(session: Session, table: Table):  # noqa: ANN201 - dialect-specific Insert
     """INSERT with ON CONFLICT support for the session's dialect (PostgreSQL or SQLite)."""

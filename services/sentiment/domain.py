@@ -22,6 +22,12 @@ POSITIVE_WORDS = (
 )
 LEVEL_ORDER = ("IV", "III", "II", "I")
 LEVEL_NAMES = {"IV": "一般", "III": "较大", "II": "重大", "I": "特别重大"}
+ADMIN_ROLES = frozenset({"admin"})
+
+
+def may_manage_collectors(role: str | None) -> bool:
+    """Collector credentials (GET /collectors) are for administrators only."""
+    return role in ADMIN_ROLES
 
 
 class Scorer(Protocol):

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from services.sentiment import config, domain, scoring
 from services.sentiment.detection import DetectorConfig, TopicDetector
+from services.sentiment.model import load_scorer
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "sentiment"
 T0 = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
@@ -191,11 +192,14 @@ def score_run(events: list[tuple[datetime, str, str, str]], bursts: list[Burst],
             "recall_by_size": {s: sum(v) / len(v) for s, v in sorted(by_size.items())}}
 
 
-def evaluate(days: int = 7, bursts: int = 20, seed: int = 7) -> dict[str, object]:
+def evaluate(days: int = 7, bursts: int = 20, seed: int = 7,
+             model: Path | None = None) -> dict[str, object]:
+    """Detection figures with the service's scorer, or with the model file `model` (to compare
+    model versions on the same replay)."""
     cfg = config.load()
     rng = random.Random(seed)
     background = load_background(seed=seed)
-    scorer = scoring.load()
+    scorer = scoring.load() if model is None else load_scorer(str(model))
     steady = steady_stream(days, rng, background)
     burst_mentions, truth = inject(days, rng, bursts)
     mixed = score_run(replay(steady + burst_mentions, cfg.detector, cfg.topics, scorer),
@@ -204,11 +208,15 @@ def evaluate(days: int = 7, bursts: int = 20, seed: int = 7) -> dict[str, object
                           cfg.detector, cfg.topics, scorer)
     false_alarms = sum(1 for _, _, ev, _ in quiet_events if ev == "detected")
     return {"days": days, "seed": seed, "mentions": len(steady) + len(burst_mentions),
-            "background_posts": len(background), "scorer": type(scorer).__module__,
+            "background_posts": len(background), "scorer": _scorer_name(scorer, model),
             "config": cfg.detector, "mixed": mixed, "steady_false_alarms": false_alarms,
             "false_alarms_per_day": false_alarms / days,
             "steady_events": [(t.isoformat(), topic, level) for t, topic, ev, level
                               in quiet_events if ev == "detected"]}
+
+
+def _scorer_name(scorer: domain.Scorer, model: Path | None) -> str:
+    return type(scorer).__module__ + (f" ({model})" if model else "")
 
 
 def markdown(r: dict) -> str:
@@ -281,8 +289,10 @@ def main() -> None:
     ap.add_argument("--bursts", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--model", type=Path, default=None,
+                    help="a model file to score with instead of the shipped one (an older one)")
     args = ap.parse_args()
-    result = evaluate(args.days, args.bursts, args.seed)
+    result = evaluate(args.days, args.bursts, args.seed, args.model)
     text = markdown(result)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

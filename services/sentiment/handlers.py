@@ -228,14 +228,42 @@ def _purge_evidence(uow: UnitOfWork, cutoff: datetime) -> None:
             evidence=json.dumps(evidence, ensure_ascii=False)))
 
 
-def list_incidents(uow: UnitOfWork, status: str | None = None) -> list[dict[str, Any]]:
+def list_incidents(uow: UnitOfWork, status: str | None = None, *, evidence: bool = True,
+                   limit: int | None = None) -> list[dict[str, Any]]:
+    """Newest first; `evidence=False` leaves the (large) evidence out of each row."""
+    i = db.incidents.c
+    columns = [c for c in db.incidents.c if evidence or c.name != "evidence"]
     with uow:
-        q = select(db.incidents).order_by(db.incidents.c.detected_at.desc())
+        q = select(*columns).order_by(i.detected_at.desc())
         if status:
-            q = q.where(db.incidents.c.status == status)
+            q = q.where(i.status == status)
+        if limit:
+            q = q.limit(limit)
         rows = uow.session.execute(q).mappings().all()
+        if not evidence:
+            return [dict(r) for r in rows]
         return [{**r, "evidence": json.loads(r["evidence"]) if r["evidence"] else None}
                 for r in rows]
+
+
+class IncidentNotFound(LookupError):
+    """No incident has that id."""
+
+
+def get_incident(uow: UnitOfWork, incident_id: str) -> dict[str, Any]:
+    """One incident with its evidence and its history (every lifecycle event with its level)."""
+    with uow:
+        row = uow.session.execute(select(db.incidents).where(
+            db.incidents.c.id == incident_id)).mappings().first()
+        if row is None:
+            raise IncidentNotFound(incident_id)
+        h = db.incident_history.c
+        history = uow.session.execute(select(h.at, h.event, h.level, h.status, h.negative_count,
+                                             h.negative_ratio)
+                                      .where(h.incident_id == incident_id)
+                                      .order_by(h.at, h.id)).mappings().all()
+    return {**row, "evidence": json.loads(row["evidence"]) if row["evidence"] else None,
+            "history": [dict(r) for r in history]}
 
 
 def refresh_open_gauge(uow: UnitOfWork) -> None:

@@ -156,6 +156,9 @@ def _apply(uow: UnitOfWork, topic: str, row: dict[str, Any] | None,
                 row["detected_at"]).isoformat(), "peak_level": row["peak_level"] or d.level}
         uow.session.execute(update(db.incidents).where(db.incidents.c.id == incident_id)
                             .values(**values))
+    uow.session.execute(insert(db.incident_history).values(
+        incident_id=incident_id, at=now, event=d.event, level=d.level, status=state.status,
+        negative_count=window.negative, negative_ratio=ratio))
     uow.publish(new_event(f"sentiment.incident.{d.event}", {
         "incident_id": incident_id, "topic": topic, "level": d.level,
         "level_name": LEVEL_NAMES[d.level], **payload},

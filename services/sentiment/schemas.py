@@ -88,3 +88,14 @@ def validate_batch(items: list[Any], channels: dict[str, str] | None
 def reject_reason(errors: dict[str, Any]) -> str:
     """A short label for metrics: the first field that failed."""
     return next(iter(errors), "_schema") if isinstance(errors, dict) else "_schema"
+
+
+class IncidentQuerySchema(Schema):
+    """`GET /incidents`: `status`, `evidence` (false leaves it out), `limit`."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
+    evidence = fields.Boolean(load_default=True)
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))

@@ -4,9 +4,9 @@ placeholder. `SENTIMENT_SCORER=lexicon` forces the placeholder (tests of detecti
 from __future__ import annotations
 
 import logging
-import os
 from functools import cache
 
+from civicpulse import settings
 from services.sentiment.domain import LexiconScorer, Scorer
 
 log = logging.getLogger(__name__)
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 @cache
 def load() -> Scorer:
-    if os.environ.get("SENTIMENT_SCORER", "model") == "lexicon":
+    if settings.value("SENTIMENT_SCORER") == "lexicon":
         return LexiconScorer()
     try:
         from services.sentiment.model import load_scorer

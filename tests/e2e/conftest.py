@@ -48,6 +48,12 @@ def suite_env(vhost_uri, service_databases, tmp_path: Path, monkeypatch) -> dict
     return env
 
 
+def print_logs(log_dir: Path) -> None:
+    """The end of each process's log (pytest shows it with a failure)."""
+    for log in sorted(log_dir.glob("*.log")):
+        print(f"==== {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+
+
 @pytest.fixture
 def running_suite(suite_env, tmp_path: Path) -> Iterator[Suite]:
     suite = Suite()
@@ -56,8 +62,7 @@ def running_suite(suite_env, tmp_path: Path) -> Iterator[Suite]:
         suite.wait_ready(timeout=120)
         yield suite
     except Exception:
-        for log in sorted((tmp_path / "logs").glob("*.log")):
-            print(f"==== {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+        print_logs(tmp_path / "logs")
         raise
     finally:
         suite.stop()

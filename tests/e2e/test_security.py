@@ -44,7 +44,8 @@ ROLES = ("editor", "section_head", "leader_in_charge", "principal", "admin")
 STAFF_SECRET, MINUTES_SECRET, CAC_NOTE = "STAFF-ONLY-7f3a", "MINUTES-ONLY-91c2", "CAC-NOTE-55d0"
 PATH_VALUES = {"item_id": "itm-none", "case_id": "case-none", "name": "index.html",
                "code": "cac", "meeting_id": "mtg-none", "theme_id": "999999",
-               "entry_id": "999999", "task_id": "999999", "comment_id": "999999"}
+               "entry_id": "999999", "task_id": "999999", "comment_id": "999999",
+               "incident_id": "inc-none", "delivery_id": "dlv-none"}
 BIN = Path(sys.executable).parent
 
 

@@ -24,7 +24,7 @@ import pytest
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, utcnow
 from civicpulse.errors import PermanentError
-from services.liaison import config, domain, handlers
+from services.liaison import config, domain, incidents, statement, ticket_views
 from services.liaison.config import LiaisonConfig
 from tests.conftest import make_uow
 
@@ -57,10 +57,10 @@ def incident_events(incident: str) -> list[Envelope]:
 
 def apply(uow: Callable[[], UnitOfWork], event: Envelope, cfg: LiaisonConfig) -> None:
     handler = {
-        "sentiment.incident.detected": handlers.open_ticket,
-        "sentiment.incident.escalated": handlers.incident_escalated,
-        "sentiment.incident.subsided": handlers.incident_subsided,
-        "news.item.published": handlers.statement_published,
+        "sentiment.incident.detected": incidents.open_ticket,
+        "sentiment.incident.escalated": incidents.incident_escalated,
+        "sentiment.incident.subsided": incidents.incident_subsided,
+        "news.item.published": statement.statement_published,
     }[event.type]
     handler(uow(), event, cfg)
 
@@ -117,7 +117,7 @@ def test_no_order_of_arrival_moves_a_ticket_backwards(uow: Callable[[], UnitOfWo
         events = incident_events(incident)
 
         def ticket_of(incident: str = incident) -> dict | None:
-            found = handlers.list_tickets(uow(), incident_id=incident)
+            found = ticket_views.list_tickets(uow(), incident_id=incident)
             return found[0] if found else None
 
         steps = deliver(uow, [events[i] for i in order], cfg, ticket_of)
@@ -128,7 +128,7 @@ def test_no_order_of_arrival_moves_a_ticket_backwards(uow: Callable[[], UnitOfWo
                     (order, steps)
                 assert after == "responding", (order, steps)
         found = ticket_of()
-        ticket = handlers.get_ticket(uow(), found["id"]) if found else None
+        ticket = ticket_views.get_ticket(uow(), found["id"]) if found else None
         assert ticket is not None and ticket["level"] == "II", (order, steps)
         at = [e["at"] for e in ticket["timeline"] if e.get("event_id") in
               {ev.id for ev in events}]

@@ -38,11 +38,10 @@ from civicpulse.settings import SERVICES, service_url
 from civicpulse.tables import outbox_table
 from services.identity import accounts
 from services.liaison import config as liaison_config
-from services.liaison import handlers as liaison
-from services.liaison import ticket_work
+from services.liaison import incidents, statement, ticket_work
 from services.news import config as news_config
-from services.news import handlers as news
-from services.news import interaction, plan, queue
+from services.news import interaction, plan, queue, review_outcomes, statements
+from services.news import items as news
 from services.review import config as review_config
 from services.review import handlers as review
 from services.review.domain import Reviewer
@@ -119,7 +118,7 @@ class Month:
             "detected_at": opened.isoformat(), "negative_count": 30, "volume": 40,
             "negative_ratio": 0.75}, correlation_id=incident_id, tlp="AMBER")
         with self.at(opened):
-            effect = liaison.open_ticket(self.uow("liaison"), event, self.liaison_cfg,
+            effect = incidents.open_ticket(self.uow("liaison"), event, self.liaison_cfg,
                                          now=opened)
         assert effect is not None
         return effect.ticket_id
@@ -131,8 +130,8 @@ class Month:
         records it a minute later; `meanwhile` happens in its place in time. Returns the
         statement's item id."""
         with self.at(opened.replace(minute=opened.minute + 2)):
-            item_id = news.draft_statement(self.uow("news"),
-                                           self.latest("liaison", "liaison.statement.requested"))
+            item_id = statements.draft_statement(
+                self.uow("news"), self.latest("liaison", "liaison.statement.requested"))
         case_id = self.submitted_case(opened.replace(minute=opened.minute + 3))
         steps = [(moment, lambda w=who, m=moment: self.decide(case_id, w, "approve", m))
                  for who, moment in stages]
@@ -140,12 +139,13 @@ class Month:
             with self.at(moment):
                 step()
         with self.at(published):
-            news.on_case_approved(self.uow("news"), self.latest("review", "review.case.approved"),
-                                  self.news_cfg, now=published)
+            review_outcomes.on_case_approved(
+                self.uow("news"), self.latest("review", "review.case.approved"),
+                self.news_cfg, now=published)
             queue.deliver_due(self.uow("news"), self.news_cfg, now=published)
         later = published.replace(minute=published.minute + 1)
         with self.at(later):
-            liaison.statement_published(self.uow("liaison"),
+            statement.statement_published(self.uow("liaison"),
                                         self.latest("news", "news.item.published"),
                                         self.liaison_cfg, now=later)
         assert item_id
@@ -179,7 +179,7 @@ def seed_incidents(month: Month) -> dict[str, str]:
                                        ("zhao", T(5, 10, 38))], published=T(5, 10, 40),
                              meanwhile=month.acknowledge(a, "zhou", T(5, 9, 30)))
     with month.at(T(6, 9)):
-        liaison.change_status(month.uow("liaison"), a, "resolved", "zhou", month.liaison_cfg,
+        ticket_work.change_status(month.uow("liaison"), a, "resolved", "zhou", month.liaison_cfg,
                               now=T(6, 9))
     b = month.incident("inc-b", "II", T(20, 14))
     item_b = month.statement(T(20, 14), [("wang", T(20, 14, 23)), ("qian", T(20, 18, 23)),

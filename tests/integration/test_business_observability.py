@@ -22,7 +22,8 @@ DASHBOARD = ROOT / "deploy" / "grafana" / "civicpulse-business.json"
 OPERATIONS = ROOT / "docs" / "operations.md"
 BUSINESS = {"CivicPulseDeadlineBreached", "CivicPulseMajorIncidentOverrun",
             "CivicPulseReviewStageOverdue", "CivicPulseChannelFailing",
-            "CivicPulseNotificationsFailing", "CivicPulsePartnerQueueNotDrained"}
+            "CivicPulseNotificationsFailing", "CivicPulsePartnerQueueNotDrained",
+            "CivicPulsePartnerWebhookFailing"}
 METRIC = re.compile(r"\b((?:civicpulse|rabbitmq)_[a-z0-9_]+)\b")
 SUFFIXES = ("_bucket", "_sum", "_count")
 

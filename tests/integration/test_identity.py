@@ -20,7 +20,6 @@ from sqlalchemy import create_engine, inspect, text
 
 from civicpulse import staff
 from civicpulse.credentials import sha256
-from services.identity import config
 from services.review.service import ReviewService
 from services.sentiment.service import SentimentService
 from tests.conftest import ROOT, Identity, make_uow
@@ -41,9 +40,7 @@ def short_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     path = tmp_path / "identity.yaml"
     path.write_text(SHORT, encoding="utf-8")
     monkeypatch.setenv("IDENTITY_CONFIG", str(path))
-    config.load.cache_clear()
     yield
-    config.load.cache_clear()
 
 
 @pytest.fixture

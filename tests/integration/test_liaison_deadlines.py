@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from civicpulse.envelope import new_event, utcnow
 from civicpulse.tables import outbox_table
-from services.liaison import config, db, handlers
+from services.liaison import config, db, incidents, ticket_views
 from services.liaison.service import LiaisonService
 from tests.conftest import make_uow
 
@@ -48,7 +48,7 @@ def test_restart_neither_loses_nor_repeats_an_escalation(
         "incident_id": INC, "topic": "deputies", "level": "IV",
         "detected_at": opened_at.isoformat(), "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id=INC, tlp="AMBER")
-    effect = handlers.open_ticket(uow(), event, cfg, now=opened_at)
+    effect = incidents.open_ticket(uow(), event, cfg, now=opened_at)
     assert effect is not None
 
     first = container_factory(LiaisonService, rabbit_config)
@@ -73,14 +73,16 @@ def test_restart_neither_loses_nor_repeats_an_escalation(
     third.stop()
     assert escalations(uow) == (1, 1, 1)
 
-    ticket = handlers.get_ticket(uow(), effect.ticket_id)
+    ticket = ticket_views.get_ticket(uow(), effect.ticket_id)
     assert ticket is not None
     entry = next(e for e in ticket["timeline"] if e["kind"] == "deadline.escalated")
     assert "分管领导" in entry["text"] and "RED" in entry["text"] and entry["pinned"]
     # RED: the leader's notice never left the office
     assert not [s for s in ticket["shares"] if s["event_type"] == "liaison.ticket.overdue"]
-    # the chain goes on: step 2 (the partners' leads) is scheduled, not yet due
+    # the chain goes on: step 2 (the partners' leads) is scheduled, not yet due (step 0, the
+    # warning before the deadline, fired with the first scan)
     with uow() as u:
         steps = u.session.execute(select(db.deadlines.c.step, db.deadlines.c.fired_at).where(
             db.deadlines.c.kind == "acknowledge").order_by(db.deadlines.c.step)).all()
-    assert [s for s, _ in steps] == [1, 2] and steps[1][1] is None
+    assert [s for s, _ in steps] == [0, 1, 2] and steps[0][1] is not None
+    assert steps[2][1] is None

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from civicpulse.envelope import new_event, utcnow
 from civicpulse.tables import outbox_table
-from services.news import config, db, handlers
+from services.news import config, db, items, review_outcomes
 from tests.concurrency import run_at_once
 from tests.conftest import make_uow
 
@@ -86,10 +86,10 @@ def news(pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
 
 
 def approved_item(uow: Any) -> dict[str, Any]:
-    item = handlers.create_item(uow(), ARTICLE)
-    item = handlers.submit_item(uow(), item["id"])
+    item = items.create_item(uow(), ARTICLE)
+    item = items.submit_item(uow(), item["id"])
     rev = item["revisions"][-1]
-    handlers.on_case_approved(uow(), new_event("review.case.approved", {
+    review_outcomes.on_case_approved(uow(), new_event("review.case.approved", {
         "case_id": f"case-{item['id']}", "item_id": item["id"], "revision": rev["number"],
         "reference_no": "RD-2026-000042", "content_hash": rev["content_hash"]},
         correlation_id=item["correlation_id"]), config.load())
@@ -113,7 +113,7 @@ def test_three_workers_finishing_one_items_channels_publish_it_once(
     assert len(list(barrier.iterdir())) == 3, "the three sends overlapped"
     published = emitted(news, "news.item.published")
     assert [e["payload"]["item_id"] for e in published] == [item["id"]]
-    assert handlers.get_item(news(), item["id"])["status"] == "published"
+    assert items.get_item(news(), item["id"])["status"] == "published"
 
 
 def test_concurrent_sweeps_notify_once_and_expire_once(news: Any, pg_database: str,

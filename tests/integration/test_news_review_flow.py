@@ -17,7 +17,7 @@ import requests
 
 from civicpulse.db import UnitOfWork, make_engine, session_factory
 from civicpulse.envelope import Envelope, new_event
-from services.news import handlers as news
+from services.news import items as news
 from services.news.service import NewsService
 from services.review import config as review_config
 from services.review import domain as review_domain

@@ -18,7 +18,6 @@ import requests
 from civicpulse.db import UnitOfWork, make_engine, session_factory
 from civicpulse.envelope import Envelope, new_event
 from services.identity import accounts
-from services.review import config
 from services.review.service import ReviewService
 from tests.conftest import Identity
 from tests.helpers import publish_event as publish
@@ -53,17 +52,15 @@ def review(identity: Identity, container_factory: Any, rabbit_config: dict[str, 
     monkeypatch.setenv("REVIEW_DATABASE_URL", pg_database)
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("CIVICPULSE_RELAY_POLL_SECONDS", "0.1")
-    config.load.cache_clear()
+    monkeypatch.setenv("REVIEW_OVERDUE_SWEEP_SECONDS", "0.25")
     port = free_port()
     container = container_factory(ReviewService, {
-        **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-        "REVIEW_OVERDUE_SWEEP_SECONDS": 0.25})
+        **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
     container.start()
     sessions = session_factory(make_engine(pg_database))
     yield {"uri": rabbit_config["AMQP_URI"], "url": f"http://127.0.0.1:{port}",
            "uow": lambda: UnitOfWork(sessions, "review"), "identity": identity}
     container.stop()
-    config.load.cache_clear()
 
 
 def submitted(item_id: str, workflow: str = "default", author: str = "editor-li",

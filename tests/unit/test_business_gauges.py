@@ -11,8 +11,7 @@ from sqlalchemy import insert
 
 from civicpulse.envelope import new_event
 from services.liaison import config as liaison_config
-from services.liaison import handlers as liaison
-from services.liaison import ticket_work
+from services.liaison import incidents, ticket_views, ticket_work
 from services.news import db as news_db
 from services.news import queue
 from services.review import config as review_config
@@ -28,13 +27,13 @@ def test_an_unmet_deadline_counts_until_it_is_met_or_the_ticket_resolved(
     event = new_event("sentiment.incident.detected", {
         "incident_id": "inc-g", "topic": "t", "level": "II", "detected_at": T0.isoformat(),
         "negative_count": 3, "volume": 4, "negative_ratio": 0.75}, correlation_id="inc-g")
-    ticket = liaison.open_ticket(uow(), event, cfg, now=T0).ticket_id  # II: ack in 15 min
-    assert liaison.overdue_deadlines(uow(), now=T0 + timedelta(minutes=14)) == {}
-    assert liaison.overdue_deadlines(uow(), now=T0 + timedelta(minutes=16)) == {
+    ticket = incidents.open_ticket(uow(), event, cfg, now=T0).ticket_id  # II: ack in 15 min
+    assert ticket_views.overdue_deadlines(uow(), now=T0 + timedelta(minutes=14)) == {}
+    assert ticket_views.overdue_deadlines(uow(), now=T0 + timedelta(minutes=16)) == {
         ("acknowledge", "II"): 1}
     ticket_work.acknowledge(uow(), ticket, "zhou", cfg, now=T0 + timedelta(minutes=20))
     later = T0 + timedelta(days=2)  # first response (60 min) and resolve (1 day) missed too
-    assert liaison.overdue_deadlines(uow(), now=later) == {("first_response", "II"): 1,
+    assert ticket_views.overdue_deadlines(uow(), now=later) == {("first_response", "II"): 1,
                                                            ("resolve", "II"): 1}
 
 

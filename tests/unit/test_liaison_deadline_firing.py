@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 from civicpulse.envelope import new_event, utcnow
-from services.liaison import config, db, handlers
+from services.liaison import config, db, incidents
 from services.liaison.deadline_timers import fire_due
 
 
 def open_ticket(uow: Any, incident: str, opened_at: Any) -> str:
-    effect = handlers.open_ticket(uow(), new_event("sentiment.incident.detected", {
+    effect = incidents.open_ticket(uow(), new_event("sentiment.incident.detected", {
         "incident_id": incident, "topic": "deputies", "level": "IV",
         "detected_at": opened_at.isoformat(), "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id=incident, tlp="AMBER"), config.load(),

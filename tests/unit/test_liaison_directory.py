@@ -18,7 +18,15 @@ from werkzeug.wrappers import Request
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event
-from services.liaison import agency_directory, config, db, handlers, meetings, ticket_work
+from services.liaison import (
+    agency_directory,
+    config,
+    db,
+    incidents,
+    meetings,
+    ticket_views,
+    ticket_work,
+)
 from services.liaison.config import LiaisonConfig
 from services.liaison.service import LiaisonService
 
@@ -81,7 +89,7 @@ def open_iv(uow: UowFactory, cfg: LiaisonConfig) -> str:
         "incident_id": "inc-grp", "topic": "budget", "level": "IV",
         "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 6, "volume": 8,
         "negative_ratio": 0.75}, correlation_id="inc-grp", tlp="AMBER")
-    effect = handlers.open_ticket(uow(), event, cfg)
+    effect = incidents.open_ticket(uow(), event, cfg)
     assert effect is not None
     return effect.ticket_id
 
@@ -98,7 +106,7 @@ def test_adding_a_group_backfills_each_new_member_once(uow: UowFactory, cfg: Lia
     tid = open_iv(uow, cfg)  # level IV: cac only, which already has the opening
     effect = ticket_work.add_agency(uow(), tid, "core", "section_head-person", cfg)
     assert effect.shared == ("propaganda",)  # cac is on the ticket: nothing again
-    ticket = handlers.get_ticket(uow(), tid)
+    ticket = ticket_views.get_ticket(uow(), tid)
     assert ticket is not None and ticket["agencies"] == ["cac", "propaganda"]
     again = ticket_work.add_agency(uow(), tid, "group:core", "section_head-person", cfg)
     assert again.shared == ()
@@ -106,7 +114,7 @@ def test_adding_a_group_backfills_each_new_member_once(uow: UowFactory, cfg: Lia
     assert effect.shared == ("media", "govpress")
     opened = [a for a, t in shares_of(uow, tid) if t == "liaison.ticket.opened"]
     assert sorted(opened) == ["cac", "govpress", "media", "propaganda"]  # each exactly once
-    ticket = handlers.get_ticket(uow(), tid)
+    ticket = ticket_views.get_ticket(uow(), tid)
     assert ticket is not None
     added = [e["text"] for e in ticket["timeline"] if e["kind"] == "agency.added"]
     assert len(added) == 3 and all("共享组" in t for t in added)
@@ -141,7 +149,7 @@ def test_a_meeting_notice_reaches_only_agencies_on_the_ticket_and_backfill_only_
     after = shares_of(uow, tid)[len(opened):]
     assert after == [("media", t) for _, t in opened] + [("media", "liaison.meeting.scheduled")]
     assert effect.shared == ("media",) * len(after)
-    ticket = handlers.get_ticket(uow(), tid)
+    ticket = ticket_views.get_ticket(uow(), tid)
     assert ticket is not None and "media" in {p["party"] for p in ticket["participants"]}
     assert any("受邀参加联席会议" in e["text"] for e in ticket["timeline"]
                if e["kind"] == "agency.added")

@@ -15,8 +15,18 @@ from civicpulse.envelope import Envelope, new_event, utcnow
 from civicpulse.errors import ContractViolation
 from civicpulse.outbox import PARTNER_EXCHANGE
 from civicpulse.tables import inbox_table, outbox_table
-from services.liaison import config, db, domain, handlers
+from services.liaison import (
+    config,
+    db,
+    domain,
+    incidents,
+    statement,
+    ticket_views,
+    ticket_work,
+    tickets,
+)
 from services.liaison.config import LiaisonConfig
+from services.liaison.service import LiaisonService
 
 INC = "inc-0001"
 UowFactory = Callable[[], UnitOfWork]
@@ -51,9 +61,9 @@ def count(uow: UowFactory, table: Any) -> int:
 
 
 def opened(uow: UowFactory, cfg: LiaisonConfig, level: str = "III") -> dict[str, Any]:
-    effect = handlers.open_ticket(uow(), detected(level), cfg)
+    effect = incidents.open_ticket(uow(), detected(level), cfg)
     assert effect is not None
-    ticket = handlers.get_ticket(uow(), effect.ticket_id)
+    ticket = ticket_views.get_ticket(uow(), effect.ticket_id)
     assert ticket is not None
     return ticket
 
@@ -62,8 +72,8 @@ def opened(uow: UowFactory, cfg: LiaisonConfig, level: str = "III") -> dict[str,
 
 def test_same_event_twice_opens_one_ticket(uow: UowFactory, cfg: LiaisonConfig) -> None:
     event = detected()
-    first = handlers.open_ticket(uow(), event, cfg)
-    again = handlers.open_ticket(uow(), event, cfg)
+    first = incidents.open_ticket(uow(), event, cfg)
+    again = incidents.open_ticket(uow(), event, cfg)
     assert first is not None and again is None
     assert count(uow, db.tickets) == 1
     assert len(outbox_rows(uow)) == 1 + 2 + 1  # opened, two shares (III), statement request
@@ -71,11 +81,11 @@ def test_same_event_twice_opens_one_ticket(uow: UowFactory, cfg: LiaisonConfig) 
 
 def test_two_events_for_one_incident_open_one_ticket(uow: UowFactory, cfg: LiaisonConfig
                                                      ) -> None:
-    assert handlers.open_ticket(uow(), detected(), cfg) is not None
-    assert handlers.open_ticket(uow(), detected(), cfg) is None
+    assert incidents.open_ticket(uow(), detected(), cfg) is not None
+    assert incidents.open_ticket(uow(), detected(), cfg) is None
     assert count(uow, db.tickets) == 1
     assert count(uow, inbox_table) == 2  # both events are marked handled
-    assert handlers.open_ticket(uow(), detected(incident="inc-0002"), cfg) is not None
+    assert incidents.open_ticket(uow(), detected(incident="inc-0002"), cfg) is not None
     assert count(uow, db.tickets) == 2
 
 
@@ -147,7 +157,7 @@ def test_share_follows_tlp(uow: UowFactory, cfg: LiaisonConfig, tlp: str, type_:
     event = new_event(type_, {"ticket_id": t["id"], "incident_id": INC, "status": "closed",
                               "title": "x"}, correlation_id=INC, tlp=tlp)
     with uow() as u:
-        shared = handlers._share(u, t["id"], event, t["agencies"], cfg, utcnow())
+        shared = tickets.share(u, t["id"], event, t["agencies"], cfg, utcnow())
         u.commit()
     assert list(shared) == expected
     with uow() as u:
@@ -168,7 +178,7 @@ def test_an_event_is_shared_only_at_a_tlp_its_contract_declares(
     event = new_event("liaison.ticket.closed", {"ticket_id": t["id"], "incident_id": INC,
                                                 "status": "closed"}, correlation_id=INC, tlp=tlp)
     with uow() as u, pytest.raises(ContractViolation, match="partner catalogue"):
-        handlers._share(u, t["id"], event, t["agencies"], cfg, utcnow())
+        tickets.share(u, t["id"], event, t["agencies"], cfg, utcnow())
 
 
 # --- the statement's way: timeline --------------------------------------------------------------
@@ -195,15 +205,15 @@ def test_review_and_news_steps_land_on_the_timeline(uow: UowFactory, cfg: Liaiso
                                                     ) -> None:
     t = opened(uow, cfg)
     for event in chain():
-        assert handlers.record_step(uow(), event) is not None
-        assert handlers.record_step(uow(), event) is None  # duplicate: inbox
+        assert statement.record_step(uow(), event) is not None
+        assert statement.record_step(uow(), event) is None  # duplicate: inbox
     published = new_event("news.item.published", {
         "item_id": "item-1", "revision": 1, "kind": "statement", "title": "说明",
         "channels": ["website", "wechat"]}, correlation_id=INC)
-    effect = handlers.statement_published(uow(), published, cfg)
+    effect = statement.statement_published(uow(), published, cfg)
     assert effect is not None and effect.status == "monitoring"
-    assert handlers.statement_published(uow(), published, cfg) is None
-    after = handlers.get_ticket(uow(), t["id"])
+    assert statement.statement_published(uow(), published, cfg) is None
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None and after["status"] == "monitoring"
     public = [s for s in after["shares"] if s["event_type"] == "liaison.statement.published"]
     assert {s["agency"] for s in public} == set(cfg.directory)  # GREEN: every agency
@@ -222,8 +232,8 @@ def test_returned_and_rejected(uow: UowFactory, cfg: LiaisonConfig) -> None:
     case = {"case_id": "case-1", "item_id": "item-1", "revision": 1, "stage": "principal",
             "comment": "措辞需斟酌"}
     for type_ in ("review.case.returned", "review.case.rejected"):
-        handlers.record_step(uow(), new_event(type_, case, correlation_id=INC))
-    after = handlers.get_ticket(uow(), t["id"])
+        statement.record_step(uow(), new_event(type_, case, correlation_id=INC))
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None
     assert [e["kind"] for e in after["timeline"]][-2:] == ["review.returned", "review.rejected"]
     assert "措辞需斟酌" in after["timeline"][-1]["text"]
@@ -236,9 +246,9 @@ def test_an_overdue_review_stage_lands_on_the_timeline(uow: UowFactory,
         "case_id": "case-1", "item_id": "item-1", "revision": 1, "stage": "leader_in_charge",
         "due_at": "2026-11-27T10:30:00+00:00", "escalated_to": ["li", "zhao"]},
         correlation_id=INC)
-    assert handlers.record_step(uow(), overdue) is not None
-    assert handlers.record_step(uow(), overdue) is None  # redelivered: once
-    after = handlers.get_ticket(uow(), t["id"])
+    assert statement.record_step(uow(), overdue) is not None
+    assert statement.record_step(uow(), overdue) is None  # redelivered: once
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None
     last = after["timeline"][-1]
     assert last["kind"] == "review.overdue"
@@ -248,7 +258,7 @@ def test_an_overdue_review_stage_lands_on_the_timeline(uow: UowFactory,
 def test_events_of_other_chains_are_ignored(uow: UowFactory, cfg: LiaisonConfig) -> None:
     opened(uow, cfg)
     for event in chain(incident="item-unrelated"):
-        assert handlers.record_step(uow(), event) is None
+        assert statement.record_step(uow(), event) is None
     assert count(uow, db.timeline) == 4
 
 
@@ -264,10 +274,10 @@ def test_escalation_adds_agencies_and_shares_with_them(uow: UowFactory, cfg: Lia
                                                        ) -> None:
     t = opened(uow, cfg, "III")
     event = escalated("I", "III")
-    effect = handlers.incident_escalated(uow(), event, cfg)
+    effect = incidents.incident_escalated(uow(), event, cfg)
     assert effect is not None
-    assert handlers.incident_escalated(uow(), event, cfg) is None
-    after = handlers.get_ticket(uow(), t["id"])
+    assert incidents.incident_escalated(uow(), event, cfg) is None
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None
     assert after["level"] == "I"
     assert after["agencies"] == ["cac", "propaganda", "media", "govpress"]
@@ -283,8 +293,8 @@ def test_escalation_adds_agencies_and_shares_with_them(uow: UowFactory, cfg: Lia
 
 def test_weaker_escalation_changes_nothing(uow: UowFactory, cfg: LiaisonConfig) -> None:
     t = opened(uow, cfg, "II")
-    handlers.incident_escalated(uow(), escalated("III", "IV"), cfg)
-    after = handlers.get_ticket(uow(), t["id"])
+    incidents.incident_escalated(uow(), escalated("III", "IV"), cfg)
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None and after["level"] == "II"
     assert after["timeline"][-1]["kind"] == "incident.escalated"
 
@@ -297,10 +307,10 @@ def subsided() -> Envelope:
 
 def test_subsided_resolves_a_monitored_ticket(uow: UowFactory, cfg: LiaisonConfig) -> None:
     t = opened(uow, cfg, "III")
-    handlers.change_status(uow(), t["id"], "monitoring", "duty-officer", cfg)
-    effect = handlers.incident_subsided(uow(), subsided(), cfg)
+    ticket_work.change_status(uow(), t["id"], "monitoring", "duty-officer", cfg)
+    effect = incidents.incident_subsided(uow(), subsided(), cfg)
     assert effect is not None and effect.status == "resolved"
-    after = handlers.get_ticket(uow(), t["id"])
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None and after["status"] == "resolved"
     assert after["timeline"][-3]["kind"] == "incident.subsided"
     assert any(r["event_type"] == "liaison.ticket.resolved" and r["exchange"] == "liaison.events"
@@ -309,10 +319,10 @@ def test_subsided_resolves_a_monitored_ticket(uow: UowFactory, cfg: LiaisonConfi
 
 def test_subsided_while_responding_only_notes_it(uow: UowFactory, cfg: LiaisonConfig) -> None:
     t = opened(uow, cfg, "III")
-    effect = handlers.incident_subsided(uow(), subsided(), cfg)
+    effect = incidents.incident_subsided(uow(), subsided(), cfg)
     assert effect is not None and effect.status == "responding"
     assert not any(r["event_type"] == "liaison.ticket.resolved" for r in outbox_rows(uow))
-    after = handlers.get_ticket(uow(), t["id"])
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None and after["timeline"][-1]["kind"] == "incident.subsided"
 
 
@@ -325,33 +335,125 @@ def test_change_status(uow: UowFactory) -> None:
         for lv, lp in base.plan.levels.items()})
     cfg = LiaisonConfig(base.agencies, plan)
     t = opened(uow, cfg, "IV")
-    effect = handlers.change_status(uow(), t["id"], "acknowledged", "张三", cfg)
+    effect = ticket_work.change_status(uow(), t["id"], "acknowledged", "张三", cfg)
     assert effect.status == "acknowledged" and effect.shared == ("cac",)
     ack = next(json.loads(r["body"]) for r in outbox_rows(uow)
                if r["event_type"] == "liaison.ticket.acknowledged")
     assert ack["payload"]["by"] == "张三"
     with pytest.raises(domain.InvalidTransition):
-        handlers.change_status(uow(), t["id"], "closed", "张三", cfg)
-    with pytest.raises(handlers.TicketNotFound):
-        handlers.change_status(uow(), "tkt-nope", "acknowledged", "张三", cfg)
-    after = handlers.get_ticket(uow(), t["id"])
+        ticket_work.change_status(uow(), t["id"], "closed", "张三", cfg)
+    with pytest.raises(tickets.TicketNotFound):
+        ticket_work.change_status(uow(), "tkt-nope", "acknowledged", "张三", cfg)
+    after = ticket_views.get_ticket(uow(), t["id"])
     assert after is not None and after["status"] == "acknowledged"
     assert after["timeline"][-2]["kind"] == "status.changed"
 
 
 def test_list_tickets_filters(uow: UowFactory, cfg: LiaisonConfig) -> None:
     opened(uow, cfg)
-    handlers.open_ticket(uow(), detected(incident="inc-0002"), cfg)
-    assert len(handlers.list_tickets(uow())) == 2
-    assert [t["incident_id"] for t in handlers.list_tickets(uow(), incident_id=INC)] == [INC]
-    assert handlers.list_tickets(uow(), status="closed") == []
-    assert handlers.get_ticket(uow(), "tkt-nope") is None
+    incidents.open_ticket(uow(), detected(incident="inc-0002"), cfg)
+    assert len(ticket_views.list_tickets(uow())) == 2
+    assert [t["incident_id"] for t in ticket_views.list_tickets(uow(), incident_id=INC)] == [INC]
+    assert ticket_views.list_tickets(uow(), status="closed") == []
+    assert ticket_views.get_ticket(uow(), "tkt-nope") is None
 
 
 def test_incident_events_before_the_ticket_are_retried(uow: UowFactory, cfg: LiaisonConfig
                                                        ) -> None:
-    with pytest.raises(handlers.TicketNotOpenYet):
-        handlers.incident_escalated(uow(), escalated("II", "III"), cfg)
-    with pytest.raises(handlers.TicketNotOpenYet):
-        handlers.incident_subsided(uow(), subsided(), cfg)
+    with pytest.raises(tickets.TicketNotOpenYet):
+        incidents.incident_escalated(uow(), escalated("II", "III"), cfg)
+    with pytest.raises(tickets.TicketNotOpenYet):
+        incidents.incident_subsided(uow(), subsided(), cfg)
     assert count(uow, inbox_table) == 0  # not marked: the retry will apply them
+
+
+# --- payloads carry their keys: news/review events name their ticket, sentiment events their
+# incident; events from before `ticket_id` are matched by correlation id ----------------------
+
+def open_one(uow: UowFactory, cfg: LiaisonConfig, incident: str = INC) -> str:
+    effect = incidents.open_ticket(uow(), new_event("sentiment.incident.detected", {
+        "incident_id": incident, "topic": "legislation", "level": "III",
+        "detected_at": "2025-03-01T09:00:00+00:00", "negative_count": 30, "volume": 40,
+        "negative_ratio": 0.75}, correlation_id=incident), cfg)
+    assert effect is not None
+    return effect.ticket_id
+
+
+def kinds(uow: UowFactory, ticket_id: str) -> list[str]:
+    t = ticket_views.get_ticket(uow(), ticket_id)
+    assert t is not None
+    return [e["kind"] for e in t["timeline"]]
+
+
+CASE = {"case_id": "case-1", "item_id": "item-1", "revision": 1, "workflow": "default",
+        "stage": "section_head"}
+
+
+def test_a_review_step_finds_its_ticket_by_the_ticket_id_it_carries(
+        uow: UowFactory, cfg: LiaisonConfig) -> None:
+    open_one(uow, cfg, "inc-other")
+    tid = open_one(uow, cfg)
+    # the correlation id is a tracing field: here it names the *other* incident
+    event = new_event("review.case.opened", {**CASE, "ticket_id": tid},
+                      correlation_id="inc-other")
+    effect = statement.record_step(uow(), event)
+    assert effect is not None and effect.ticket_id == tid
+    assert "review.opened" in kinds(uow, tid)
+
+
+def test_an_event_without_ticket_id_is_matched_by_its_correlation_id(
+        uow: UowFactory, cfg: LiaisonConfig) -> None:
+    tid = open_one(uow, cfg)
+    event = new_event("review.case.opened", dict(CASE), correlation_id=INC, version=1)
+    assert "ticket_id" not in event.payload  # v1: from before the key was added
+    effect = statement.record_step(uow(), event)
+    assert effect is not None and effect.ticket_id == tid
+
+
+def test_an_event_naming_no_ticket_and_no_incident_is_ignored(
+        uow: UowFactory, cfg: LiaisonConfig) -> None:
+    open_one(uow, cfg)
+    event = new_event("review.case.opened", {**CASE, "ticket_id": None},
+                      correlation_id="item-without-ticket")
+    assert statement.record_step(uow(), event) is None
+
+
+def test_the_published_statement_moves_the_ticket_its_ticket_id_names(
+        uow: UowFactory, cfg: LiaisonConfig) -> None:
+    tid = open_one(uow, cfg)
+    published = new_event("news.item.published", {
+        "item_id": "item-1", "revision": 1, "kind": "statement", "title": "说明",
+        "channels": ["website"], "ticket_id": tid}, correlation_id="trace-123")
+    effect = statement.statement_published(uow(), published, cfg)
+    assert effect is not None and (effect.ticket_id, effect.status) == (tid, "monitoring")
+
+
+def test_sentiment_events_find_the_ticket_by_their_incident_id(
+        uow: UowFactory, cfg: LiaisonConfig) -> None:
+    tid = open_one(uow, cfg)
+    escalated = new_event("sentiment.incident.escalated", {
+        "incident_id": INC, "topic": "legislation", "level": "II", "previous_level": "III"},
+        correlation_id="trace-456")
+    effect = incidents.incident_escalated(uow(), escalated, cfg)
+    assert effect is not None and effect.ticket_id == tid
+    orphan = new_event("sentiment.incident.subsided", {
+        "incident_id": "inc-unknown", "topic": "legislation", "level": "II",
+        "negative_ratio": 0.1}, correlation_id=INC)
+    with pytest.raises(tickets.TicketNotOpenYet):
+        incidents.incident_subsided(uow(), orphan, cfg)
+
+
+def test_liaisons_own_events_carry_the_ticket_id(uow: UowFactory, cfg: LiaisonConfig) -> None:
+    tid = open_one(uow, cfg)
+    with uow() as u:
+        bodies = [json.loads(b) for b in u.session.execute(select(outbox_table.c.body))
+                  .scalars()]
+    own = [b for b in bodies if b["type"].startswith("liaison.")]
+    assert {b["type"] for b in own} >= {"liaison.ticket.opened", "liaison.statement.requested"}
+    assert all(b["payload"]["ticket_id"] == tid for b in own)
+
+
+def test_the_statement_steps_are_one_entrypoint() -> None:
+    types = sorted(e.event_type for e in LiaisonService.on_statement_step.nameko_entrypoints)
+    assert types == sorted(statement.STEP_TYPES)
+    assert len(types) == 7

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.news import domain
+from services.news import domain, messages
 
 
 @pytest.mark.parametrize(("status", "action", "target"), [
@@ -90,16 +90,16 @@ def test_only_the_approved_revision_is_published() -> None:
     ("关于预算执行情况的情况说明", "关于预算执行情况的情况说明"),
 ])
 def test_statement_title(given: str, expected: str) -> None:
-    assert domain.statement_title(given) == expected
+    assert messages.statement_title(given) == expected
 
 
 def test_statement_body_uses_the_brief_and_signs_off() -> None:
-    body = domain.statement_body(title="代表信箱回复延迟", brief="经核实，系统升级导致回复延迟。",
+    body = messages.statement_body(title="代表信箱回复延迟", brief="经核实，系统升级导致回复延迟。",
                                  topic="deputies", level="IV", on=date(2026, 3, 5))
     assert "经核实，系统升级导致回复延迟。" in body
     assert "代表工作" in body
     assert body.endswith("市人大常委会办公室\n2026年3月5日")
-    serious = domain.statement_body(title="x", brief="y", topic="unknown-topic", level="I",
+    serious = messages.statement_body(title="x", brief="y", topic="unknown-topic", level="I",
                                     on=date(2026, 3, 5))
     assert "主要负责同志" in serious and "unknown-topic" in serious
 

@@ -16,7 +16,16 @@ from sqlalchemy import select
 
 from civicpulse.envelope import new_event
 from civicpulse.tables import outbox_table
-from services.news import config, domain, handlers, interaction, plan, queue, sweep
+from services.news import (
+    config,
+    domain,
+    interaction,
+    items,
+    plan,
+    queue,
+    review_outcomes,
+    sweep,
+)
 from services.news.channels.receiver import WebhookReceiver
 from services.news.config import NewsConfig
 
@@ -65,21 +74,21 @@ def counter(channel: str, outcome: str) -> float:
 
 def approve(uow: Any, item_id: str, cfg: NewsConfig, now: datetime = T0) -> dict[str, Any]:
     """Submit the item and let review approve its current revision."""
-    item = handlers.get_item(uow(), item_id)
+    item = items.get_item(uow(), item_id)
     if item["status"] == "draft":
-        item = handlers.submit_item(uow(), item_id)
+        item = items.submit_item(uow(), item_id)
     rev = item["revisions"][-1]
     event = new_event("review.case.approved", {
         "case_id": f"case-{item_id}", "item_id": item_id, "revision": rev["number"],
         "reference_no": "RD-2026-000042", "content_hash": rev["content_hash"]},
         correlation_id=item["correlation_id"])
-    result = handlers.on_case_approved(uow(), event, cfg, now=now)
+    result = review_outcomes.on_case_approved(uow(), event, cfg, now=now)
     assert result is not None
     return result
 
 
 def article(uow: Any, **extra: Any) -> dict[str, Any]:
-    return handlers.create_item(uow(), {**ARTICLE, **extra})
+    return items.create_item(uow(), {**ARTICLE, **extra})
 
 
 def test_failing_webhook_retries_with_backoff_while_the_website_publishes(
@@ -92,7 +101,7 @@ def test_failing_webhook_retries_with_backoff_while_the_website_publishes(
 
     assert queue.deliver_due(uow(), cfg, now=T0) == {
         "success": 1, "failure": 1, "gave_up": 0, "cancelled": 0}
-    after = handlers.get_item(uow(), item["id"])
+    after = items.get_item(uow(), item["id"])
     assert after["status"] == "published" and after["reference_no"] == "RD-2026-000042"
     assert after["channels"]["website"]["status"] == "sent"
     hook = after["channels"]["webhook"]
@@ -108,7 +117,7 @@ def test_failing_webhook_retries_with_backoff_while_the_website_publishes(
     assert queue.deliver_due(uow(), cfg, now=T0 + timedelta(seconds=5))["success"] == 0
     assert queue.deliver_due(uow(), cfg, now=T0 + timedelta(seconds=6))["success"] == 1
 
-    final = handlers.get_item(uow(), item["id"])
+    final = items.get_item(uow(), item["id"])
     assert final["channels"]["webhook"] | {"next_attempt_at": None} == {
         "action": "publish", "status": "sent", "attempts": 3, "last_error": None,
         "next_attempt_at": None, "url": f"{receiver.url}/{item['id']}"}
@@ -134,12 +143,15 @@ def test_a_channel_gives_up_after_its_attempts(uow: Any, cfg: NewsConfig,
     queue.deliver_due(uow(), cfg, now=T0)
     assert queue.deliver_due(uow(), cfg, now=T0 + timedelta(minutes=1))["gave_up"] == 1
     assert queue.deliver_due(uow(), cfg, now=T0 + timedelta(days=1))["failure"] == 0
-    final = handlers.get_item(uow(), item["id"])
+    final = items.get_item(uow(), item["id"])
     assert final["status"] == "published"
     assert final["channels"]["webhook"]["status"] == "failed"
     assert final["channels"]["website"]["status"] == "sent"
     [failed] = events(uow, "news.delivery.failed")
     assert failed["payload"]["channel"] == "webhook" and failed["payload"]["attempts"] == 2
+    # v2 names its keys: the item, and the ticket (none: this article was not drafted for one)
+    assert failed["version"] == 2 and failed["payload"]["item_id"] == item["id"]
+    assert "ticket_id" in failed["payload"] and failed["payload"]["ticket_id"] is None
 
 
 def test_a_bad_signature_is_refused_by_the_receiver(uow: Any, cfg: NewsConfig,
@@ -151,7 +163,7 @@ def test_a_bad_signature_is_refused_by_the_receiver(uow: Any, cfg: NewsConfig,
     item = article(uow)
     approve(uow, item["id"], cfg)
     queue.deliver_due(uow(), cfg, now=T0)
-    hook = handlers.get_item(uow(), item["id"])["channels"]["webhook"]
+    hook = items.get_item(uow(), item["id"])["channels"]["webhook"]
     assert hook["status"] == "pending" and "401" in hook["last_error"]
     assert receiver.received == []
 
@@ -161,35 +173,35 @@ def test_embargo_schedules_then_the_timer_releases(uow: Any, cfg: NewsConfig) ->
     assert approve(uow, item["id"], cfg)["status"] == "scheduled"
     [scheduled] = events(uow, "news.item.scheduled")
     assert scheduled["payload"]["publish_at"] == (T0 + timedelta(hours=2)).isoformat()
-    assert handlers.release_due(uow(), cfg, now=T0 + timedelta(hours=1)) == []
+    assert items.release_due(uow(), cfg, now=T0 + timedelta(hours=1)) == []
     assert queue.deliver_due(uow(), cfg, now=T0 + timedelta(hours=1))["success"] == 0
-    assert handlers.get_item(uow(), item["id"])["status"] == "scheduled"
-    assert handlers.release_due(uow(), cfg, now=T0 + timedelta(hours=2)) == [item["id"]]
+    assert items.get_item(uow(), item["id"])["status"] == "scheduled"
+    assert items.release_due(uow(), cfg, now=T0 + timedelta(hours=2)) == [item["id"]]
     queue.deliver_due(uow(), cfg, now=T0 + timedelta(hours=2))
-    assert handlers.get_item(uow(), item["id"])["status"] == "published"
+    assert items.get_item(uow(), item["id"])["status"] == "published"
 
 
 def test_editing_an_approved_item_sends_it_back_to_review(uow: Any, cfg: NewsConfig) -> None:
     item = article(uow, publish_at=T0 + timedelta(days=1))
     approve(uow, item["id"], cfg)
-    revised = handlers.revise_item(uow(), item["id"], ARTICLE["title"], "改后的正文。",
+    revised = items.revise_item(uow(), item["id"], ARTICLE["title"], "改后的正文。",
                                    "editor-zhou")
     assert revised["status"] == "in_review" and revised["current_revision"] == 2
     assert revised["approved_hash"] is None
     submitted = events(uow, "news.item.submitted")
     assert [e["payload"]["revision"] for e in submitted] == [1, 2]
     with pytest.raises(domain.Locked):
-        handlers.revise_item(uow(), item["id"], "again", "locked", "editor-zhou")
-    assert handlers.release_due(uow(), cfg, now=T0 + timedelta(days=2)) == []
+        items.revise_item(uow(), item["id"], "again", "locked", "editor-zhou")
+    assert items.release_due(uow(), cfg, now=T0 + timedelta(days=2)) == []
 
 
 def test_pending_deliveries_of_an_edited_revision_are_cancelled(uow: Any,
                                                                 cfg: NewsConfig) -> None:
     item = article(uow)
     approve(uow, item["id"], cfg)
-    handlers.revise_item(uow(), item["id"], ARTICLE["title"], "新正文", "editor-zhou")
+    items.revise_item(uow(), item["id"], ARTICLE["title"], "新正文", "editor-zhou")
     assert queue.deliver_due(uow(), cfg, now=T0)["success"] == 0
-    after = handlers.get_item(uow(), item["id"])
+    after = items.get_item(uow(), item["id"])
     assert {d["status"] for d in after["deliveries"]} == {"cancelled"}
     assert not (cfg.site_dir / f"{item['id']}.html").exists()
 
@@ -200,25 +212,25 @@ def test_correction_then_retraction_are_kept_and_shown(uow: Any, cfg: NewsConfig
     item = article(uow)
     approve(uow, item["id"], cfg)
     queue.deliver_due(uow(), cfg, now=T0)
-    handlers.correct_item(uow(), item["id"], "第二段日期更正为3月2日。", "editor-zhou", cfg,
+    items.correct_item(uow(), item["id"], "第二段日期更正为3月2日。", "editor-zhou", cfg,
                           now=T0 + timedelta(hours=1))
     queue.deliver_due(uow(), cfg, now=T0 + timedelta(hours=1))
     page = (cfg.site_dir / f"{item['id']}.html").read_text(encoding="utf-8")
     assert "更正" in page and "第二段日期更正为3月2日。" in page and "执法检查组" in page
-    handlers.retract_item(uow(), item["id"], "活动信息有误，撤回。", "editor-zhou", cfg,
+    items.retract_item(uow(), item["id"], "活动信息有误，撤回。", "editor-zhou", cfg,
                           now=T0 + timedelta(hours=2))
     queue.deliver_due(uow(), cfg, now=T0 + timedelta(hours=2))
     page = (cfg.site_dir / f"{item['id']}.html").read_text(encoding="utf-8")
     assert "撤回" in page and "执法检查组" not in page
     assert item["id"] not in (cfg.site_dir / "index.html").read_text(encoding="utf-8")
-    final = handlers.get_item(uow(), item["id"])
+    final = items.get_item(uow(), item["id"])
     assert final["status"] == "retracted"
     assert [n["kind"] for n in final["notes"]] == ["correction", "retraction"]
     assert [e["type"] for e in events(uow) if e["type"].startswith("news.item.")][-2:] == [
         "news.item.corrected", "news.item.retracted"]
     assert [d["action"] for d in receiver.received] == ["publish", "correct", "retract"]
     with pytest.raises(domain.InvalidTransition):
-        handlers.correct_item(uow(), item["id"], "x", "y", cfg)
+        items.correct_item(uow(), item["id"], "x", "y", cfg)
 
 
 def test_sweep_notifies_the_owner_then_expires_and_archives(uow: Any, cfg: NewsConfig,
@@ -227,7 +239,7 @@ def test_sweep_notifies_the_owner_then_expires_and_archives(uow: Any, cfg: NewsC
     item = article(uow)
     approve(uow, item["id"], cfg)
     queue.deliver_due(uow(), cfg, now=T0)
-    published = handlers.get_item(uow(), item["id"])
+    published = items.get_item(uow(), item["id"])
     max_age = cfg.column("人大工作进行时").max_age_days
     outdated = T0 + timedelta(days=max_age, minutes=1)
 
@@ -244,7 +256,7 @@ def test_sweep_notifies_the_owner_then_expires_and_archives(uow: Any, cfg: NewsC
         "notified": [], "expired": [item["id"]]}
     queue.deliver_due(uow(), cfg, now=outdated + cfg.grace)
 
-    expired = handlers.get_item(uow(), item["id"])
+    expired = items.get_item(uow(), item["id"])
     assert expired["status"] == "expired" and expired["archived"] is True
     assert len(expired["revisions"]) == len(published["revisions"]), "nothing deleted"
     [entry] = sweep.archived(uow())
@@ -324,9 +336,9 @@ def test_channel_statistics_replace_the_previous_counts(uow: Any, cfg: NewsConfi
                                                  "comments": 0})
     interaction.record_stats(uow(), item["id"], {"channel": "wechat", "views": 120, "likes": 9,
                                                  "comments": 3})
-    [stats] = handlers.get_item(uow(), item["id"])["stats"]
+    [stats] = items.get_item(uow(), item["id"])["stats"]
     assert (stats["views"], stats["likes"], stats["comments"]) == (120, 9, 3)
-    with pytest.raises(handlers.ItemNotFound):
+    with pytest.raises(items.ItemNotFound):
         interaction.record_stats(uow(), "itm-x", {"channel": "wechat", "views": 1, "likes": 0,
                                                   "comments": 0})
 
@@ -344,7 +356,35 @@ def test_a_revision_whose_content_was_not_approved_is_never_sent(
                           .values(approved_hash="0" * 64))
         u.commit()
     assert queue.deliver_due(uow(), cfg, now=T0)["cancelled"] == 2
-    after = handlers.get_item(uow(), item["id"])
+    after = items.get_item(uow(), item["id"])
     assert after["status"] == "approved" and after["publications"] == []
     assert not (cfg.site_dir / f"{item['id']}.html").exists()
     assert receiver.received == [] and events(uow, "news.item.published") == []
+
+
+def test_the_first_publication_refuses_content_that_is_not_the_approved_revisions(
+        uow: Any, cfg: NewsConfig) -> None:
+    """`check_publish` at the first publication compares the delivered revision's content hash
+    with the approved one: when the approval changes while a channel is sending (a race the
+    queue's pre-send check cannot see), the item is not marked published and no
+    `news.item.published` goes out. (It used to be given the approved hash twice, ignore the
+    answer and write `published` regardless.)"""
+    from services.news import db
+
+    item = article(uow)
+    approve(uow, item["id"], cfg)
+
+    class RacingChannel:
+        def send(self, shown: dict[str, Any], action: str, context: dict[str, Any],
+                 delivery_id: str = "") -> str:
+            with uow() as u:   # meanwhile the approval now names other content
+                u.session.execute(db.items.update().where(db.items.c.id == item["id"])
+                                  .values(approved_hash="0" * 64))
+                u.commit()
+            return "https://example.invalid/sent"
+
+    with pytest.raises(domain.StaleApproval):
+        queue.deliver_due(uow(), cfg, now=T0, channel_for=lambda name: RacingChannel())
+    after = items.get_item(uow(), item["id"])
+    assert after["status"] == "approved" and after["published_at"] is None
+    assert events(uow, "news.item.published") == []

@@ -109,13 +109,13 @@ def _published_long_ago(service: Any, uow: Any, years: int = 2) -> str:
     from datetime import timedelta
 
     from civicpulse.envelope import utcnow
-    from services.news import config, handlers, queue
+    from services.news import config, queue, review_outcomes
 
     then = utcnow() - timedelta(days=365 * years)
     _, item = answer(service.post_item(request("POST", "/items", {**DRAFT, "column": "法治前沿"})))
     answer(service.post_submit(request("POST"), item["id"]))
     rev = service.get_item(item["id"])["revisions"][-1]
-    handlers.on_case_approved(uow(), new_event("review.case.approved", {
+    review_outcomes.on_case_approved(uow(), new_event("review.case.approved", {
         "case_id": "c", "item_id": item["id"], "revision": 1, "reference_no": "RD-1",
         "content_hash": rev["content_hash"]}, correlation_id=item["id"]), config.load(), then)
     queue.deliver_due(uow(), config.load(), now=then)

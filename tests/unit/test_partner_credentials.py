@@ -52,14 +52,17 @@ def test_explicit_port_wins_and_plain_keeps_the_broker_port(monkeypatch) -> None
 
 
 def test_the_onboarding_guide_points_at_examples_the_tests_run() -> None:
-    """docs/对接说明.md links the examples that tests/e2e/test_partner_interop.py and
-    tests/integration/test_partner_tls.py run; a renamed example breaks this first."""
+    """docs/对接说明.md links the examples that tests/e2e/test_partner_interop.py,
+    tests/integration/test_partner_tls.py and tests/integration/test_webhook_examples.py run;
+    a renamed example breaks this first."""
     root = Path(__file__).resolve().parents[2]
     guide = (root / "docs" / "对接说明.md").read_text(encoding="utf-8")
     linked = set(re.findall(r"\]\(\.\./(examples/[\w/.]+)\)", guide))
     assert linked == {"examples/python/consume.py", "examples/python/ack.py",
-                      "examples/node/consume.js", "examples/node/ack.js"}
+                      "examples/node/consume.js", "examples/node/ack.js",
+                      "examples/python/webhook_receiver.py", "examples/node/webhook_receiver.js"}
     assert all((root / path).is_file() for path in linked)
     tests = "".join((root / t).read_text() for t in (
-        "tests/e2e/test_partner_interop.py", "tests/integration/test_partner_tls.py"))
+        "tests/e2e/test_partner_interop.py", "tests/integration/test_partner_tls.py",
+        "tests/integration/test_webhook_examples.py"))
     assert all(Path(path).name in tests for path in linked)

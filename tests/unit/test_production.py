@@ -22,9 +22,7 @@ STRONG = "0123456789abcdef0123456789abcdef"
 def prod(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CIVICPULSE_ENV", "production")
-    sentiment_config.load.cache_clear()
-    yield monkeypatch
-    sentiment_config.load.cache_clear()
+    return monkeypatch
 
 
 @pytest.mark.parametrize("value", [None, "civicpulse-dev-key-change-me", "short"])

@@ -159,7 +159,8 @@ def test_return_and_reject(uow: Any, cfg: config.ReviewConfig, staff: dict[str, 
     last = outbox(uow)[-1]
     assert last["type"] == f"review.case.{status}"
     assert last["payload"] == {"case_id": case_id, "item_id": "itm-1", "revision": 1,
-                               "stage": "leader_in_charge", "comment": "口径需再核实",
+                               "ticket_id": "tkt-1", "stage": "leader_in_charge",
+                               "comment": "口径需再核实",
                                "author": "liaison-desk"}
     with pytest.raises(domain.CaseClosed):
         handlers.decide(uow(), case_id, staff["qian"],
@@ -183,3 +184,21 @@ def test_workflow_defaults_when_the_producer_omits_it(uow: Any, cfg: config.Revi
                      correlation_id=INCIDENT)
     case = handlers.get_case(uow(), handlers.open_case(uow(), bare, cfg))
     assert case["workflow"] == "default" and case["stage_due_at"] is None
+
+
+def test_every_event_of_a_case_carries_the_item_and_ticket_ids(
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+    """v2 payloads name their keys (liaison finds the ticket by `ticket_id`, not by the
+    correlation id); an item not drafted for a ticket says so with a null."""
+    case_id = opened(uow, cfg)
+    for who in ("wang", "qian", "zhao"):
+        approve(uow, cfg, case_id, staff[who])
+    handlers.open_case(uow(), new_event("news.item.submitted", {
+        "item_id": "itm-2", "revision": 1, "kind": "article", "title": "t", "body": "b",
+        "author": "sun", "content_hash": "b" * 64, "ticket_id": None},
+        correlation_id="itm-2"), cfg)
+    events = outbox(uow)
+    assert len(events) == 6
+    assert all(e["version"] == 2 for e in events)
+    assert [(e["payload"]["item_id"], e["payload"]["ticket_id"]) for e in events] == \
+        [("itm-1", "tkt-1")] * 5 + [("itm-2", None)]

@@ -11,7 +11,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from civicpulse.envelope import new_event
-from services.review import handlers
+from services.review import config, handlers
 from services.review.service import ReviewService
 
 OK = {"accuracy": True, "orientation": True, "format": True}
@@ -37,7 +37,8 @@ def answer(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
 
 @pytest.fixture
 def service(uow_factory: Any) -> Any:
-    return worker_factory(ReviewService, platform=FakePlatform(uow_factory("review")))
+    return worker_factory(ReviewService, platform=FakePlatform(uow_factory("review")),
+                          config=config.load())
 
 
 @pytest.fixture

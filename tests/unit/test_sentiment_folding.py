@@ -24,8 +24,7 @@ BUCKET = 50_000
 
 
 def _general(path: Path) -> Scorer:
-    scorer = Scorer(path, temperature=1.0)
-    scorer._expert = None  # the folded file alone
+    scorer = Scorer(path, temperature=1.0, use_expert=False)
     return scorer
 
 

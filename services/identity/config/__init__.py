@@ -4,13 +4,12 @@ start: the sign-in lockout, the session lifetime and the password policy."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 
-import yaml
 from marshmallow import Schema, fields, validate
 
-from civicpulse.settings import config_file
+from civicpulse import settings
+from civicpulse.config import read_yaml
 from services.identity.domain import Policy
 
 HERE = Path(__file__).parent
@@ -35,11 +34,10 @@ class _Config(Schema):
     passwords = fields.Nested(_Passwords, load_default=dict)
 
 
-@cache
 def load(path: str | None = None) -> Policy:
     """The sign-in policy; a value out of range stops the service at start, naming it."""
-    file = Path(path or config_file("identity", HERE / "identity.yaml"))
-    data = _Config().load(yaml.safe_load(file.read_text(encoding="utf-8")) or {})
+    file = Path(path or settings.config_file("IDENTITY_CONFIG", HERE / "identity.yaml"))
+    data = read_yaml(file, _Config)
     return Policy(max_failures=data["lockout"]["max_failures"],
                   lockout=timedelta(minutes=data["lockout"]["minutes"]),
                   session_lifetime=timedelta(hours=data["sessions"]["hours"]),

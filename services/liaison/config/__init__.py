@@ -9,7 +9,6 @@ time, so the rest of the service only ever sees agency codes.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import yaml
 from marshmallow import Schema, fields, validate
 
+from civicpulse import settings
 from services.liaison.domain import (
     AGENCY_KINDS,
     DEADLINE_KEYS,
@@ -99,6 +99,7 @@ class _LevelPlan(Schema):
     statement_required = fields.Boolean(load_default=True)
     escalation = fields.List(fields.Nested(_Step), load_default=None,
                              validate=validate.Length(min=1))
+    warn_before = fields.Float(load_default=0, validate=validate.Range(min=0))
 
 
 class _Plans(Schema):
@@ -175,7 +176,8 @@ def parse_plan(data: Any, groups: dict[str, tuple[str, ...]] | None = None) -> P
                          tasks=tuple(TaskTemplate(**t) for t in lp["tasks"]),
                          statement_required=lp["statement_required"],
                          escalation=tuple(EscalationStep(**e) for e in lp["escalation"])
-                         if lp["escalation"] else DEFAULT_CHAIN)
+                         if lp["escalation"] else DEFAULT_CHAIN,
+                         warn_before=lp["warn_before"])
         for level, lp in levels.items()})
 
 
@@ -191,6 +193,7 @@ def build(agencies_data: Any, plans_data: Any) -> LiaisonConfig:
 
 @cache
 def load(agencies_path: str | None = None, plans_path: str | None = None) -> LiaisonConfig:
-    agencies = Path(agencies_path or os.environ.get("LIAISON_AGENCIES", HERE / "agencies.yaml"))
-    plans = Path(plans_path or os.environ.get("LIAISON_PLANS", HERE / "plans.yaml"))
+    agencies = Path(agencies_path or settings.config_file("LIAISON_AGENCIES",
+                                                          HERE / "agencies.yaml"))
+    plans = Path(plans_path or settings.config_file("LIAISON_PLANS", HERE / "plans.yaml"))
     return build(_read(agencies), _read(plans))

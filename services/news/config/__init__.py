@@ -9,17 +9,15 @@ secrets named in the YAML (`NEWS_WEBHOOK_URL`, `NEWS_WEBHOOK_SECRET`, ...),
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from civicpulse import production
+from civicpulse import production, settings
+from civicpulse.config import read_yaml
 from civicpulse.settings import for_service
 from services.news.domain import RetryPolicy
 
@@ -128,18 +126,18 @@ class NewsConfig:
         return self.columns.get(name or "", self.default_column)
 
 
-@cache
 def _raw(path: str) -> dict[str, Any]:
-    return _Config().load(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+    return read_yaml(path, _Config)
 
 
 def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+    """A declared variable (civicpulse.settings), else the YAML's value."""
+    value = settings.value(name)
+    return float(value) if value is not None else default
 
 
 def _path() -> str:
-    return os.environ.get("NEWS_CONFIG", str(HERE / "news.yaml"))
+    return str(settings.config_file("NEWS_CONFIG", HERE / "news.yaml"))
 
 
 def queue_interval() -> float:
@@ -164,17 +162,17 @@ def _channel_secret(url: str | None, variable: str | None) -> str:
 def load() -> NewsConfig:
     """Read on each call (cheap: the YAML is cached): env decides directories, URLs and secrets,
     and tests change the env."""
-    settings = for_service("news")
+    service = for_service("news")
     data = _raw(_path())
-    default_url = f"http://127.0.0.1:{settings.http_port}/site"
-    site_url = os.environ.get("NEWS_SITE_URL", default_url).rstrip("/")
+    default_url = f"http://127.0.0.1:{service.http_port}/site"
+    site_url = (settings.value("NEWS_SITE_URL") or default_url).rstrip("/")
     q = data["queue"]
     timeout = _env_float("NEWS_WEBHOOK_TIMEOUT", q["timeout_seconds"])
     channels = {}
     for name, c in data["channels"].items():
-        directory = settings.var_dir / c["dir"] if c["dir"] else None
+        directory = service.var_dir / c["dir"] if c["dir"] else None
         base = site_url if c["dir"] == "site" else f"file://{directory}"
-        url = os.environ.get(c["url_env"]) if c["url_env"] else None
+        url = settings.named(c["url_env"]) if c["url_env"] else None
         channels[name] = ChannelSpec(
             name, c["formatter"], c["transmitter"], directory, base,
             url=url, secret=_channel_secret(url, c["secret_env"]),
@@ -184,7 +182,7 @@ def load() -> NewsConfig:
     d = data["default_column"]
     e = data["expiry"]
     return NewsConfig(
-        site_dir=settings.var_dir / "site", site_url=site_url, columns=columns,
+        site_dir=service.var_dir / "site", site_url=site_url, columns=columns,
         default_column=Column(None, tuple(d["channels"]), d["max_age_days"]), channels=channels,
         retry=RetryPolicy(int(_env_float("NEWS_QUEUE_MAX_ATTEMPTS", q["max_attempts"])),
                           _env_float("NEWS_QUEUE_BASE_SECONDS", q["base_seconds"]),

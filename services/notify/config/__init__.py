@@ -4,17 +4,17 @@ files; secrets and addresses come from the environment (see channels.yaml)."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from civicpulse import settings
+from civicpulse.config import ConfigError, read_yaml
 from services.notify.domain import (
     AUDIENCE_KINDS,
     PERSONAL_CHANNELS,
@@ -144,6 +144,7 @@ class NotifyConfig:
     poll_seconds: float
     concurrency: int = 4
     digest_at: time | None = None
+    digest_check_seconds: float = 60.0
 
     def rules_for(self, event_type: str) -> list[Rule]:
         return [r for r in self.rules if r.event == event_type]
@@ -156,15 +157,7 @@ class NotifyConfig:
         return tuple(n for n in names if self.robots[n].url)
 
 
-class ConfigError(ValueError):
-    """A configuration file is invalid; the message says where."""
-
-
-def _read(path: Path, schema: Schema) -> dict[str, Any]:
-    try:
-        return schema.load(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {exc.messages}") from exc
+__all__ = ["ConfigError", "NotifyConfig", "build", "load"]
 
 
 def _rule(raw: dict[str, Any]) -> Rule:
@@ -176,7 +169,7 @@ def _rule(raw: dict[str, Any]) -> Rule:
         urgent_when={k: tuple(v) for k, v in raw["urgent_when"].items()}, link=raw["link"])
 
 
-def _env_email(raw: dict[str, Any], env: dict[str, str]) -> Email:
+def _env_email(raw: dict[str, Any], env: Mapping[str, str]) -> Email:
     def pick(key: str, name: str) -> Any:
         return env.get(f"NOTIFY_SMTP_{name}", raw[key])
     starttls = str(pick("starttls", "STARTTLS")).lower() in ("1", "true", "yes", "on")
@@ -186,15 +179,15 @@ def _env_email(raw: dict[str, Any], env: dict[str, str]) -> Email:
                  cafile=pick("cafile", "CAFILE"))
 
 
-def _env_robot(name: str, raw: dict[str, Any], env: dict[str, str]) -> Robot:
+def _env_robot(name: str, raw: dict[str, Any], env: Mapping[str, str]) -> Robot:
     key = f"NOTIFY_ROBOT_{name.upper()}"
     return Robot(name, raw["kind"], env.get(f"{key}_URL", raw["url"]),
                  env.get(f"{key}_SECRET", raw["secret"]))
 
 
-def build(rules_path: Path, channels_path: Path, env: dict[str, str]) -> NotifyConfig:
-    rules = tuple(_rule(r) for r in _read(rules_path, _Rules())["rules"])
-    ch = _read(channels_path, _Channels())
+def build(rules_path: Path, channels_path: Path, env: Mapping[str, str]) -> NotifyConfig:
+    rules = tuple(_rule(r) for r in read_yaml(rules_path, _Rules)["rules"])
+    ch = read_yaml(channels_path, _Channels)
     robots = {n: _env_robot(n, r, env) for n, r in ch["robots"].items()}
     problems = [f"rule {r.name}: unknown robot {n}" for r in rules for n in r.robots
                 if n not in robots]
@@ -214,7 +207,8 @@ def build(rules_path: Path, channels_path: Path, env: dict[str, str]) -> NotifyC
                                                     send["lease_seconds"])),
                         poll_seconds=send["poll_seconds"],
                         concurrency=int(env.get("NOTIFY_SEND_CONCURRENCY", send["concurrency"])),
-                        digest_at=_clock(env.get("NOTIFY_DIGEST_AT", ch["digest"]["at"])))
+                        digest_at=_clock(env.get("NOTIFY_DIGEST_AT", ch["digest"]["at"])),
+                        digest_check_seconds=settings.value("NOTIFY_DIGEST_CHECK_SECONDS"))
 
 
 def _clock(text: str | None) -> time | None:
@@ -224,8 +218,8 @@ def _clock(text: str | None) -> time | None:
     return parse_clock(text)
 
 
-@cache
 def load() -> NotifyConfig:
-    env = dict(os.environ)
-    return build(Path(env.get("NOTIFY_RULES", HERE / "rules.yaml")),
-                 Path(env.get("NOTIFY_CHANNELS", HERE / "channels.yaml")), env)
+    """The configuration now (the YAML is parsed once per file content: civicpulse.config)."""
+    return build(settings.config_file("NOTIFY_RULES", HERE / "rules.yaml"),
+                 settings.config_file("NOTIFY_CHANNELS", HERE / "channels.yaml"),
+                 settings.environment())

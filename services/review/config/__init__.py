@@ -1,16 +1,16 @@
-"""Review configuration: workflows and reference numbering (YAML), validated at start."""
+"""Review configuration: workflows and reference numbering (YAML), validated at start, and the
+overdue sweep's interval (`REVIEW_OVERDUE_SWEEP_SECONDS`, civicpulse.settings)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from marshmallow import Schema, fields, validate
 
+from civicpulse import settings
+from civicpulse.config import read_yaml
 from services.review.domain import RESUME_AT, SEVERITIES, STAGES, Workflow
 from services.review.prechecks import RULES, Prechecker, Rules, Term
 
@@ -72,11 +72,12 @@ class ReviewConfig:
     reference_prefix: str
     timezone: ZoneInfo
     prechecker: Prechecker | None = None
+    sweep_seconds: float = 15.0
 
 
 def load_prechecks(path: str | Path | None = None) -> Prechecker:
-    file = Path(path or os.environ.get("REVIEW_PRECHECKS", HERE / "prechecks.yaml"))
-    data = _Prechecks().load(yaml.safe_load(file.read_text(encoding="utf-8")) or {})
+    file = Path(path or settings.config_file("REVIEW_PRECHECKS", HERE / "prechecks.yaml"))
+    data = read_yaml(file, _Prechecks)
     title = _Title().load(data["title"]) if not data["title"] else data["title"]
     outdated = data["outdated"] or {"present_tense": []}
     return Prechecker(Rules(
@@ -86,10 +87,21 @@ def load_prechecks(path: str | Path | None = None) -> Prechecker:
         present_tense=tuple(outdated.get("present_tense", ()))))
 
 
-@cache
+def sources() -> dict[str, dict[str, str]]:
+    """Where the workflows and the pre-check rules are configured: file and overriding
+    variable (the console's 管理 page shows it)."""
+    return {"workflows": {"file": str(settings.config_file("REVIEW_CONFIG",
+                                                           HERE / "workflows.yaml")),
+                          "variable": "REVIEW_CONFIG"},
+            "prechecks": {"file": str(settings.config_file("REVIEW_PRECHECKS",
+                                                           HERE / "prechecks.yaml")),
+                          "variable": "REVIEW_PRECHECKS"}}
+
+
 def load(path: str | None = None) -> ReviewConfig:
-    file = Path(path or os.environ.get("REVIEW_CONFIG", HERE / "workflows.yaml"))
-    data = _Config().load(yaml.safe_load(file.read_text(encoding="utf-8")))
+    """The configuration now (the YAML is parsed once per file content: civicpulse.config)."""
+    file = Path(path or settings.config_file("REVIEW_CONFIG", HERE / "workflows.yaml"))
+    data = read_yaml(file, _Config)
     workflows = {name: Workflow(name, tuple(w["stages"]), w["deadline_minutes"],
                                 w["deadline_seconds"], w["resume_at"])
                  for name, w in data["workflows"].items()}
@@ -97,4 +109,5 @@ def load(path: str | None = None) -> ReviewConfig:
         if required not in workflows:
             raise ValueError(f"{file}: workflow {required!r} is missing")
     ref = data["reference"]
-    return ReviewConfig(workflows, ref["prefix"], ZoneInfo(ref["timezone"]), load_prechecks())
+    return ReviewConfig(workflows, ref["prefix"], ZoneInfo(ref["timezone"]), load_prechecks(),
+                        sweep_seconds=settings.value("REVIEW_OVERDUE_SWEEP_SECONDS"))

@@ -1,17 +1,16 @@
 """Sentiment configuration (YAML, validated at start): topics, detection thresholds, channels,
-feed sources, retention. `SENTIMENT_CONFIG` points at another file."""
+feed sources, retention. `SENTIMENT_CONFIG` points at another file; the timers' intervals come
+from here too (civicpulse.settings declares the variables)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from marshmallow import Schema, fields, validate
 
-from civicpulse import production
+from civicpulse import production, settings
+from civicpulse.config import read_yaml
 from services.sentiment.detection import DetectorConfig
 from services.sentiment.domain import LEVEL_ORDER
 
@@ -46,6 +45,8 @@ class _Feed(Schema):
 class _Config(Schema):
     topics = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                          required=True)
+    topic_names = fields.Dict(keys=fields.String(), values=fields.String(
+        validate=validate.Length(min=1, max=64)), load_default=dict)
     detection = fields.Nested(_Detection, required=True)
     channels = fields.Dict(keys=fields.String(), values=fields.String(),
                            load_default=lambda: {"web": "web"})
@@ -63,12 +64,20 @@ class SentimentConfig:
     feeds: dict[str, dict[str, str]]
     feed_poll_seconds: int
     retention_days: int
+    topic_names: dict[str, str] = field(default_factory=dict)
+
+    def topic_name(self, topic: str) -> str:
+        """The topic's human name (`topic_names` in topics.yaml); a #hashtag# topic is its
+        own name."""
+        return self.topic_names.get(topic, topic)
+    incident_sweep_seconds: float = 30.0
+    purge_seconds: float = 3600.0
 
 
-@cache
 def load(path: str | None = None) -> SentimentConfig:
-    file = Path(path or os.environ.get("SENTIMENT_CONFIG", HERE / "topics.yaml"))
-    data = _Config().load(yaml.safe_load(file.read_text(encoding="utf-8")))
+    """The configuration now (the YAML is parsed once per file content: civicpulse.config)."""
+    file = Path(path or settings.config_file("SENTIMENT_CONFIG", HERE / "topics.yaml"))
+    data = read_yaml(file, _Config)
     det = data["detection"]
     if set(det["levels"]) != set(LEVEL_ORDER):
         raise ValueError(f"{file}: detection.levels must name all of {LEVEL_ORDER}")
@@ -77,6 +86,13 @@ def load(path: str | None = None) -> SentimentConfig:
     for name, feed in data["feeds"].items():
         if feed["channel"] not in data["channels"]:
             raise ValueError(f"{file}: feed {name} uses unknown channel {feed['channel']!r}")
+    unknown = sorted(set(data["topic_names"]) - set(data["topics"]))
+    if unknown:
+        raise ValueError(f"{file}: topic_names names unknown topics {unknown}")
     key = production.secret("SENTIMENT_PSEUDONYM_KEY").encode()
     return SentimentConfig(data["topics"], DetectorConfig(**det), key, data["channels"],
-                           data["feeds"], data["feed_poll_seconds"], data["retention_days"])
+                           data["feeds"], data["feed_poll_seconds"], data["retention_days"],
+                           data["topic_names"],
+                           incident_sweep_seconds=settings.value(
+                               "SENTIMENT_INCIDENT_SWEEP_SECONDS"),
+                           purge_seconds=settings.value("SENTIMENT_PURGE_SECONDS"))

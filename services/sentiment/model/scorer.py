@@ -7,6 +7,9 @@ stack.py and folding.py) and an emoticon expert (Weibo posts only). Texts carryi
 (``EXPERT_WEIGHT``); plain texts get the general model alone, so the expert's reliance on
 emoticons never decides a text without them. The blended log-odds are
 divided by the temperature fitted at training time (``sentiment.json``), see calibration.py.
+
+One text is scored by fastText itself; a batch by the same models evaluated in numpy
+(batch_scoring.py), which gives fastText's numbers for a whole batch at once.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from __future__ import annotations
 import json
 import math
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import fasttext
 import numpy as np
 
+from services.sentiment.model.batch_scoring import BatchModel, code_point_hashes
 from services.sentiment.model.calibration import EPS, logits, sigmoid
-from services.sentiment.model.text import EMOTICON_TAG, tokens
+from services.sentiment.model.text import EMOTICON_TAG, character_codes, characters
 
 MODEL_PATH = Path(__file__).with_name("sentiment.ftz")
 EXPERT_SUFFIX = ".emoticons"
@@ -37,7 +42,12 @@ def expert_path(path: str | os.PathLike[str]) -> Path:
 
 def _load(path: Path):  # noqa: ANN202 - fasttext has no type hints
     fasttext.FastText.eprint = lambda *args, **kwargs: None  # silence the load warning
-    return fasttext.load_model(str(path)).f  # the C++ object: no numpy wrapping on the hot path
+    return fasttext.load_model(str(path))
+
+
+@lru_cache(maxsize=1)
+def _hashes() -> np.ndarray:
+    return code_point_hashes()
 
 
 def _sidecar_temperature(path: Path) -> float:
@@ -50,56 +60,56 @@ def _sidecar_temperature(path: Path) -> float:
 class Scorer:
     """Probability that a text is positive. Safe to share between threads (read-only models)."""
 
-    def __init__(self, path: str | os.PathLike[str], temperature: float | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], temperature: float | None = None,
+                 use_expert: bool = True) -> None:
+        """`use_expert=False` scores with the general model alone (as folded, for training)."""
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"sentiment model not found: {self.path}")
-        self._general = _load(self.path)
-        expert = expert_path(self.path)
-        self._expert = _load(expert) if expert.is_file() else None
-        self.size_bytes = self.path.stat().st_size + (expert.stat().st_size if self._expert else 0)
+        general = _load(self.path)
+        self._general = general.f  # the C++ object: no numpy wrapping on the one-text path
+        self._general_batch = BatchModel.from_fasttext(general, _hashes())
+        expert_file = expert_path(self.path)
+        expert = _load(expert_file) if use_expert and expert_file.is_file() else None
+        self._expert = expert.f if expert is not None else None
+        self._expert_batch = BatchModel.from_fasttext(expert, _hashes()) if expert else None
+        self.size_bytes = self.path.stat().st_size + (
+            expert_file.stat().st_size if self._expert else 0)
         self.temperature = _sidecar_temperature(self.path) if temperature is None else temperature
 
     def score(self, text: str) -> float:
         """Probability that one text is positive (0..1); 0.5 for an empty text."""
-        prepared = tokens(text)
+        prepared = characters(text)
         if not prepared:
             return 0.5
-        line = prepared + "\n"
+        line = " ".join(prepared) + "\n"
         z = _logit(_one(self._general, line))
         if self._expert is not None and "[" in text and EMOTICON_TAG.search(text):
             z = EXPERT_WEIGHT * _logit(_one(self._expert, line)) + (1.0 - EXPERT_WEIGHT) * z
         return 1.0 / (1.0 + math.exp(-z / self.temperature))
 
     def predict_proba(self, texts: list[str]) -> list[float]:
-        """Probabilities that each text is positive, in order (batched calls into fastText)."""
+        """Probabilities that each text is positive, in order (one numpy pass per model)."""
         if not texts:
             return []
-        lines = [tokens(t) + "\n" for t in texts]
-        z = logits(_many(self._general, lines))
-        if self._expert is not None:
-            tagged = [i for i, t in enumerate(texts) if "[" in t and EMOTICON_TAG.search(t)]
+        general = self._general_batch.positive(*character_codes(texts))
+        empty = np.isnan(general)
+        z = logits(np.where(empty, 0.5, general))
+        if self._expert_batch is not None:
+            tagged = [i for i, t in enumerate(texts)
+                      if not empty[i] and "[" in t and EMOTICON_TAG.search(t)]
             if tagged:
-                expert = logits(_many(self._expert, [lines[i] for i in tagged]))
+                codes = character_codes([texts[i] for i in tagged])
+                expert = logits(self._expert_batch.positive(*codes))
                 z[tagged] = EXPERT_WEIGHT * expert + (1.0 - EXPERT_WEIGHT) * z[tagged]
         probs = sigmoid(z / self.temperature)
-        probs[[i for i, line in enumerate(lines) if len(line) == 1]] = 0.5
+        probs[empty] = 0.5
         return probs.tolist()
 
 
 def _one(model, line: str) -> float:  # noqa: ANN001
     result = model.predict(line, 1, 0.0, "replace")
     return _positive(*result[0]) if result else 0.5
-
-
-def _many(model, lines: list[str]) -> np.ndarray:  # noqa: ANN001
-    labels, probs = model.multilinePredict(lines, 1, 0.0, "replace")
-    if not all(labels):  # an empty line has no prediction
-        return np.array([_positive(p[0], lab[0]) if lab else 0.5
-                         for p, lab in zip(probs, labels, strict=True)])
-    top = np.clip(np.concatenate(probs), 0.0, 1.0)
-    positive = np.fromiter((lab[0] == POSITIVE for lab in labels), dtype=bool, count=len(labels))
-    return np.where(positive, top, 1.0 - top)
 
 
 def _positive(prob: float, label: str) -> float:

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -16,8 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import fasttext
+
 from services.sentiment.model import MODEL_PATH, Scorer
 from services.sentiment.model.data import DEFAULT_DATA_DIR, load_corpus
+from services.sentiment.model.text import tokens
 
 SPEED_SPLITS = ("weibo", "weibo_stripped", "unseen_domain_short")
 FALLBACK_TEXTS = ["办事效率很高，点赞[赞]", "拖了三个月没人管，太失望了", "今天下午召开常委会会议",
@@ -49,24 +53,30 @@ def speed_texts(n: int, data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[str], i
 
 
 def measure_scoring(n: int = 50_000, batch: int = 10_000, one_by_one: int = 20_000,
-                    repeats: int = 3, data_dir: Path = DEFAULT_DATA_DIR) -> dict:
+                    repeats: int = 3, data_dir: Path = DEFAULT_DATA_DIR,
+                    model: Path = MODEL_PATH) -> dict:
     """Texts/s scored in batches and one text at a time on one core (best of `repeats` runs, as
-    the machine is shared: the best run is the one least disturbed), plus the model's load time."""
+    the machine is shared: the best run is the one least disturbed), plus the model's load time.
+    `fasttext_batched_texts_per_s` is the same batches through fastText's own multi-line predict
+    (general model alone): what batched scoring cost before batch_scoring.py, in the same run."""
     texts, distinct = speed_texts(n, data_dir)
     with _one_core() as cpu:
         started = time.perf_counter()
-        scorer = Scorer(MODEL_PATH)  # a fresh load, to time it
+        scorer = Scorer(model)  # a fresh load, to time it
         load_s = time.perf_counter() - started
         scorer.predict_proba(texts[:batch])  # warm up
         batched = max(_batched(scorer, texts, batch) for _ in range(repeats))
         single = max(_one_at_a_time(scorer, texts[:one_by_one]) for _ in range(repeats))
+        reference = max(_fasttext_batched(model, texts, batch) for _ in range(repeats))
     return {
+        "model": str(model),
         "cpu": cpu,
         "texts": n,
         "distinct_texts_repeated": distinct,
         "mean_chars": round(sum(map(len, texts)) / len(texts), 1),
         "batched_texts_per_s": round(batched),
         "one_at_a_time_texts_per_s": round(single),
+        "fasttext_batched_texts_per_s": round(reference),
         "repeats": repeats,
         "model_load_s": round(load_s, 3),
         "model_bytes": scorer.size_bytes,
@@ -80,6 +90,15 @@ def _batched(scorer: Scorer, texts: list[str], batch: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def _fasttext_batched(model: Path, texts: list[str], batch: int) -> float:
+    fasttext.FastText.eprint = lambda *args, **kwargs: None
+    general = fasttext.load_model(str(model)).f
+    started = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        general.multilinePredict([tokens(t) + "\n" for t in texts[i:i + batch]], 1, 0.0, "replace")
+    return len(texts) / (time.perf_counter() - started)
+
+
 def _one_at_a_time(scorer: Scorer, texts: list[str]) -> float:
     started = time.perf_counter()
     for text in texts:
@@ -87,5 +106,14 @@ def _one_at_a_time(scorer: Scorer, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="One-core scoring throughput")
+    parser.add_argument("--model", type=Path, action="append",
+                        help="model file(s) to measure one after the other in this run "
+                             "(default: the shipped one)")
+    for model in parser.parse_args(argv).model or [MODEL_PATH]:
+        print(json.dumps(measure_scoring(model=model), indent=2))
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure_scoring(), indent=2))
+    main()

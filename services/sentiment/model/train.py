@@ -133,8 +133,7 @@ def fit_general(examples: list[Example], groups: list[str], out: Path,
 def fold_error(stack: Linear, featurizer: Featurizer, model: Path, texts: list[str]) -> float:
     """Largest difference between the folded file's probability and the stack's on `texts`."""
     stacked = sigmoid(stack.logits(averaged(featurizer.counts(texts)).tocsr()))
-    general = Scorer(model, temperature=1.0)
-    general._expert = None  # noqa: SLF001 - the general file alone, as folded
+    general = Scorer(model, temperature=1.0, use_expert=False)
     folded = np.array(general.predict_proba(texts))
     prepared = np.array([bool(tokens(t)) for t in texts])
     return float(np.max(np.abs(folded - stacked)[prepared], initial=0.0))

@@ -1,0 +1,179 @@
+"""Every word liaison writes for people: ticket titles, timeline entries, the statement request.
+
+Use cases decide *what* happened and call one function here for *how it reads*; nothing else in
+liaison builds Chinese text. Times are written to the minute, lists of names with 、.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from civicpulse.contracts.review import STAGE_NAMES
+
+DEADLINE_NAMES = {"acknowledge": "签收", "first_response": "首次公开回应", "resolve": "处置完结"}
+NOTIFY_NAMES = {"leader_in_charge": "分管领导", "partner_lead": "协同单位负责人"}
+NONE = "无"
+
+
+def _minute(at: datetime) -> str:
+    return at.isoformat(timespec="minutes")
+
+
+def _names(names: Iterable[str], empty: str = NONE) -> str:
+    return "、".join(names) or empty
+
+
+def _moved(moved: tuple[str, str] | None) -> str:
+    return f"；状态 {moved[0]} → {moved[1]}" if moved else ""
+
+
+# --- the ticket -----------------------------------------------------------------------------
+
+def ticket_title(topic_name: str, level: str) -> str:
+    return f"舆情联合处置：{topic_name}（{level}级）"
+
+
+def ticket_opened(incident_id: str, level: str, lead_section: str,
+                  partners: Sequence[str]) -> str:
+    return f"事件 {incident_id}（{level}级）开单，牵头：{lead_section}，协同：{_names(partners)}"
+
+
+def status_changed(before: str, after: str, by: str, note: str | None) -> str:
+    return f"状态 {before} → {after}（{by}）" + (f"：{note}" if note else "")
+
+
+def acknowledged(by: str) -> str:
+    return f"{by} 已签收"
+
+
+def participant_assigned(party: str, role: str, by: str) -> str:
+    return f"{party} 担任 {role}（{by}）"
+
+
+def lessons_updated(by: str) -> str:
+    return f"复盘经验已更新（{by}）"
+
+
+# --- sharing --------------------------------------------------------------------------------
+
+def withheld(event_type: str, tlp: str) -> str:
+    return f"{event_type} TLP:{tlp}，仅限本办，不对外共享"
+
+
+def shared(event_type: str, agency_name: str, code: str, tlp: str, backfill: bool) -> str:
+    return f"{event_type} 已{'补发' if backfill else '共享'}给 {agency_name}（{code}），TLP:{tlp}"
+
+
+def agency_added(agency_name: str, code: str, by: str, via: str = "") -> str:
+    return f"{agency_name}（{code}）加入协同（{by}{via}）"
+
+
+def via_group(group: str) -> str:
+    return f"，共享组 {group}"
+
+
+VIA_MEETING = "，受邀参加联席会议"
+
+
+def partner_ack(agency_name: str, text: str) -> str:
+    return f"{agency_name} 已确认收到" + (f"：{text}" if text else "")
+
+
+def partner_comment(agency_name: str, text: str) -> str:
+    return f"{agency_name}：{text}"
+
+
+# --- the incident ---------------------------------------------------------------------------
+
+def level_not_raised(level: str, ticket_level: str) -> str:
+    return f"舆情级别 {level} 不高于工单级别 {ticket_level}，未调整"
+
+
+def escalated(before: str, level: str, lead_section: str, added: Sequence[str],
+              reopened: tuple[str, str] | None) -> str:
+    text = (f"舆情升级：{before} → {level}，按{level}级预案：牵头 {lead_section}；"
+            f"新增协同单位：{_names(added)}")
+    return text + (f"；工单重新打开（{reopened[0]} → {reopened[1]}）" if reopened else "")
+
+
+def subsided(negative_ratio: float, moved: tuple[str, str] | None) -> str:
+    return f"舆情回落（负面占比 {negative_ratio:.0%}）" + _moved(moved)
+
+
+# --- the statement --------------------------------------------------------------------------
+
+def statement_brief(topic_name: str, level: str, due_at: datetime) -> str:
+    """The office-internal request to the news desk (never published)."""
+    return (f"就“{topic_name}”相关网络舆情（{level}级）起草权威回应口径，"
+            f"于 {_minute(due_at)} 前提交审核。")
+
+
+def statement_requested(due_at: datetime, moved: tuple[str, str]) -> str:
+    return f"请新闻宣传条线起草回应口径，{_minute(due_at)} 前提交；状态 {moved[0]} → {moved[1]}"
+
+
+def statement_published(title: str, channels: Sequence[str],
+                        moved: tuple[str, str] | None) -> str:
+    return f"口径《{title}》已发布（{'、'.join(channels)}）" + _moved(moved)
+
+
+def _stage(p: Mapping[str, Any]) -> str:
+    return f"{p['stage']}（{STAGE_NAMES.get(p['stage'], p['stage'])}）"
+
+
+# the statement's way through news and review: event type -> (timeline kind, text of payload)
+STATEMENT_STEPS: dict[str, tuple[str, Any]] = {
+    "news.item.submitted": ("statement.submitted",
+                            lambda p: f"口径稿《{p['title']}》已提交审核（{p['item_id']} "
+                                      f"第{p['revision']}版）"),
+    "review.case.opened": ("review.opened",
+                           lambda p: f"审核案件 {p['case_id']} 已开启，当前环节 {_stage(p)}"),
+    "review.stage.approved": ("review.stage_approved",
+                              lambda p: f"{_stage(p)} 审核通过，审核人 {p['reviewer']}"),
+    "review.case.approved": ("review.approved",
+                             lambda p: f"审核案件 {p['case_id']} 全部通过，文号 "
+                                       f"{p['reference_no']}"),
+    "review.case.returned": ("review.returned",
+                             lambda p: f"{_stage(p)} 退回修改：{p['comment']}"),
+    "review.case.rejected": ("review.rejected",
+                             lambda p: f"{_stage(p)} 不予通过：{p['comment']}"),
+    "review.stage.overdue": ("review.overdue",
+                             lambda p: f"{_stage(p)} 审核超时（时限 {p['due_at']}），已提醒："
+                                       f"{'、'.join(p.get('escalated_to') or []) or '—'}"),
+}
+
+
+def statement_step(event_type: str, payload: Mapping[str, Any]) -> tuple[str, str]:
+    """(timeline kind, text) of one step of the statement's way through news and review."""
+    kind, text = STATEMENT_STEPS[event_type]
+    return kind, text(payload)
+
+
+# --- tasks and meetings ---------------------------------------------------------------------
+
+def task_added(title: str, owner: str, due_at: datetime, by: str) -> str:
+    return f"任务「{title}」交 {owner}，{_minute(due_at)} 前完成（{by}）"
+
+
+def task_updated(title: str, changes: Mapping[str, str], by: str) -> str:
+    return f"任务「{title}」" + "，".join(f"{k} → {v}" for k, v in changes.items()) + f"（{by}）"
+
+
+def meeting_scheduled(title: str, starts_at: datetime, attendees: Sequence[str],
+                      by: str) -> str:
+    return f"联席会议「{title}」定于 {_minute(starts_at)}，参会：{'、'.join(attendees)}（{by}）"
+
+
+def minutes_recorded(title: str, decisions: int, by: str) -> str:
+    return f"联席会议「{title}」纪要已记录，形成决定 {decisions} 项并转为任务（{by}）"
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+def deadline_escalated(kind: str, deadline_at: datetime, step: int, notify: str | None,
+                       tlp: str | None) -> str:
+    who = NOTIFY_NAMES.get(notify or "", notify)
+    return (f"{DEADLINE_NAMES.get(kind, kind)}时限（{_minute(deadline_at)}）已超时，"
+            f"第{step}级督办：通知{who}（TLP:{tlp}）")

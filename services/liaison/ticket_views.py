@@ -1,0 +1,69 @@
+"""Reading tickets for staff: the list, one whole ticket (JSON-safe), and the figures the
+metrics gauges show on scrape."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from civicpulse.db import UnitOfWork
+from civicpulse.envelope import utcnow
+from civicpulse.serialize import iso, jsonable
+from services.liaison import domain, tickets
+
+
+def summary(t: domain.Ticket) -> dict[str, Any]:
+    """The ticket's own fields, JSON-safe, with its plan deadlines under `deadlines`."""
+    out = jsonable({k: v for k, v in asdict(t).items() if k != "due"})
+    out["deadlines"] = {k: iso(t.due[k]) for k in domain.DEADLINE_KEYS}
+    return out
+
+
+def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
+                 status: str | None = None, level: str | None = None,
+                 agency: str | None = None) -> list[dict[str, Any]]:
+    with uow:
+        r = tickets.repos(uow)
+        found = r.tickets.list(incident_id=incident_id, status=status)
+        if level:
+            found = [t for t in found if t.level == level]
+        if agency:
+            found = [t for t in found if agency in r.tickets.agencies(t.id)]
+        return [summary(t) for t in found]
+
+
+def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:
+    with uow:
+        return tickets.repos(uow).tickets.count_by_level_status()
+
+
+def overdue_deadlines(uow: UnitOfWork, now: datetime | None = None
+                      ) -> dict[tuple[str, str], int]:
+    """(deadline, level) → tickets in work whose plan deadline passed unmet (for the gauge)."""
+    with uow:
+        return tickets.repos(uow).tickets.count_overdue(now or utcnow())
+
+
+def _rows(values: list[Any]) -> list[dict[str, Any]]:
+    return [jsonable(asdict(v)) for v in values]
+
+
+def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
+    """The whole ticket, JSON-safe: participants, tasks, timeline (by time), shares."""
+    with uow:
+        r = tickets.repos(uow)
+        t = r.tickets.get(ticket_id)
+        if t is None:
+            return None
+        return {
+            **summary(t),
+            "agencies": r.tickets.agencies(ticket_id),
+            "participants": _rows(r.tickets.participants(ticket_id)),
+            "tasks": _rows(r.tasks.list(ticket_id)),
+            "timeline": _rows(r.timeline.entries(ticket_id)),
+            "shares": _rows(r.shares.list(ticket_id)),
+            "facts": jsonable(r.tickets.facts(ticket_id).as_dict()),
+            "timers": _rows(r.timers.list(ticket_id)),
+            "meetings": _rows(r.meetings.list(ticket_id)),
+        }

@@ -363,6 +363,8 @@ def run(mode: str = "auto") -> int:
             for name in SERVICES:
                 print(f"run: {name:<11} http://127.0.0.1:{for_service(name).http_port}/",
                       flush=True)
+        print("run: first staff account: civicpulse users add NAME --role admin, then "
+              "civicpulse users set-password NAME (docs/operations.md#staff-accounts)", flush=True)
         print("run: ready. Ctrl-C stops everything.", flush=True)
         while not stopping:
             suite.supervise()

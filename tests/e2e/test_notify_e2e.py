@@ -161,7 +161,7 @@ def test_escalation_and_breach_reach_each_person_once_across_a_sigkill(
 
     suite = Suite(report=lambda text: None)
     suite.start("processes", env={**suite_env, **env}, log_dir=tmp_path / "logs",
-                supervise=True, services=("review", "liaison", "notify"))
+                supervise=True, services=("identity", "review", "liaison", "notify"))
     try:
         suite.wait_ready(timeout=120)
         uri = suite_env["AMQP_URI"]

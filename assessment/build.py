@@ -12,8 +12,7 @@ from assessment import charts, markdown, measures, workbook
 from assessment.period import Period
 from assessment.sources import Records
 
-NOTES = ["处室取自人员账号登记的所属处室（civicpulse users）；未登记者计入“未登记处室”。",
-         "通知确认情况暂未纳入：通知服务尚未提供其记录。"]
+NOTES = ["处室取自人员账号登记的所属处室（civicpulse users）；未登记者计入“未登记处室”。"]
 
 
 @dataclass(frozen=True)

@@ -272,8 +272,39 @@ def comment_replies(records: Records, period: Period) -> Measure:
         (("处室",), "按时回复"))
 
 
+# --- 6. notifications: acknowledged (read in the inbox) and delivered (e-mail) ----------------
+
+def _notice_row(notes: list[dict[str, Any]]) -> tuple[Any, ...]:
+    inbox = [n for n in notes if n["channel"] == "inbox"]
+    read = [n for n in inbox if n.get("read_at")]
+    mails = [n for n in notes if n["channel"] == "email"]
+    delivered = sum(n["status"] == "sent" for n in mails)
+    taken = [hours(when(n["created_at"]), when(n["read_at"])) for n in read]
+    return (len(inbox), len(read), rate(len(read), len(inbox)), avg(taken), len(mails),
+            delivered, rate(delivered, len(mails)))
+
+
+NOTICE_FIGURES = ("站内通知", "已读", "已读率", "平均确认用时(小时)", "邮件", "已送达", "送达率")
+
+
+def notifications_acknowledged(records: Records, period: Period) -> Measure:
+    section = sections_of(records)
+    notes = records["notify"]["notifications"]
+    return Measure(
+        "notifications", "通知确认",
+        "本期发给各人的通知：站内通知被本人标记已读为已确认（读取时间不限于本期），确认用时自通知"
+        "生成起算；邮件以邮件服务器接收为已送达（无邮箱、被拒收或重试用尽为未送达）。",
+        Table(("处室", *NOTICE_FIGURES), [
+            (sec, *_notice_row(rows))
+            for sec, rows in grouped(notes, lambda n: section(n["person"])).items()]),
+        Table(("人员", "处室", *NOTICE_FIGURES), [
+            (who, section(who), *_notice_row(rows))
+            for who, rows in grouped(notes, lambda n: n["person"]).items()]),
+        (("处室",), "已读率"))
+
+
 MEASURES = (review_turnaround, review_outcomes, ticket_deadlines, statement_times, plan_entries,
-            comment_replies)
+            comment_replies, notifications_acknowledged)
 
 
 def assess(records: Records, period: Period) -> list[Measure]:

@@ -69,7 +69,7 @@ RolePolicy = Callable[[str | None, str], bool]
 class Access:
     """One endpoint's policy: who (`kind`) and, for staff, which role action (`may`)."""
 
-    kind: str  # "public" | "staff" | "partner" | "collector" | "nobody"
+    kind: str  # "public" | "staff" | "partner" | "collector" | SESSION_KINDS | "nobody"
     action: str | None = None
     may: RolePolicy | None = field(default=None, compare=False, repr=False)
 
@@ -77,7 +77,7 @@ class Access:
         return self.action is None or self.may is None or self.may(role, self.action)
 
     def describe(self) -> str:
-        if self.kind == "staff" and self.action:
+        if self.kind in ("staff", "staff_session") and self.action:
             return f"staff ({self.action})"
         return self.kind
 
@@ -87,11 +87,21 @@ STAFF = Access("staff")
 PARTNER = Access("partner")
 COLLECTOR = Access("collector")
 NOBODY = Access("nobody")
+# The web console's policies: a signed-in browser session (a signed cookie), not a bearer
+# token. The service answers `authenticate_session(request, kind)` (services/console/).
+STAFF_SESSION = Access("staff_session")
+PARTNER_SESSION = Access("partner_session")
+SESSION_KINDS = ("staff_session", "partner_session")
 
 
 def staff_may(action: str, may: RolePolicy) -> Access:
     """A staff token whose role the service's `may(role, action)` allows."""
     return Access("staff", action, may)
+
+
+def staff_session_may(action: str, may: RolePolicy) -> Access:
+    """A signed-in staff session whose role `may(role, action)` allows (console pages)."""
+    return Access("staff_session", action, may)
 
 
 def caller(request: Any) -> Identity:
@@ -103,6 +113,8 @@ def check(policy: Access, service: Any, request: Any) -> Identity:
     """The caller's identity under `policy`; Unauthorized (401) or Forbidden (403) otherwise."""
     if policy.kind == "public":
         return {}
+    if policy.kind in SESSION_KINDS:
+        return _check_session(policy, service, request)
     if policy.kind not in ("staff", "partner", "collector"):
         raise Forbidden("this endpoint declares no access policy, so nobody may call it")
     token = bearer_token(request)
@@ -114,10 +126,24 @@ def check(policy: Access, service: Any, request: Any) -> Identity:
     who = lookup(token) if lookup is not None else None
     if who is None:
         raise Unauthorized(f"unknown or disabled {policy.kind} token")
-    if policy.kind == "staff" and not policy.allows_role(who.get("role")):
+    return _role_checked(policy, who)
+
+
+def _role_checked(policy: Access, who: Identity) -> Identity:
+    """`who`, if the policy's role rule (staff kinds only) allows their role; else 403."""
+    if policy.kind in ("staff", "staff_session") and not policy.allows_role(who.get("role")):
         raise Forbidden(f"role {who.get('role')!r} may not {policy.action}",
                         role=who.get("role"), action=policy.action)
     return who
+
+
+def _check_session(policy: Access, service: Any, request: Any) -> Identity:
+    """A browser session's identity (the service reads and verifies its cookie); 401 without
+    one, 403 when the signed-in role may not do the policy's action."""
+    who = service.authenticate_session(request, policy.kind)
+    if who is None:
+        raise Unauthorized(f"no valid {policy.kind.replace('_', ' ')}")
+    return _role_checked(policy, who)
 
 
 # --- staff accounts live in the identity service --------------------------------------------

@@ -1,19 +1,89 @@
 """The `civicpulse` command. Services add their own groups through the entry-point group
-`civicpulse.commands` (for example `civicpulse users` from the review service), so this module
-never imports a service."""
+`civicpulse.commands` (for example `civicpulse users` from the identity service), so this module
+never imports a service.
+
+Those groups load lazily: `civicpulse --help` reads each group's one-line help from its source
+(no import), and only the command actually run is imported (importing every service's CLI took
+most of the ten seconds `--help` used to need).
+"""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import sys
-from importlib.metadata import entry_points
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 import click
 
-from civicpulse import deadletter
+from civicpulse.logs import quiet_dependencies
 from civicpulse.settings import SERVICES, amqp_uri
 
+PLUGINS = "civicpulse.commands"
 
-@click.group()
+
+@cache
+def _plugins() -> dict[str, EntryPoint]:
+    return {ep.name: ep for ep in entry_points(group=PLUGINS)}
+
+
+def source_help(ep: EntryPoint) -> str:
+    """The docstring of the function an entry point names, read from its source file."""
+    module, _, attr = ep.value.partition(":")
+    try:
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin:
+            return ""
+        with open(spec.origin, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (ImportError, OSError, SyntaxError, ValueError):
+        return ""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == attr:
+            return ast.get_docstring(node) or ""
+    return ""
+
+
+class LazyGroup(click.Group):
+    """A group whose plugin commands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_plugins()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None or name not in _plugins():
+            return command
+        try:
+            loaded = _plugins()[name].load()
+        except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the CLI
+            click.echo(f"civicpulse: command group {name!r} unavailable: {exc}", err=True)
+            return None
+        self.add_command(loaded, name)
+        return loaded
+
+    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
+        rows = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            own = self.commands.get(name)
+            if own is not None:
+                if own.hidden:
+                    continue
+                text = own.get_short_help_str(limit)
+            else:
+                text = click.utils.make_default_short_help(
+                    source_help(_plugins()[name]), limit)
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 def cli() -> None:
     """CivicPulse: news, review, sentiment and liaison services on RabbitMQ."""
 
@@ -64,6 +134,8 @@ def dlq() -> None:
 @click.option("--limit", default=100, show_default=True)
 def dlq_list(service: str, limit: int) -> None:
     """Print each dead letter as one JSON line (the queue is left as it was)."""
+    from civicpulse import deadletter
+
     for letter in deadletter.list_dead_letters(amqp_uri(), service, limit):
         click.echo(letter.as_json())
 
@@ -73,6 +145,8 @@ def dlq_list(service: str, limit: int) -> None:
 @click.option("--limit", type=int, default=None, help="at most this many (default: all)")
 def dlq_replay(service: str, limit: int | None) -> None:
     """Send dead letters back to the queues they came from."""
+    from civicpulse import deadletter
+
     report = deadletter.replay_report(amqp_uri(), service, limit)
     for letter in report.skipped:
         click.echo(f"skipped (no source queue, left in the DLQ): {letter.as_json()}", err=True)
@@ -80,16 +154,8 @@ def dlq_replay(service: str, limit: int | None) -> None:
                + (f"; skipped {len(report.skipped)}" if report.skipped else ""))
 
 
-def _load_plugins() -> None:
-    for ep in entry_points(group="civicpulse.commands"):
-        try:
-            cli.add_command(ep.load(), ep.name)
-        except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the CLI
-            click.echo(f"civicpulse: command group {ep.name!r} unavailable: {exc}", err=True)
-
-
 def main() -> None:
-    _load_plugins()
+    quiet_dependencies()
     cli()
 
 

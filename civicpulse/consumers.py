@@ -34,7 +34,22 @@ log = logging.getLogger(__name__)
 
 
 class SafeQueueConsumer(QueueConsumer):
-    """A queue consumer that hands undecodable messages to their provider instead of dying."""
+    """A queue consumer that hands undecodable messages to their provider instead of dying.
+
+    `consuming` is True while its consumers are registered with the broker (set after every
+    (re)connection, cleared on a connection error): the service's /readyz waits for it, so an
+    event published once a service says ready reaches its queue."""
+
+    consuming = False
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any,
+                         **kwargs: Any) -> None:
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        self.consuming = True
+
+    def on_connection_error(self, exc: Exception, interval: float) -> None:
+        self.consuming = False
+        super().on_connection_error(exc, interval)
 
     def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
         for provider in self._providers:

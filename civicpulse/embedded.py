@@ -19,7 +19,11 @@ yet handled; `civicpulse run` says so when it starts this mode.
 
 from __future__ import annotations
 
-import eventlet
+from civicpulse.logs import quiet_dependencies
+
+quiet_dependencies()  # before eventlet prints its deprecation notice
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 

@@ -29,6 +29,7 @@ import kombu
 import requests
 
 from civicpulse import production
+from civicpulse.logs import log_format, render
 from civicpulse.redaction import redact_url
 from civicpulse.settings import SERVICE_CLASSES, SERVICES, amqp_uri, for_service, var_dir
 
@@ -60,8 +61,9 @@ def service_config(name: str) -> Path:
 
 
 def nameko_command(name: str) -> list[str]:
-    bin_dir = Path(sys.executable).parent
-    return [str(bin_dir / "nameko"), "run", "--config", str(service_config(name)),
+    """`nameko run --config <nameko.yaml> <class>` through `civicpulse.serve` (no dependency
+    deprecation noise)."""
+    return [sys.executable, "-m", "civicpulse.serve", "--config", str(service_config(name)),
             SERVICE_CLASSES[name]]
 
 
@@ -208,7 +210,8 @@ class Suite:
         """Start the suite; `replicas` (or CIVICPULSE_REPLICAS) runs several processes of a
         service (processes mode only; `services` may pick a subset); `supervise` restarts dead
         ones from a background thread (`run()` supervises from its own loop instead)."""
-        full_env = {**os.environ, **(env or {})}
+        # each process logs JSON lines to its file; `run` shows them on the terminal
+        full_env = {**os.environ, **(env or {}), "CIVICPULSE_LOG_FORMAT": "json"}
         uri = full_env.get("AMQP_URI", amqp_uri())
         self.mode = mode if mode != "auto" else ("processes" if broker_answers(uri) else "embedded")
         if self.mode == "processes":
@@ -337,6 +340,94 @@ def describe_environment() -> str:
             f"{var_dir() / 'secrets'}/; production refuses that (docs/security.md).")
 
 
+class LogFollower:
+    """Shows the processes' new log lines on the launcher's terminal (`civicpulse.logs.render`:
+    human lines on a terminal, JSON otherwise); the files under var/logs keep everything."""
+
+    def __init__(self, suite: Suite, fmt: str, write: Callable[[str], None] | None = None
+                 ) -> None:
+        self.suite = suite
+        self.fmt = fmt
+        self.write = write or (lambda text: print(text, flush=True))
+        self._offsets: dict[Path, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def mark(self) -> None:
+        """Start from the files' current ends (older runs' lines are not shown again)."""
+        for replica in self.suite.replicas:
+            if replica.log_path is not None:
+                path = replica.log_path
+                self._offsets[path] = path.stat().st_size if path.exists() else 0
+
+    def poll(self) -> None:
+        for replica in self.suite.replicas:
+            path = replica.log_path
+            if path is None or not path.exists():
+                continue
+            offset = self._offsets.get(path, 0)
+            if path.stat().st_size < offset:
+                offset = 0  # the file was truncated or replaced
+            with path.open("rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+            complete = chunk[:chunk.rfind(b"\n") + 1]
+            self._offsets[path] = offset + len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                if (text := render(replica.name, line, self.fmt)) is not None:
+                    self.write(text)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="civicpulse-logs")
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.3):
+            try:
+                self.poll()
+            except OSError:
+                continue
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.poll()
+
+
+def addresses(suite: Suite) -> list[tuple[str, str]]:
+    """(name, URL) of every HTTP endpoint the running suite answers on."""
+    if suite.mode == "embedded":
+        found = [(name, for_service(name).http_port) for name in SERVICES]
+    else:
+        found = [(r.name, r.http_port) for r in suite.replicas]
+    return [(name, f"http://127.0.0.1:{port}/") for name, port in found]
+
+
+HINTS = {"console": "工作台: staff sign in here, partner agencies at /partner/login",
+         "identity": "staff accounts"}
+
+
+def banner(suite: Suite, uri: str, logs: Path) -> str:
+    """What `make run` prints once everything answers: mode, addresses, the first account."""
+    mode = ("processes: one process per service on RabbitMQ at " + redact_url(uri)
+            if suite.mode == "processes" else
+            "embedded: every service in one process on memory:// (no RabbitMQ answered)")
+    lines = ["", "CivicPulse is running", f"  mode      {mode}"]
+    for name, url in addresses(suite):
+        hint = f"  ({HINTS[name]})" if name in HINTS else ""
+        lines.append(f"  {name:<10}{url}{hint}")
+    lines += [
+        "  first account (an administrator; the password is read from stdin):",
+        "            civicpulse users add NAME --role admin",
+        "            civicpulse users set-password NAME",
+        f"  logs      {logs}/<name>.log (everything, JSON); below: warnings and the",
+        "            services' own messages (CIVICPULSE_LOG_FORMAT=json|human to choose)",
+        "run: ready. Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
+
+
 def run(mode: str = "auto") -> int:
     suite = Suite()
     stopping = False
@@ -349,30 +440,24 @@ def run(mode: str = "auto") -> int:
     signal.signal(signal.SIGTERM, _stop)
     logs = var_dir() / "logs"
     chosen = suite.start(mode, log_dir=logs)
+    follower = LogFollower(suite, log_format(sys.stdout))
+    follower.mark()
     print(describe(chosen, amqp_uri()), flush=True)
     print(describe_environment(), flush=True)
-    print(f"run: each process logs to {logs}/<name>.log; a process that dies is restarted.",
-          flush=True)
+    print("run: starting; a process that dies is restarted.", flush=True)
     try:
         suite.wait_ready()
-        for replica in suite.replicas:
-            if replica.service != "embedded":
-                print(f"run: {replica.name:<11} http://127.0.0.1:{replica.http_port}/",
-                      flush=True)
-        if chosen == "embedded":
-            for name in SERVICES:
-                print(f"run: {name:<11} http://127.0.0.1:{for_service(name).http_port}/",
-                      flush=True)
-        print("run: first staff account: civicpulse users add NAME --role admin, then "
-              "civicpulse users set-password NAME (docs/operations.md#staff-accounts)", flush=True)
-        print("run: ready. Ctrl-C stops everything.", flush=True)
+        print(banner(suite, amqp_uri(), logs), flush=True)
+        follower.start()
         while not stopping:
             suite.supervise()
             time.sleep(0.5)
         return 0
     except (TimeoutError, RuntimeError) as exc:
+        follower.poll()
         print(f"run: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
         suite.stop()
+        follower.stop()
         print("run: stopped.", flush=True)

@@ -73,8 +73,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO") -> None:
+    """Root logging to stderr: JSON, or human lines on a terminal (civicpulse.logs)."""
+    from civicpulse.logs import LogFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(LogFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -217,9 +217,10 @@ class AmqpBatchPublisher:
         channel_id, frame_max, cache = ch.channel_id, raw.frame_max, self._method_frames
         for m in messages:
             frames += encode_publish(channel_id, m, frame_max, cache)
+        last = self._track(len(messages))  # before the write: no confirm can precede it
         raw.transport.write(b"".join(frames))
         raw.bytes_sent += 1
-        return self._track(len(messages))
+        return last
 
     def _track(self, count: int) -> int:
         first = self._next_tag + 1
@@ -255,13 +256,19 @@ class AmqpBatchPublisher:
             ch.queue_declare(UNROUTED, durable=True, auto_delete=False)
             ch.queue_bind(UNROUTED, UNROUTED, "")
             self._declared.add(UNROUTED)
+        # Track the tags BEFORE publishing: py-amqp's basic_publish reads pending frames first
+        # (drain_events(timeout=0), to notice connection.blocked), so the broker's ack of one
+        # of these messages can be dispatched while the next one is published. An ack for a
+        # tag not tracked yet was dropped, and the batch then waited for it forever (the
+        # outbox never drained: tests/unit/test_confirms.py, docs/reliability.md).
+        last = self._track(len(returned))
         for exchange, routing_key, message in returned:
             headers = dict(message.properties.get("application_headers") or {})
             headers[H_UNROUTED_EXCHANGE] = exchange
             message.properties["application_headers"] = headers
             ch.basic_publish(message, exchange=UNROUTED, routing_key=routing_key)
         log.warning("kept %d event(s) no queue was bound for in %s", len(returned), UNROUTED)
-        self._wait_for(self._track(len(returned)))
+        self._wait_for(last)
 
     def keepalive(self) -> None:
         """While idle: read what the broker sent (its heartbeats) and send ours when due, so

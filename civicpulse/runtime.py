@@ -7,6 +7,11 @@
 On setup it applies the service's Alembic migrations; on start it runs the outbox relay in a
 managed green thread, woken right after each commit that recorded events (and polling as a
 fallback). Workers get a `PlatformHandle` whose `uow()` opens a fresh unit of work.
+
+`readiness()` (what /readyz answers) is ready when the database answers, the relay is connected
+and every consumer of the service consumes: an extension of the container with a `consuming`
+attribute (`civicpulse.consumers.SafeQueueConsumer`, sentiment's batch consumer) must have it
+True, so that an event published once the service says ready reaches a bound queue.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -42,6 +48,7 @@ class PlatformHandle:
     relay: Relay
     wake: threading.Event
     amqp_uri: str
+    consumers: Callable[[], list[Any]] = list
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.settings.name, on_commit=self.wake.set)
@@ -56,12 +63,15 @@ class PlatformHandle:
             log.warning("readiness: database check failed: %s", exc)
             checks["database"] = "error"  # the reason goes to the log, never to the caller
         checks["broker"] = "ok" if self.relay.connected else "connecting"
+        waiting = [c for c in self.consumers() if not c.consuming]
+        checks["consumers"] = "ok" if not waiting else "starting"
         checks["transport"] = "memory" if self.amqp_uri.startswith("memory") else "amqp"
         try:
             checks["outbox_pending"] = self.relay.pending()
         except Exception:  # noqa: BLE001
             checks["outbox_pending"] = None
-        checks["ready"] = checks["database"] == "ok" and checks["broker"] == "ok"
+        checks["ready"] = (checks["database"] == "ok" and checks["broker"] == "ok"
+                           and checks["consumers"] == "ok")
         return checks
 
 
@@ -84,7 +94,11 @@ class Platform(DependencyProvider):
         metrics.outbox_pending.set_function(partial(_pending_or_nan, relay))
         self._stop = threading.Event()
         self.handle = PlatformHandle(settings, engine, session_factory(engine), relay,
-                                     threading.Event(), amqp_uri)
+                                     threading.Event(), amqp_uri, self._consumers)
+
+    def _consumers(self) -> list[Any]:
+        """The container's extensions that consume from the broker (they say `consuming`)."""
+        return [e for e in self.container.extensions if hasattr(e, "consuming")]
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run_relay, identifier="outbox-relay")

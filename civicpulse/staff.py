@@ -68,6 +68,11 @@ class TtlCache:
             self._items[key] = (now, who)
         return who
 
+    def forget(self, token: str) -> None:
+        """Drop one token's answer (a signed-out session is refused at once, not after the TTL)."""
+        with self._lock:
+            self._items.pop(token_key(token), None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

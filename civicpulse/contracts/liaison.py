@@ -56,6 +56,17 @@ class StatementRequestedV1(Contract):
     due_at = fields.String(required=True)
 
 
+@register("liaison.statement.requested", 2)
+class StatementRequestedV2(StatementRequestedV1):
+    """v2: the public facts a statement may use, so the draft never repeats the internal
+    `brief` or prints codes: `topic_name` (the topic's human name) and `noticed_at` (when the
+    public discussion was detected, ISO 8601). Liaison always sends both (`topic_name` falls
+    back to the code when sentiment's event had no name); v1 requests are still accepted."""
+
+    topic_name = fields.String(load_default=None, allow_none=True)
+    noticed_at = fields.String(load_default=None, allow_none=True)
+
+
 @register("liaison.meeting.scheduled", 1)
 class MeetingScheduledV1(Contract):
     partner_tlp = ("AMBER",)  # the attendee agencies only

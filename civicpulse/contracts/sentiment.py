@@ -55,3 +55,34 @@ class IncidentClosedV1(_Incident):
     closed_at = fields.String(load_default=None, allow_none=True)
     peak_level = fields.String(load_default=None, allow_none=True,
                                validate=validate.OneOf(LEVELS))
+
+
+# --- v2: the topic's human name travels with the incident -----------------------------------
+
+class _Named:
+    """v2 of every incident event adds `topic_name`, the topic's human name from sentiment's
+    topics.yaml (a #hashtag# topic is its own name), so no consumer needs a copy of the names
+    or prints the code. Sentiment always sends it; a consumer of a v1 event falls back to
+    `topic`. v1 events are still accepted."""
+
+    topic_name = fields.String(load_default=None, allow_none=True)
+
+
+@register("sentiment.incident.detected", 2)
+class IncidentDetectedV2(_Named, IncidentDetectedV1):
+    """v2: `topic_name` (see `_Named`)."""
+
+
+@register("sentiment.incident.escalated", 2)
+class IncidentEscalatedV2(_Named, IncidentEscalatedV1):
+    """v2: `topic_name` (see `_Named`)."""
+
+
+@register("sentiment.incident.subsided", 2)
+class IncidentSubsidedV2(_Named, IncidentSubsidedV1):
+    """v2: `topic_name` (see `_Named`)."""
+
+
+@register("sentiment.incident.closed", 2)
+class IncidentClosedV2(_Named, IncidentClosedV1):
+    """v2: `topic_name` (see `_Named`)."""

@@ -3,6 +3,7 @@
 #   docker run ... civicpulse news
 # is the same as
 #   nameko run --config services/news/config/nameko.yaml services.news.service:NewsService
+# through `python -m civicpulse.serve` (nameko's run without dependency deprecation noise).
 set -eu
 svc="${1:-${CIVICPULSE_SERVICE:-}}"
 case "$svc" in
@@ -12,7 +13,8 @@ case "$svc" in
   liaison) cls=LiaisonService ;;
   notify) cls=NotifyService ;;
   identity) cls=IdentityService ;;
-  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify|identity (or set CIVICPULSE_SERVICE)" >&2
+  console) cls=ConsoleService ;;
+  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify|identity|console (or set CIVICPULSE_SERVICE)" >&2
      exit 64 ;;
 esac
-exec nameko run --config "services/$svc/config/nameko.yaml" "services.$svc.service:$cls"
+exec python -m civicpulse.serve --config "services/$svc/config/nameko.yaml" "services.$svc.service:$cls"

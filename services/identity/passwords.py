@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import cache
 
 from argon2 import PasswordHasher
-from eventlet import tpool
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from eventlet import tpool
 
 _HASHER = PasswordHasher()
 

@@ -121,7 +121,10 @@ def partners_remove(agency: str, management_url: str | None) -> None:
               "the old one stops verifying at once)")
 @click.option("--remove", is_flag=True, help="stop webhook delivery (pending ones are "
               "dead-lettered)")
-def partners_webhook(agency: str, url: str | None, rotate_secret: bool, remove: bool) -> None:
+@click.option("--redeliver-dead", is_flag=True, help="send the dead-lettered deliveries again "
+              "(after the agency fixed its endpoint)")
+def partners_webhook(agency: str, url: str | None, rotate_secret: bool, remove: bool,
+                     redeliver_dead: bool) -> None:
     """Deliver AGENCY's shared events to URL (https://) as signed POSTs too; a new webhook's
     signing secret is printed once (docs/partners.md: verifying the signature)."""
     from services.liaison import partner_webhooks
@@ -132,6 +135,10 @@ def partners_webhook(agency: str, url: str | None, rotate_secret: bool, remove: 
                 killed = partner_webhooks.remove(s, agency, utcnow())
                 click.echo(f"removed the webhook of {agency} ({killed} pending deliveries "
                            "dead-lettered)")
+                return
+            if redeliver_dead:
+                revived = partner_webhooks.redeliver_dead(s, agency, utcnow())
+                click.echo(f"{revived} dead deliveries of {agency} will be sent again")
                 return
             done = partner_webhooks.configure(s, _known(agency), url, utcnow(), rotate_secret)
     except (partner_webhooks.InvalidWebhookUrl, partner_webhooks.NoWebhook) as exc:

@@ -27,8 +27,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -501,6 +503,27 @@ class Tasks:
 
     def list(self, ticket_id: str) -> list[domain.Task]:
         return [domain.Task(**r) for r in _rows(self.session, tasks, ticket_id, tasks.c.due_at)]
+
+    def of_person(self, name: str, section: str | None, status: str | None
+                  ) -> list[tuple[domain.Task, str]]:
+        """(task, ticket title) of every task assigned to `name`, or to the lead section
+        (`lead`) of the tickets `section` leads; the earliest due first."""
+        mine = tasks.c.assignee == name
+        if section:
+            mine = or_(mine, and_(tasks.c.assignee == domain.LEAD,
+                                  tickets.c.lead_section == section))
+        query = (select(tasks, tickets.c.title.label("ticket_title"))
+                 .join(tickets, tickets.c.id == tasks.c.ticket_id).where(mine)
+                 .order_by(tasks.c.due_at, tasks.c.id))
+        if status:
+            query = query.where(tasks.c.status == status)
+        out = []
+        for row in self.session.execute(query).mappings():
+            values = dict(row)
+            title = values.pop("ticket_title")
+            out.append((domain.Task(**{**values, "due_at": aware(values["due_at"]),
+                                       "created_at": aware(values["created_at"])}), title))
+        return out
 
 
 class Timers:

@@ -75,12 +75,15 @@ def _open(uow: UnitOfWork, ticket: domain.Ticket, applied: domain.PlanApplicatio
 
 def _request_statement(uow: UnitOfWork, ticket: domain.Ticket, due_at: datetime,
                        cause: Envelope, now: datetime) -> None:
+    """Ask news for the statement: the internal `brief` for the drafting desk, and the public
+    facts the draft may use (the topic's human name, when the discussion was noticed)."""
     name = topic_name(cause)
     requested = new_event("liaison.statement.requested", {
         "ticket_id": ticket.id, "incident_id": ticket.incident_id,
         "topic": ticket.topic, "level": ticket.level, "title": ticket.title,
         "brief": messages.statement_brief(name, ticket.level, due_at),
-        "due_at": due_at.isoformat()},
+        "due_at": due_at.isoformat(), "topic_name": name,
+        "noticed_at": cause.payload.get("detected_at") or cause.occurred_at.isoformat()},
         correlation_id=ticket.incident_id, caused_by=cause, tlp="AMBER")
     uow.publish(requested)
     tickets.note(uow, ticket.id, now, "statement.requested",

@@ -108,6 +108,17 @@ def remove(session: Session, agency: str, now: datetime) -> int:
     return killed
 
 
+def redeliver_dead(session: Session, agency: str, now: datetime) -> int:
+    """Send the agency's dead-lettered deliveries again (after its endpoint was fixed): back to
+    pending, the time bound starting again, the agency's backoff cleared. How many."""
+    current = store.endpoint(session, agency)
+    if current is None:
+        raise NoWebhook(f"{agency} has no webhook")
+    revived = store.revive_dead(session, agency, now)
+    store.put_endpoint(session, agency, current["url"], None, now)  # clears the backoff
+    return revived
+
+
 def remove_if_any(session: Session, agency: str, now: datetime) -> bool:
     """`partners remove`: an agency without access gets no webhook either."""
     if store.endpoint(session, agency) is None:

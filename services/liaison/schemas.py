@@ -27,6 +27,12 @@ class TicketQuerySchema(_Body):
     agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
 
 
+class TasksQuerySchema(_Body):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    section = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    status = fields.String(load_default=None, validate=validate.OneOf(TASK_STATUSES))
+
+
 class AssignSchema(_Body):
     party = fields.String(required=True, validate=validate.Length(min=1, max=128))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))

@@ -61,6 +61,7 @@ from services.liaison.schemas import (
     PartnerNoteSchema,
     PinSchema,
     TaskSchema,
+    TasksQuerySchema,
     TaskUpdateSchema,
     TicketQuerySchema,
     TransitionSchema,
@@ -130,6 +131,16 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
         return {"tickets": ticket_views.list_tickets(self.platform.uow(), **query)}
+
+    @http("GET", "/tasks", access=STAFF, query=TasksQuerySchema)
+    @json_api
+    def get_tasks(self, request: Any) -> dict[str, Any]:
+        """The tasks of one person across tickets (the console's 工作台: 我的任务)."""
+        try:
+            query = TasksQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
+        return {"tasks": ticket_views.list_tasks(self.platform.uow(), **query)}
 
     @http("GET", "/records", access=can("records"))
     @json_api

@@ -33,6 +33,15 @@ def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
         return [summary(t) for t in found]
 
 
+def list_tasks(uow: UnitOfWork, assignee: str, section: str | None = None,
+               status: str | None = None) -> list[dict[str, Any]]:
+    """The tasks a person has on any ticket (their own, and their section's as lead section),
+    each with its ticket's title."""
+    with uow:
+        found = tickets.repos(uow).tasks.of_person(assignee, section, status)
+    return [{**jsonable(asdict(task)), "ticket_title": title} for task, title in found]
+
+
 def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:
     with uow:
         return tickets.repos(uow).tickets.count_by_level_status()
@@ -58,6 +67,8 @@ def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
             return None
         return {
             **summary(t),
+            # the statuses the plan lets it move to now (the console offers these)
+            "next_statuses": [st for st in domain.STATUSES if domain.can_transition(t.status, st)],
             "agencies": r.tickets.agencies(ticket_id),
             "participants": _rows(r.tickets.participants(ticket_id)),
             "tasks": _rows(r.tasks.list(ticket_id)),

@@ -10,7 +10,7 @@ order, one at a time, each outcome committed before the next POST.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
@@ -137,6 +137,18 @@ def kill_pending(session: Session, agency: str, reason: str, now: datetime) -> i
     """Dead-letter every pending delivery of `agency` (its endpoint was removed)."""
     return session.execute(update(wd).where(wd.c.agency == agency, wd.c.status == "pending")
                            .values(status="dead", finished_at=now, last_error=reason)).rowcount
+
+
+def revive_dead(session: Session, agency: str, now: datetime) -> int:
+    """Put the agency's dead deliveries back to pending, in their order; their time bound
+    starts again now (a microsecond apart, so they keep their order)."""
+    ids = list(session.execute(select(wd.c.id).where(wd.c.agency == agency,
+                                                     wd.c.status == "dead")
+                               .order_by(wd.c.created_at, wd.c.id)).scalars())
+    for n, delivery_id in enumerate(ids):
+        session.execute(update(wd).where(wd.c.id == delivery_id).values(
+            status="pending", created_at=now + timedelta(microseconds=n), finished_at=None))
+    return len(ids)
 
 
 # --- the log and the gauges --------------------------------------------------------------------

@@ -94,10 +94,11 @@ def change(uow: UnitOfWork, item_id: str, **values: Any) -> None:
 def submit(uow: UnitOfWork, item: Item, workflow: str, caused_by: Envelope | None = None
            ) -> None:
     """Send the item's current revision to review: `in_review`, `news.item.submitted`."""
-    domain.check_submit(item.status, item.current_revision, item.last_submitted_revision)
+    status = domain.check_submit(item.status, item.current_revision,
+                                 item.last_submitted_revision)
     rev = db.get_revision(uow.session, item.id, item.current_revision)
     assert rev is not None
-    change(uow, item.id, status="in_review", last_submitted_revision=rev.number)
+    change(uow, item.id, status=status, last_submitted_revision=rev.number)
     uow.publish(new_event("news.item.submitted", {
         "item_id": item.id, "revision": rev.number, "kind": item.kind, "title": rev.title,
         "body": rev.body, "author": item.author, "content_hash": rev.content_hash,
@@ -108,7 +109,8 @@ def submit(uow: UnitOfWork, item: Item, workflow: str, caused_by: Envelope | Non
 
 def approve(uow: UnitOfWork, item: Item, rev: domain.Revision, reference_no: str) -> Item:
     """Record review's approval of `rev` (the approved hash is what alone may be published)."""
-    change(uow, item.id, status="approved", approved_hash=rev.content_hash,
+    change(uow, item.id, status=domain.transition(item.status, "approve"),
+           approved_hash=rev.content_hash,
            approved_revision=rev.number, reference_no=reference_no)
     return load(uow, item.id)
 

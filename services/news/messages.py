@@ -45,6 +45,33 @@ def statement_body(*, title: str, brief: str, topic: str, level: str, on: date) 
     return "\n\n".join(paragraphs)
 
 
+def public_statement_title(topic_name: str) -> str:
+    """The title of a statement drafted from the incident's public facts."""
+    return f"关于{topic_name}有关情况的说明"
+
+
+def public_statement_body(*, topic_name: str, noticed_on: date | None, level: str,
+                          on: date) -> str:
+    """A statement for the public from the incident's public facts only (the topic's human
+    name, when the discussion began), never the desk's internal brief, level or codes: what
+    happened, what the office is doing, where to follow up."""
+    when = f"{noticed_on.month}月{noticed_on.day}日以来" if noticed_on else "近日"
+    lead = ("常委会主要负责同志高度重视，第一时间作出部署。" if level in SERIOUS_LEVELS
+            else "我办高度重视，第一时间会同有关部门了解核实情况。")
+    paragraphs = [
+        f"{when}，社会各界对{topic_name}有关情况较为关注，网络上出现相关讨论。{lead}"
+        "现将有关情况说明如下。",
+        f"一、基本情况。我办已关注到网络上关于{topic_name}的讨论，正在会同有关部门全面了解、"
+        "核实相关情况。",
+        f"二、工作措施。我办已会同有关部门组成工作专班，依法依规、实事求是推进{topic_name}"
+        "有关事项的核查处置。",
+        f"三、信息发布。核查处置进展将通过{OFFICE}门户网站和官方微信公众号及时发布，"
+        "欢迎社会各界监督。请以官方发布的信息为准，不信谣、不传谣。",
+        f"{OFFICE}\n{on.year}年{on.month}月{on.day}日",
+    ]
+    return "\n\n".join(paragraphs)
+
+
 def expiry_notice(title: str, expires_at: datetime, grace_until: datetime) -> str:
     """The owner's notification that an item is outdated and will be archived."""
     return (f"《{title}》已超过时效（{expires_at.date().isoformat()}），"

@@ -12,7 +12,8 @@ from typing import Any
 
 CHANNELS = ("email", "robot", "inbox")
 # staff roles allowed each action (the inbox and preferences are every person's own)
-PERMISSIONS = {"read the delivery log": ("admin", "principal")}
+PERMISSIONS = {"read the delivery log": ("admin", "principal"),
+               "records": ("admin",)}  # GET /records: the period's raw records, for reports
 
 
 def may(role: str | None, action: str) -> bool:

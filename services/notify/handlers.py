@@ -21,6 +21,7 @@ from sqlalchemy import insert, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, utcnow
+from civicpulse.serialize import aware, jsonable
 from services.notify import db, domain, mail, metrics, robots
 from services.notify.config import NotifyConfig
 from services.notify.domain import Agency, Person, Preference
@@ -209,7 +210,7 @@ def _finish(uow: UnitOfWork, row: dict[str, Any], failure: robots.Failure | None
         values["sent_at"] = now
         metrics.sent.labels(row["channel"]).inc()
         metrics.latency.labels(row["channel"]).observe(
-            max(0.0, (now - _aware(row["created_at"])).total_seconds()))
+            max(0.0, (now - aware(row["created_at"])).total_seconds()))
     elif result.next_attempt_at is not None:
         values["next_attempt_at"] = result.next_attempt_at
         metrics.retried.labels(row["channel"]).inc()
@@ -222,21 +223,13 @@ def _finish(uow: UnitOfWork, row: dict[str, Any], failure: robots.Failure | None
         _dead(uow, row, result.error or "")
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 # --- the inbox, preferences and the log ----------------------------------------------------------
-
-def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (_aware(v).isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
-
 
 def inbox(uow: UnitOfWork, name: str, query: Mapping[str, Any]) -> dict[str, Any]:
     with uow:
         messages = db.inbox(uow.session, name, query["unread"], query["limit"], query["before"])
         unread = db.unread_count(uow.session, name)
-    return {"unread": unread, "messages": [_jsonable(m) for m in messages]}
+    return {"unread": unread, "messages": [jsonable(m) for m in messages]}
 
 
 def mark_read(uow: UnitOfWork, name: str, body: Mapping[str, Any],
@@ -279,8 +272,8 @@ def delivery_log(uow: UnitOfWork, filters: Mapping[str, Any]) -> list[dict[str, 
     with uow:
         rows = db.log(uow.session, dict(filters), filters.get("limit") or 200)
         tries = db.attempts_of(uow.session, [r["id"] for r in rows])
-    return [{**_jsonable({k: v for k, v in r.items() if k != "body"}),
-             "tries": [_jsonable({k: v for k, v in t.items() if k in ("at", "outcome", "error")})
+    return [{**jsonable({k: v for k, v in r.items() if k != "body"}),
+             "tries": [jsonable({k: v for k, v in t.items() if k in ("at", "outcome", "error")})
                        for t in tries[r["id"]]]} for r in rows]
 
 

@@ -9,6 +9,7 @@ import eventlet
 from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
 
+from civicpulse import records as period_records
 from civicpulse.access import STAFF, StaffFromIdentity, caller, http, staff_may
 from civicpulse.config import Config
 from civicpulse.consumers import handles
@@ -17,13 +18,14 @@ from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.timers import every
 from civicpulse.web import BadRequest, json_api, load_json
-from services.notify import directory, domain, handlers
+from services.notify import directory, domain, handlers, records
 from services.notify.config import load as load_config
 from services.notify.dispatcher import Dispatcher
 from services.notify.schemas import InboxQuery, LogQuery, MarkRead, PreferencesBody
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READ_LOG = staff_may("read the delivery log", domain.may)
+READ_RECORDS = staff_may("records", domain.may)
 
 
 def _within(seconds: float, fn: Any) -> Any:
@@ -152,6 +154,13 @@ class NotifyService(StaffFromIdentity, OperationsEndpoints):
         """The delivery log (admin and principal only: it names every recipient)."""
         return {"deliveries": handlers.delivery_log(self.platform.uow(),
                                                     _query(request, LogQuery()))}
+
+    @http("GET", "/records", access=READ_RECORDS)
+    @json_api
+    def get_records(self, request: Any) -> dict[str, Any]:
+        """The period's messages to staff, delivered and read or not (admin only)."""
+        since, until = period_records.period_of(request)
+        return records.period_records(self.platform.uow(), since, until)
 
     @every("digest_check_seconds")
     def daily_digest(self) -> None:

@@ -16,8 +16,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    insert,
     select,
+    update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 metadata = MetaData()
@@ -110,6 +113,63 @@ reference_counters = Table(
 
 def rows(session: Session, query: Any) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(query).mappings().all()]
+
+
+# --- writes of the case use cases (handlers never write SQL) -----------------------------------
+
+def add_case(session: Session, values: dict[str, Any]) -> bool:
+    """Insert a case; False when the (item, revision) has one already."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(cases).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+def add_findings(session: Session, case_id: str, found: list[dict[str, Any]]) -> None:
+    session.execute(insert(findings), [{"case_id": case_id, **f} for f in found])
+
+
+def add_decision(session: Session, **values: Any) -> None:
+    session.execute(insert(decisions).values(**values))
+
+
+def move_case(session: Session, case_id: str, stage: str, values: dict[str, Any]) -> bool:
+    """Change an open case still at `stage`; False when another decision moved it first."""
+    return session.execute(update(cases).where(
+        cases.c.id == case_id, cases.c.status == "open", cases.c.stage == stage)
+        .values(**values)).rowcount == 1
+
+
+def next_in_year(session: Session, year: int) -> int:
+    """The next number of `year`'s sequence; its counter row serialises concurrent callers."""
+    if session.execute(select(reference_counters.c.last)
+                       .where(reference_counters.c.year == year)).first() is None:
+        try:
+            with session.begin_nested():
+                session.execute(insert(reference_counters).values(year=year, last=0))
+        except IntegrityError:
+            pass
+    session.execute(update(reference_counters).where(reference_counters.c.year == year)
+                    .values(last=reference_counters.c.last + 1))
+    return int(session.execute(select(reference_counters.c.last)
+                               .where(reference_counters.c.year == year)).scalar_one())
+
+
+def claim_overdue(session: Session, now: Any) -> list[dict[str, Any]]:
+    """Mark every open stage past its deadline overdue and return those cases: one
+    `UPDATE ... WHERE overdue_at IS NULL RETURNING`, so of two sweepers only one gets each."""
+    found = session.execute(update(cases).where(
+        cases.c.status == "open", cases.c.stage_due_at.is_not(None),
+        cases.c.stage_due_at < now, cases.c.overdue_at.is_(None),
+    ).values(overdue_at=now).returning(*cases.c)).mappings().all()
+    return [dict(r) for r in found]
+
+
+def add_escalation(session: Session, **values: Any) -> None:
+    session.execute(insert(escalations).values(**values))
+
 
 
 def get_case(session: Session, case_id: str) -> dict[str, Any] | None:

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-STAGES = ("section_head", "leader_in_charge", "principal")
+from civicpulse.contracts.review import STAGES  # the stage names' one home (liaison uses it too)
+
 DECISIONS = ("approve", "return", "reject")
 CHECKLIST = ("accuracy", "orientation", "format")
 CASE_STATUSES = ("open", "approved", "returned", "rejected")
@@ -186,6 +187,18 @@ def decide(case: CaseState, workflow: Workflow, reviewer: Reviewer, decision: st
         return Outcome(decision, case.stage, None, CLOSING_STATUS[decision])
     nxt = workflow.next_stage(case.stage)
     return Outcome(decision, case.stage, nxt, "open" if nxt else "approved")
+
+
+def is_blocking(severity: str) -> bool:
+    """A finding of this severity forbids approval until a new revision resolves it."""
+    return severity == "blocking"
+
+
+def returned_at(decisions: Iterable[tuple[str, str]], default: str) -> str:
+    """The stage of the last `return` among `(stage, decision)` pairs, else `default` (the
+    stage a resubmission resumes at, per the workflow's `resume_at`)."""
+    returns = [stage for stage, decision in decisions if decision == "return"]
+    return returns[-1] if returns else default
 
 
 def carried_approvals(workflow: Workflow, resume_at: str,

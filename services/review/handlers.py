@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import PermanentError
+from civicpulse.serialize import aware, iso, jsonable
 from services.review import audit, db, domain, metrics
 from services.review.config import ReviewConfig
 from services.review.prechecks import Finding
@@ -32,20 +30,6 @@ class UnknownWorkflow(PermanentError):
     """A submission asks for a workflow this office does not run."""
 
     reason = "unknown-workflow"
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes, which were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _iso(value: datetime) -> str:
-    """RFC 3339."""
-    return _aware(value).isoformat()
-
-
-def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: _iso(v) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 # --- cases -------------------------------------------------------------------------------------
@@ -89,9 +73,9 @@ def open_case(uow: UnitOfWork, event: Envelope, cfg: ReviewConfig,
 
 
 def _returned_at(uow: UnitOfWork, previous: dict[str, Any]) -> str | None:
-    returns = [d for d in db.case_decisions(uow.session, previous["id"])
-               if d["decision"] == "return"]
-    return returns[-1]["stage"] if returns else previous["stage"]
+    return domain.returned_at([(d["stage"], d["decision"]) for d in
+                               db.case_decisions(uow.session, previous["id"])],
+                              previous["stage"])
 
 
 def revision_authors(payload: dict[str, Any]) -> list[str]:
@@ -113,10 +97,7 @@ def _insert_case(uow: UnitOfWork, event: Envelope, workflow: domain.Workflow, st
         resumed_from=previous["id"] if previous else None,
         correlation_id=event.correlation_id, ticket_id=p.get("ticket_id"),
         created_at=now, updated_at=now)
-    try:
-        with uow.session.begin_nested():
-            uow.session.execute(insert(db.cases).values(**values))
-    except IntegrityError:
+    if not db.add_case(uow.session, values):
         log.warning("a case for %s r%s exists already", p["item_id"], p["revision"],
                     extra={"correlation_id": event.correlation_id, "event_id": event.id})
         return None
@@ -131,8 +112,7 @@ def _record_findings(uow: UnitOfWork, case: dict[str, Any], found: list[Finding]
                      now: datetime) -> None:
     if not found:
         return
-    uow.session.execute(insert(db.findings), [
-        {"case_id": case["id"], **f.as_dict()} for f in found])
+    db.add_findings(uow.session, case["id"], [f.as_dict() for f in found])
     audit.append(uow.session, case, actor="precheck", action="prechecked", at=now,
                  detail={"blocking": sum(f.blocking for f in found),
                          "warning": sum(not f.blocking for f in found),
@@ -148,10 +128,9 @@ def _carry_approvals(uow: UnitOfWork, case: dict[str, Any], workflow: domain.Wor
     for d in keep:
         row = next(r for r in past if (r["stage"], r["reviewer"], r["decision"]) ==
                    (d.stage, d.reviewer, d.decision))
-        uow.session.execute(insert(db.decisions).values(
-            case_id=case["id"], stage=d.stage, reviewer=d.reviewer, decision="approve",
-            comment=row["comment"], checklist=row["checklist"], at=now,
-            carried_from=previous["id"]))
+        db.add_decision(uow.session, case_id=case["id"], stage=d.stage, reviewer=d.reviewer,
+                        decision="approve", comment=row["comment"],
+                        checklist=row["checklist"], at=now, carried_from=previous["id"])
         audit.append(uow.session, case, actor=d.reviewer, action="approval_carried", at=now,
                      stage=d.stage, detail={"from_case": previous["id"],
                                             "from_revision": previous["revision"],
@@ -175,7 +154,7 @@ def decide(uow: UnitOfWork, case_id: str, reviewer: domain.Reviewer, body: dict[
         history = [domain.PastDecision(d["stage"], d["reviewer"], d["decision"])
                    for d in db.case_decisions(uow.session, case_id)]
         blocking = [f for f in db.case_findings(uow.session, case_id)
-                    if f["severity"] == "blocking"]
+                    if domain.is_blocking(f["severity"])]
         outcome = domain.decide(
             domain.CaseState(case["status"], case["stage"], case["author"],
                              tuple(json.loads(case["authors"] or "[]"))),
@@ -198,18 +177,18 @@ def _count(case: dict[str, Any], outcome: domain.Outcome, now: datetime) -> None
         metrics.returns.labels(outcome.stage).inc()
     elif outcome.decision == "reject":
         metrics.rejections.labels(outcome.stage).inc()
-    entered = _aware(case.get("stage_entered_at") or case["created_at"])
+    entered = aware(case.get("stage_entered_at") or case["created_at"])
     metrics.time_in_stage.labels(outcome.stage).observe(max(0.0, (now - entered).total_seconds()))
 
 
 def _append_decision(uow: UnitOfWork, case: dict[str, Any], reviewer: domain.Reviewer,
                      body: dict[str, Any], now: datetime) -> None:
     checklist = body.get("checklist")
-    uow.session.execute(insert(db.decisions).values(
-        case_id=case["id"], stage=case["stage"], reviewer=reviewer.name,
-        decision=body["decision"], comment=body.get("comment") or None,
-        checklist=json.dumps(checklist, sort_keys=True) if checklist is not None else None,
-        at=now))
+    db.add_decision(uow.session, case_id=case["id"], stage=case["stage"],
+                    reviewer=reviewer.name, decision=body["decision"],
+                    comment=body.get("comment") or None,
+                    checklist=json.dumps(checklist, sort_keys=True)
+                    if checklist is not None else None, at=now)
     audit.append(uow.session, case, actor=reviewer.name, action=body["decision"], at=now,
                  stage=case["stage"], comment=body.get("comment") or None,
                  detail={"checklist": checklist} if checklist is not None else None)
@@ -228,10 +207,7 @@ def _advance(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outcome,
     reference_no = _next_reference(uow, cfg, now) if outcome.case_approved else None
     if reference_no:
         values["reference_no"] = reference_no
-    result = uow.session.execute(update(db.cases).where(
-        db.cases.c.id == case["id"], db.cases.c.status == "open",
-        db.cases.c.stage == case["stage"]).values(**values))
-    if result.rowcount != 1:
+    if not db.move_case(uow.session, case["id"], case["stage"], values):
         raise domain.CaseClosed("the stage was decided by someone else meanwhile")
     return reference_no
 
@@ -239,18 +215,7 @@ def _advance(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outcome,
 def _next_reference(uow: UnitOfWork, cfg: ReviewConfig, now: datetime) -> str:
     """Sequential per office-local year; the counter row serialises concurrent approvals."""
     year = now.astimezone(cfg.timezone).year
-    counters = db.reference_counters
-    if uow.session.execute(select(counters.c.last).where(counters.c.year == year)).first() \
-            is None:
-        try:
-            with uow.session.begin_nested():
-                uow.session.execute(insert(counters).values(year=year, last=0))
-        except IntegrityError:
-            pass
-    uow.session.execute(update(counters).where(counters.c.year == year)
-                        .values(last=counters.c.last + 1))
-    seq = uow.session.execute(select(counters.c.last).where(counters.c.year == year)
-                              ).scalar_one()
+    seq = db.next_in_year(uow.session, year)
     return domain.reference_number(cfg.reference_prefix, year, seq)
 
 
@@ -277,16 +242,16 @@ def _record_outcome(uow: UnitOfWork, case: dict[str, Any], outcome: domain.Outco
 
 def list_cases(uow: UnitOfWork, filters: dict[str, str | None]) -> list[dict[str, Any]]:
     with uow:
-        return [_jsonable(c) for c in db.find_cases(uow.session, filters)]
+        return [jsonable(c) for c in db.find_cases(uow.session, filters)]
 
 
 def get_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
     """The case with its pre-check findings, decisions, escalations and audit trail."""
     with uow:
-        case = _jsonable(_load(uow, case_id))
+        case = jsonable(_load(uow, case_id))
         case["decisions"] = [_decision_view(d) for d in db.case_decisions(uow.session, case_id)]
         case["findings"] = db.case_findings(uow.session, case_id)
-        case["blocked"] = any(f["severity"] == "blocking" for f in case["findings"])
+        case["blocked"] = any(domain.is_blocking(f["severity"]) for f in case["findings"])
         case["escalations"] = [_escalation_view(e)
                                for e in db.case_escalations(uow.session, case_id)]
         case["audit"] = audit.entries(uow.session, case_id=case_id)
@@ -294,13 +259,13 @@ def get_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
 
 
 def _decision_view(row: dict[str, Any]) -> dict[str, Any]:
-    view = _jsonable(row)
+    view = jsonable(row)
     view["checklist"] = json.loads(row["checklist"]) if row["checklist"] else None
     return view
 
 
 def _escalation_view(row: dict[str, Any]) -> dict[str, Any]:
-    view = _jsonable(row)
+    view = jsonable(row)
     view["roles"] = json.loads(row["roles"])
     view["notified"] = json.loads(row["notified"])
     return view
@@ -323,22 +288,20 @@ def sweep_overdue(uow: UnitOfWork, directory: Directory, now: datetime | None = 
     The claim is one `UPDATE ... WHERE overdue_at IS NULL RETURNING`: of two sweepers (two
     service instances, or a sweep racing a decision) only one gets each row. Escalation =
     a row in `escalations` naming the active holders of the stage's role and the principal
-    leaders, an audit entry, and `review.stage.overdue` carrying the same names.
+    leaders, an audit entry, and `review.stage.overdue` carrying the same names. `directory`
+    is identity's active staff (`staff_directory`), asked before anything is claimed.
     """
     now = now or utcnow()
-    staff = directory()  # identity's active staff, asked before anything is claimed
+    staff = directory()
     with uow:
-        claimed = uow.session.execute(update(db.cases).where(
-            db.cases.c.status == "open", db.cases.c.stage_due_at.is_not(None),
-            db.cases.c.stage_due_at < now, db.cases.c.overdue_at.is_(None),
-        ).values(overdue_at=now).returning(*db.cases.c)).mappings().all()
+        claimed = db.claim_overdue(uow.session, now)
         for case in claimed:
-            _escalate(uow, dict(case), staff, now)
+            _escalate(uow, case, staff, now)
         uow.commit()
     for case in claimed:
         metrics.overdue.labels(case["stage"]).inc()
         log.warning("case %s: stage %s overdue since %s", case["id"], case["stage"],
-                    _iso(case["stage_due_at"]), extra={"correlation_id": case["correlation_id"]})
+                    iso(case["stage_due_at"]), extra={"correlation_id": case["correlation_id"]})
     return [c["id"] for c in claimed]
 
 
@@ -346,17 +309,16 @@ def _escalate(uow: UnitOfWork, case: dict[str, Any], staff: list[dict[str, Any]]
               now: datetime) -> None:
     roles = domain.escalation_roles(case["stage"])
     notified = sorted(s["name"] for s in staff if s.get("role") in roles)
-    uow.session.execute(insert(db.escalations).values(
-        case_id=case["id"], stage=case["stage"], due_at=case["stage_due_at"],
-        roles=json.dumps(list(roles)), notified=json.dumps(notified, ensure_ascii=False),
-        at=now))
+    db.add_escalation(uow.session, case_id=case["id"], stage=case["stage"],
+                      due_at=case["stage_due_at"], roles=json.dumps(list(roles)),
+                      notified=json.dumps(notified, ensure_ascii=False), at=now)
     audit.append(uow.session, case, actor="deadline", action="overdue", at=now,
-                 stage=case["stage"], detail={"due_at": _iso(case["stage_due_at"]),
+                 stage=case["stage"], detail={"due_at": iso(case["stage_due_at"]),
                                               "escalated_to": notified, "roles": list(roles)})
     uow.publish(new_event("review.stage.overdue", {
         "case_id": case["id"], "item_id": case["item_id"], "revision": case["revision"],
         "ticket_id": case["ticket_id"], "stage": case["stage"],
-        "due_at": _iso(case["stage_due_at"]), "workflow": case["workflow"],
+        "due_at": iso(case["stage_due_at"]), "workflow": case["workflow"],
         "escalated_to": notified, "notify_roles": list(roles),
     }, correlation_id=case["correlation_id"], tlp="AMBER"))
 
@@ -374,4 +336,4 @@ def refresh_open_gauge(uow: UnitOfWork) -> None:
         for stage in domain.STAGES:
             entered = oldest.get(stage)
             metrics.oldest_waiting.labels(stage).set(
-                max(0.0, (now - _aware(entered)).total_seconds()) if entered else 0.0)
+                max(0.0, (now - aware(entered)).total_seconds()) if entered else 0.0)

@@ -66,6 +66,8 @@ class BatchConsumer(Entrypoint):
         self.max_wait = max_wait_ms / 1000
         self.prefetch = prefetch or (in_flight + 1) * max_messages
 
+    consuming = False  # True while subscribed to the queue (the service's /readyz waits for it)
+
     def setup(self) -> None:
         self.service = self.container.service_name
         self.uri = self.container.config["AMQP_URI"]
@@ -99,6 +101,7 @@ class BatchConsumer(Entrypoint):
                     pause = 0.5
                     self._consume(conn)
             except Exception as exc:  # noqa: BLE001 - broker trouble: reconnect, never die
+                self.consuming = False
                 if self._stopping:
                     return
                 log.warning("batch consumer on %s: %s; reconnecting in %.1fs",
@@ -123,6 +126,7 @@ class BatchConsumer(Entrypoint):
         inflight: deque[_InFlight] = deque()
         try:
             with consumer:
+                self.consuming = True
                 while not self._stopping:
                     self._fill(conn, pending, busy=bool(inflight))
                     if pending:

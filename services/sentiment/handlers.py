@@ -59,7 +59,7 @@ def ingest(uow: UnitOfWork, mentions: list[dict[str, Any]], *, cfg: SentimentCon
         fresh = [x for x in batch if (x["source"], x["external_id"]) not in existing]
         inserted = _store(uow, fresh, cfg, scorer, now, collector) if fresh else []
         touched = _aggregate(uow, inserted, cfg, now)
-        events = incident_tracking.detect(uow, touched, cfg.detector, now)
+        events = incident_tracking.detect(uow, touched, cfg.detector, now, cfg.topic_name)
         uow.commit()
     duplicates = len(mentions) - len(inserted)
     m.duplicates.inc(duplicates)
@@ -183,7 +183,7 @@ def sweep(uow: UnitOfWork, cfg: SentimentConfig, now: datetime | None = None
     now = now or utcnow()
     with uow:
         events = incident_tracking.detect(uow, incident_tracking.open_topics(uow),
-                                          cfg.detector, now)
+                                          cfg.detector, now, cfg.topic_name)
         uow.commit()
     return events
 

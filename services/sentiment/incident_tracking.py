@@ -4,13 +4,15 @@ persisted baselines, incident rows, and the lifecycle events with their evidence
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, desc, insert, or_, select, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import new_event, new_id
+from civicpulse.serialize import aware
 from services.sentiment import db, detection
 from services.sentiment.detection import Baseline, Bucket, DetectorConfig, IncidentState
 from services.sentiment.domain import LEVEL_NAMES
@@ -32,9 +34,10 @@ def add_to_buckets(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
         "volume", "negative", "positive", "weight", "negative_weight"))
 
 
-def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetime
-           ) -> list[dict[str, Any]]:
-    """Evaluate each topic at `now`; record state changes and their events in `uow`."""
+def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetime,
+           topic_name: Callable[[str], str] = str) -> list[dict[str, Any]]:
+    """Evaluate each topic at `now`; record state changes and their events in `uow` (each
+    event names the topic by its code and by `topic_name(code)`, its human name)."""
     if not topics:
         return []
     s = uow.session
@@ -47,7 +50,7 @@ def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetim
     tb = db.topic_buckets
     for r in s.execute(select(tb).where(or_(*[and_(tb.c.topic == t, tb.c.bucket >= since[t])
                                               for t in topics]))):
-        buckets[r.topic].append(Bucket(_aware(r.bucket), r.volume, r.negative, r.weight,
+        buckets[r.topic].append(Bucket(aware(r.bucket), r.volume, r.negative, r.weight,
                                        r.negative_weight))
     incidents = _latest_incidents(uow, topics)
     changes = []
@@ -65,7 +68,7 @@ def detect(uow: UnitOfWork, topics: list[str], cfg: DetectorConfig, now: datetim
         if decision.event:
             shown = window if window.negative >= decision.threshold or decision.event not in (
                 "detected", "escalated") else long_window  # the window that alerted
-            changes.append(_apply(uow, topic, row, decision, shown, now))
+            changes.append(_apply(uow, topic, row, decision, shown, now, topic_name(topic)))
         elif row is not None and decision.state is not None and decision.state != state:
             s.execute(update(db.incidents).where(db.incidents.c.id == row["id"]).values(
                 status_since=decision.state.since))
@@ -76,10 +79,6 @@ def open_topics(uow: UnitOfWork) -> list[str]:
     rows = uow.session.execute(select(db.incidents.c.topic).where(
         db.incidents.c.status.in_(detection.OPEN)).distinct()).scalars().all()
     return sorted(rows)
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts
 
 
 def _latest_incidents(uow: UnitOfWork, topics: list[str]) -> dict[str, dict[str, Any]]:
@@ -96,8 +95,8 @@ def _state(row: dict[str, Any] | None) -> IncidentState | None:
     if row is None:
         return None
     return IncidentState(row["status"], row["level"],
-                         _aware(row["status_since"] or row["updated_at"]),
-                         _aware(row["closed_at"]))
+                         aware(row["status_since"] or row["updated_at"]),
+                         aware(row["closed_at"]))
 
 
 def _lock_baselines(uow: UnitOfWork, topics: list[str]) -> dict[str, Baseline]:
@@ -109,7 +108,7 @@ def _lock_baselines(uow: UnitOfWork, topics: list[str]) -> dict[str, Baseline]:
         [{"topic": topic, "mean": 0.0, "var": 0.0, "minutes": 0} for topic in topics])
     rows = uow.session.execute(select(t).where(t.c.topic.in_(topics)).order_by(t.c.topic)
                                .with_for_update()).all()
-    return {r.topic: Baseline(r.mean, r.var, r.minutes, _aware(r.folded_until)) for r in rows}
+    return {r.topic: Baseline(r.mean, r.var, r.minutes, aware(r.folded_until)) for r in rows}
 
 
 def _save_baseline(uow: UnitOfWork, topic: str, b: Baseline) -> None:
@@ -119,7 +118,8 @@ def _save_baseline(uow: UnitOfWork, topic: str, b: Baseline) -> None:
 
 
 def _apply(uow: UnitOfWork, topic: str, row: dict[str, Any] | None,
-           d: detection.Decision, window: detection.Window, now: datetime) -> dict[str, Any]:
+           d: detection.Decision, window: detection.Window, now: datetime,
+           topic_name: str) -> dict[str, Any]:
     state = d.state
     assert state is not None and d.level is not None
     ratio = round(window.ratio, 3)
@@ -152,7 +152,7 @@ def _apply(uow: UnitOfWork, topic: str, row: dict[str, Any] | None,
             payload = {"negative_ratio": ratio, "negative_count": window.negative}
         elif d.event == "closed":
             values["closed_at"] = now
-            payload = {"closed_at": now.isoformat(), "detected_at": _aware(
+            payload = {"closed_at": now.isoformat(), "detected_at": aware(
                 row["detected_at"]).isoformat(), "peak_level": row["peak_level"] or d.level}
         uow.session.execute(update(db.incidents).where(db.incidents.c.id == incident_id)
                             .values(**values))
@@ -160,8 +160,8 @@ def _apply(uow: UnitOfWork, topic: str, row: dict[str, Any] | None,
         incident_id=incident_id, at=now, event=d.event, level=d.level, status=state.status,
         negative_count=window.negative, negative_ratio=ratio))
     uow.publish(new_event(f"sentiment.incident.{d.event}", {
-        "incident_id": incident_id, "topic": topic, "level": d.level,
-        "level_name": LEVEL_NAMES[d.level], **payload},
+        "incident_id": incident_id, "topic": topic, "topic_name": topic_name,
+        "level": d.level, "level_name": LEVEL_NAMES[d.level], **payload},
         correlation_id=incident_id, tlp=TLP[d.event or "detected"]))
     metrics().incident_events.labels(d.event).inc()
     return {"incident_id": incident_id, "topic": topic, "level": d.level,
@@ -187,7 +187,7 @@ def _evidence(uow: UnitOfWork, topic: str, now: datetime) -> dict[str, Any]:
                           "excerpt": (r["text"] or "")[:140], "reach": r["reach"],
                           "score": round(r["score"], 3), "story_id": r["story_id"],
                           "published_at": str(r["published_at"])} for r in top],
-        "curve": [{"minute": _aware(r.bucket).isoformat(), "volume": r.volume,
+        "curve": [{"minute": aware(r.bucket).isoformat(), "volume": r.volume,
                    "negative": r.negative, "positive": r.positive,
                    "negative_ratio": round(r.negative_weight / r.weight, 3) if r.weight else 0.0}
                   for r in curve],

@@ -103,9 +103,15 @@ def test_make_run_falls_back_to_embedded_and_stops_on_ctrl_c(tmp_path):
             break
     text = "".join(lines)
     assert "EMBEDDED single-process mode" in text and "Partners cannot subscribe" in text
+    assert "CivicPulse is running" in text and "mode      embedded" in text
+    assert "civicpulse users add NAME --role admin" in text
+    assert f"http://127.0.0.1:{ports['liaison']}/" in text
     health = requests.get(f"http://127.0.0.1:{ports['liaison']}/readyz", timeout=5).json()
     assert health["transport"] == "memory"
     proc.send_signal(signal.SIGINT)
     rest = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0, rest[-2000:]
     assert "run: stopped." in rest
+    for noise in ("DeprecationWarning", "Eventlet is deprecated", "pkg_resources",
+                  "setup plugin alembic"):
+        assert noise not in text + rest, noise

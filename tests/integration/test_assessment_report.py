@@ -4,12 +4,12 @@ The month is driven through the services' real use cases on PostgreSQL (one data
 service), with the clock moved to each step's moment (time-machine): two incidents whose
 statements go through news and review to publication (the events carried from one service's
 outbox to the next service's use case), two articles returned and rejected in review, the
-publicity plan, public comments and their replies; one ticket, one plan entry and one comment
-fall outside the month. Then identity, review, liaison and news run as real processes on those
-databases, `civicpulse report assessment --month 2026-10` reads their `GET /records` with an
-admin token, and every figure of the report is compared with figures computed here from the
-schedule itself. `civicpulse status` is then checked on the same running suite (one suite
-start for both: the CI budget).
+publicity plan, public comments and their replies, notifications read or not; one ticket, one
+plan entry, one comment and one notification fall outside the month. Then identity, review,
+liaison, news and notify run as real processes on those databases, `civicpulse report
+assessment --month 2026-10` reads their `GET /records` with an admin token, and every figure of
+the report is compared with figures computed here from the schedule itself. `civicpulse status`
+is then checked on the same running suite (one suite start for both: the CI budget).
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ from services.liaison import incidents, statement, ticket_work
 from services.news import config as news_config
 from services.news import interaction, plan, queue, review_outcomes, statements
 from services.news import items as news
+from services.notify import config as notify_config
+from services.notify import handlers as notify
+from services.notify.domain import Person
 from services.review import config as review_config
 from services.review import handlers as review
 from services.review.domain import Reviewer
@@ -52,9 +55,11 @@ from tests.helpers import wait_for
 pytestmark = pytest.mark.integration
 
 TZ = ZoneInfo("Asia/Shanghai")
-SERVED = ("identity", "review", "liaison", "news")
+SERVED = ("identity", "review", "liaison", "news", "notify")
 EMPTY = status.Queue("", 0, 0)
 OK = {"accuracy": True, "orientation": True, "format": True}
+EMAILS = {"sun": "sun@office.example", "qian": "qian@office.example",
+          "zhao": "zhao@office.example"}  # the others have no address: their mails are dead
 STAFF = {  # name: (role, section)
     "kp-admin": ("admin", "办公室"), "wang": ("section_head", "新闻宣传处"),
     "qian": ("leader_in_charge", "办公室"), "zhao": ("principal", "办公室"),
@@ -167,7 +172,8 @@ class Month:
 
 def seed_staff(month: Month) -> None:
     for name, (role, section) in STAFF.items():
-        month.tokens[name] = accounts.add(month.uow("identity"), name, role, section=section)
+        month.tokens[name] = accounts.add(month.uow("identity"), name, role, section=section,
+                                          email=EMAILS.get(name))
 
 
 def seed_incidents(month: Month) -> dict[str, str]:
@@ -228,6 +234,58 @@ def seed_comments(month: Month) -> None:
     for ext, _, who, at in COMMENTS:
         if who:
             interaction.reply(uow, ids[ext], "感谢关注，已转相关部门办理。", who, now=at)
+
+
+NOTICES = [  # (event, payload, when, {recipient: read at}); each to email and inbox
+    ("review.case.returned", {"author": "sun"}, T(10, 11, 1), {"sun": T(10, 13, 1)}),
+    ("review.case.rejected", {"author": "sun"}, T(12, 14, 1), {}),
+    ("review.stage.overdue", {"escalated_to": ["qian"]}, T(20, 14, 53), {"qian": T(20, 15, 23)}),
+    ("liaison.task.assigned", {"assignee": "li"}, T(21, 9), {}),
+    ("liaison.partner.commented", {"participants": [
+        {"party": "办公室", "kind": "section", "role": "lead"}]}, T(22, 9),
+     {"qian": T(22, 10), "zhou": T(2, 9, month=11)}),       # zhou reads it in November
+    ("review.case.returned", {"author": "sun"}, T(30, 10, month=9), {"sun": T(1, 9)}),
+]
+ON_TICKET = {"liaison.partner.commented": ("kp-admin", "qian", "zhao", "zhou")}
+
+
+def seed_notifications(month: Month, mail_dir: Path) -> None:
+    """Notify plans each notice under the shipped rules at its moment, sends the mails at once
+    (.eml files: no SMTP host) and its recipients read their inbox when the schedule says."""
+    cfg = notify_config.load()
+    people = [Person(n, role, sec, EMAILS.get(n)) for n, (role, sec) in STAFF.items()]
+    senders = notify.Senders(cfg, mail_dir)
+    for n, (event_type, payload, moment, reads) in enumerate(NOTICES):
+        event = new_event(event_type, full_payload(event_type, payload, n),
+                          correlation_id=f"notice-{n}", tlp="RED")
+        assert notify.plan_event(month.uow("notify"), event, cfg, lambda: people, dict,
+                                 now=moment)
+        notify.send_due(month.uow("notify"), senders, now=moment)
+        for who, at in reads.items():
+            inbox = notify.inbox(month.uow("notify"), who, {"unread": True, "limit": 50,
+                                                            "before": None})
+            ids = [m["id"] for m in inbox["messages"]
+                   if datetime.fromisoformat(m["created_at"]) == moment]
+            assert len(ids) == 1, (who, inbox)
+            notify.mark_read(month.uow("notify"), who, {"ids": ids}, now=at)
+
+
+def full_payload(event_type: str, extra: dict[str, Any], n: int) -> dict[str, Any]:
+    """What the producer's contract requires around the fields the rules read."""
+    ticket = {"ticket_id": f"tkt-{n}", "incident_id": f"inc-{n}", "level": "IV",
+              "title": "舆情联合处置", "lead_section": "办公室", "participants": []}
+    base = {
+        "review.case.returned": {"case_id": f"case-{n}", "item_id": f"itm-{n}", "revision": 1,
+                                 "stage": "section_head", "reviewer": "wang", "comment": "改"},
+        "review.stage.overdue": {"case_id": f"case-{n}", "item_id": f"itm-{n}", "revision": 1,
+                                 "stage": "leader_in_charge", "due_at": "2026-10-20T06:53:00Z",
+                                 "step": 1},
+        "liaison.task.assigned": {**ticket, "task_id": n, "task": "核查", "previous_assignee":
+                                  None, "due_at": "2026-10-22T01:00:00Z", "by": "zhou"},
+        "liaison.partner.commented": {**ticket, "agency": "cac", "agency_name": "网信办",
+                                      "text": "已核查", "at": "2026-10-22T01:00:00Z"}}
+    base["review.case.rejected"] = base["review.case.returned"]
+    return {**base[event_type], **extra}
 
 
 # --- the figures, computed from the schedule above ------------------------------------------
@@ -320,6 +378,46 @@ def check_comments(measure: dict[str, Any]) -> None:
     assert by(measure["by_section"], "处室")["（未回复）"]["评论数"] == 1
 
 
+def expected_notifications() -> dict[str, tuple[Any, ...]]:
+    """person → (inbox, read, read rate, mean hours to read, mails, delivered, delivery rate)
+    for the notices recorded in October, from the schedule: every recipient gets one inbox
+    message and one mail per notice; a mail is delivered when the person has an address."""
+    got: dict[str, list[Any]] = {}
+    for event_type, payload, moment, reads in NOTICES:
+        if moment.month != 10:
+            continue
+        for who in ON_TICKET.get(event_type) or [payload.get("author") or payload.get("assignee")
+                                                 or payload["escalated_to"][0]]:
+            row = got.setdefault(who, [0, [], 0, 0])
+            row[0] += 1
+            if who in reads:
+                row[1].append(hours(moment, reads[who]))
+            row[2] += 1
+            row[3] += who in EMAILS
+    return {who: (inbox, len(read), round(len(read) / inbox, 3),
+                  r2(sum(read) / len(read)) if read else None, mails, sent,
+                  round(sent / mails, 3))
+            for who, (inbox, read, mails, sent) in got.items()}
+
+
+NOTICE_FIGURES = ("站内通知", "已读", "已读率", "平均确认用时(小时)", "邮件", "已送达", "送达率")
+
+
+def check_notifications(measure: dict[str, Any]) -> None:
+    people = by(measure["by_person"], "人员")
+    expected = expected_notifications()
+    assert set(people) == set(expected)
+    assert expected["zhou"][3] == 264.0  # read in November: still acknowledged
+    for who, figures in expected.items():
+        assert tuple(people[who][n] for n in NOTICE_FIGURES) == figures, who
+        assert people[who]["处室"] == STAFF[who][1]
+    sections = by(measure["by_section"], "处室")
+    office = [f for who, f in expected.items() if STAFF[who][1] == "办公室"]
+    assert sections["办公室"]["站内通知"] == sum(f[0] for f in office)
+    assert sections["办公室"]["已读"] == sum(f[1] for f in office)
+    assert sections["办公室"]["已送达"] == sum(f[5] for f in office)
+
+
 # --- the test --------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -333,7 +431,7 @@ def databases(pg_database_factory: Callable[[str], str]) -> dict[str, str]:
 @pytest.fixture
 def served(databases: dict[str, str], vhost_uri: str, tmp_path: Path,  # noqa: F811
            monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Seed October, then run identity, review, liaison and news as processes on those
+    """Seed October, then run identity, review, liaison, news and notify as processes on those
     databases."""
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
     month = Month(databases)
@@ -342,7 +440,9 @@ def served(databases: dict[str, str], vhost_uri: str, tmp_path: Path,  # noqa: F
     seed_articles(month)
     seed_plan(month, statements)
     seed_comments(month)
-    env = {"AMQP_URI": vhost_uri, "CIVICPULSE_VAR_DIR": str(tmp_path / "var")}
+    seed_notifications(month, tmp_path / "mail")
+    env = {"AMQP_URI": vhost_uri, "CIVICPULSE_VAR_DIR": str(tmp_path / "var"),
+           "NOTIFY_DIGEST_AT": "off"}
     for service, url in databases.items():
         env[f"{service.upper()}_DATABASE_URL"] = url
         env[f"{service.upper()}_HTTP_PORT"] = str(free_port())
@@ -383,15 +483,13 @@ def test_october_report_matches_the_seeded_month_and_status_shows_the_suite(
     check_statements(measures["statements"])
     check_plan(measures["plan"])
     check_comments(measures["comments"])
+    check_notifications(measures["notifications"])
     check_files(out, measures)
-    # check_status(served, urls) is left out for now: since 05:00 UTC on 2026-11-29 it failed
-    # on every run here (review's consumers not counted, or the outbox never settling), after
-    # passing in the fresh-clone CI run at 04:45; the cause is not found yet (see the closing
-    # note). `civicpulse status` keeps its unit tests (tests/unit/test_status.py).
+    check_status(served, urls)
 
 
 def check_status(served: dict[str, str], urls: dict[str, str]) -> None:
-    """`civicpulse status` on the same running suite (sentiment and notify not started): the
+    """`civicpulse status` on the same running suite (sentiment not started): the
     outbox drains (the seeded month's events reach the bus and the partner queues, which no
     agency reads here), and the table shows the tickets still in work and their overdue plan
     deadlines: September's level IV ticket (none met) and B (level II, not resolved)."""
@@ -399,17 +497,22 @@ def check_status(served: dict[str, str], urls: dict[str, str]) -> None:
     everyone = {s: urls.get(s, down) for s in SERVICES}
 
     def settled() -> status.Status | None:
+        """RabbitMQ's management API counts a queue's messages and consumers from statistics
+        each queue emits every `collect_statistics_interval` (5 s here), one queue at a time:
+        a queue showing messages says nothing of another's consumers. So wait for all of it."""
         found = status.gather(everyone, served["AMQP_URI"])
         partners = {q.name: q for q in found.partners}
         drained = all(s.outbox == 0 for s in found.services if s.up)
-        return found if drained and partners.get("partner.cac", EMPTY).messages else None
+        consumed = all(sum(q.consumers for q in s.queues) >= 1 for s in found.services
+                       if s.name in SERVED)
+        return found if drained and consumed and partners.get("partner.cac", EMPTY).messages \
+            else None
 
     found = wait_for(settled, timeout=60)
     states = {s.name: s for s in found.services}
     for name in SERVED:
         assert states[name].up and states[name].ready and states[name].dead_letters == 0
-        assert sum(q.consumers for q in states[name].queues) >= 1, name
-    assert not states["sentiment"].up and not states["notify"].up
+    assert not states["sentiment"].up
     assert {q.name: q.consumers for q in found.partners}["partner.cac"] == 0
     assert found.tickets == {"IV": 1, "II": 1}
     assert found.overdue == {"IV": {"acknowledge": 1, "first_response": 1, "resolve": 1},
@@ -422,7 +525,7 @@ def check_status(served: dict[str, str], urls: dict[str, str]) -> None:
         shown = CliRunner().invoke(cli, ["status"], env=env)
     finally:
         service_url.cache_clear()
-    assert shown.exit_code == 1, shown.output  # two services are down
+    assert shown.exit_code == 1, shown.output  # sentiment is down
     lines = shown.output.splitlines()
     assert any(line.split()[:3] == ["review", "yes", "yes"] for line in lines)
     assert any(line.split()[:2] == ["sentiment", "NO"] for line in lines)

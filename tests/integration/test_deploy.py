@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from civicpulse import deadletter, outbox, settings
-from civicpulse.settings import DEFAULT_PORTS, SERVICES
+from civicpulse.settings import DEFAULT_PORTS, SERVICES, STATELESS
 from tests.conftest import AMQP_URI, ROOT, require
 
 DEPLOY = ROOT / "deploy"
@@ -35,7 +35,7 @@ PROM = DEPLOY / "prometheus"
 K8S = DEPLOY / "k8s"
 RABBIT = DEPLOY / "rabbitmq"
 CLASSES = {s: f"{s.capitalize()}Service" for s in SERVICES}
-EVENT_EXCHANGES = {f"{s}.events" for s in SERVICES}
+EVENT_EXCHANGES = {f"{s}.events" for s in SERVICES if s not in STATELESS}
 UNROUTED = "civicpulse.unrouted"
 ALERTS = {"CivicPulseServiceDown", "CivicPulseDeadLetters", "CivicPulseOutboxBacklog",
           "CivicPulseRetriesHigh"}
@@ -197,8 +197,10 @@ def test_compose_wires_the_services(compose: dict[str, Any],
         up = svc.upper()
         assert env["AMQP_URI"] == (f"amqp://{svc}:${{RABBITMQ_{up}_PASSWORD:?set "
                                    f"RABBITMQ_{up}_PASSWORD}}@rabbitmq:5672/"), "own user"
-        assert env[f"{up}_DATABASE_URL"] == ("postgresql://postgres:${POSTGRES_PASSWORD:?set "
-                                             f"POSTGRES_PASSWORD}}@postgres:5432/civicpulse_{svc}")
+        if svc not in STATELESS:  # the console owns no database
+            assert env[f"{up}_DATABASE_URL"] == (
+                "postgresql://postgres:${POSTGRES_PASSWORD:?set "
+                f"POSTGRES_PASSWORD}}@postgres:5432/civicpulse_{svc}")
         assert env["CIVICPULSE_ENV"] == "production"
         assert env["CIVICPULSE_VAR_DIR"] == "/var/lib/civicpulse"
         assert env["CIVICPULSE_SERVICE"] == svc
@@ -230,7 +232,7 @@ def test_compose_wires_the_services(compose: dict[str, Any],
     assert any(v.startswith("./deploy/postgres/init.sql:/docker-entrypoint-initdb.d/")
                for v in pg["volumes"])
     init = (DEPLOY / "postgres" / "init.sql").read_text()
-    for svc in SERVICES:
+    for svc in set(SERVICES) - set(STATELESS):
         assert f"CREATE DATABASE civicpulse_{svc};" in init
 
     prom = services["prometheus"]
@@ -255,14 +257,15 @@ def test_definitions_declare_the_topology(definitions: dict[str, Any]) -> None:
         assert ex["arguments"] == {}, name
 
     queues = {q["name"]: q for q in definitions["queues"]}
-    dlqs = {deadletter.dlq_name(s) for s in SERVICES}
+    consuming = [s for s in SERVICES if s not in STATELESS]  # the console consumes nothing
+    dlqs = {deadletter.dlq_name(s) for s in consuming}
     assert dlqs | {UNROUTED, "partner.cac", "sentiment.mentions"} == set(queues)
     for q in queues.values():
         assert (q["durable"], q["auto_delete"], q["arguments"]) == (True, False, {}), q["name"]
 
     bindings = {(b["source"], b["destination"], b["routing_key"])
                 for b in definitions["bindings"] if b["destination_type"] == "queue"}
-    assert {(deadletter.DLX, deadletter.dlq_name(s), s) for s in SERVICES} <= bindings
+    assert {(deadletter.DLX, deadletter.dlq_name(s), s) for s in consuming} <= bindings
     assert (outbox.PARTNER_EXCHANGE, "partner.cac", "cac") in bindings
     assert (UNROUTED, UNROUTED, "") in bindings
 
@@ -311,7 +314,7 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
             for name in EVENT_EXCHANGES | {outbox.PARTNER_EXCHANGE}:
                 channel.exchange_declare(name, outbox.exchange_type(name), durable=True,
                                          auto_delete=False)
-            for svc in SERVICES:
+            for svc in set(SERVICES) - set(STATELESS):
                 deadletter.dlq(svc)(channel).declare()
 
             producer = kombu.Producer(channel)
@@ -347,7 +350,7 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
 
         assert policy_of(UNROUTED) == {"message-ttl": 7 * 86_400_000, "max-length": 10_000,
                                        "overflow": "drop-head"}
-        for svc in SERVICES:
+        for svc in set(SERVICES) - set(STATELESS):
             assert policy_of(deadletter.dlq_name(svc)) == {"message-ttl": 14 * 86_400_000}
     finally:
         _api("DELETE", f"/vhosts/{qv}")

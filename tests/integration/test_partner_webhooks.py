@@ -147,6 +147,14 @@ def test_a_delivery_failing_past_the_bound_is_dead_lettered_with_the_reason(
     assert log["deliveries"][-1]["attempt_log"][-1]["outcome"] == "dead"
     assert partner_webhooks.send_pass(uow(), poster, CFG, "s1", clock) == 0
 
+    with uow() as u:  # the agency fixed its endpoint: the office sends them again
+        assert partner_webhooks.redeliver_dead(u.session, "cac", clock()) == 2
+        u.commit()
+    fixed = Scripted()
+    assert partner_webhooks.send_pass(uow(), fixed, CFG, "s1", clock) == 2
+    assert [p["id"] for p in fixed.posts] == [r["event_id"] for r in rows]
+    assert [r["status"] for r in deliveries(uow)] == ["delivered", "delivered"]
+
 
 def test_two_senders_never_hold_the_same_agency(uow: UowFactory) -> None:
     webhook(uow, "cac")

@@ -13,7 +13,8 @@ OCT = period.month("2026-10")
 def records(**tables: Any) -> dict[str, dict[str, Any]]:
     base: dict[str, dict[str, Any]] = {
         "review": {"cases": [], "decisions": [], "escalations": [], "staff": []},
-        "liaison": {"tickets": []}, "news": {"plan_entries": [], "comments": []}}
+        "liaison": {"tickets": []}, "news": {"plan_entries": [], "comments": []},
+        "notify": {"notifications": []}}
     for key, rows in tables.items():
         service, table = key.split("__")
         base[service][table] = rows
@@ -59,3 +60,20 @@ def test_unanswered_comments_have_their_own_row() -> None:
     measure = measures.comment_replies(records(news__comments=comments), OCT)
     assert measure.by_section.rows == [(measures.UNREPLIED, 1, 0, 0, None)]
     assert measure.by_person.rows == []
+
+
+def test_notifications_acknowledged_are_inbox_reads_and_delivered_mails() -> None:
+    def note(person: str, channel: str, status: str, read_at: str | None = None) -> dict:
+        return {"person": person, "channel": channel, "status": status,
+                "created_at": "2026-10-31T23:00:00+08:00", "read_at": read_at}
+    notes = [note("sun", "inbox", "sent", "2026-11-01T02:00:00+08:00"),  # read after the month
+             note("sun", "inbox", "sent"), note("sun", "email", "sent"),
+             note("sun", "email", "dead"), note("li", "inbox", "sent"),
+             note("li", "email", "pending")]
+    found = records(notify__notifications=notes,
+                    review__staff=[{"name": "sun", "role": "editor", "section": "新闻宣传处"}])
+    measure = measures.notifications_acknowledged(found, OCT)
+    assert measure.by_person.rows == [
+        ("li", measures.UNKNOWN_SECTION, 1, 0, 0.0, None, 1, 0, 0.0),
+        ("sun", "新闻宣传处", 2, 1, 0.5, 3.0, 2, 1, 0.5)]
+    assert [r[0] for r in measure.by_section.rows] == ["新闻宣传处", measures.UNKNOWN_SECTION]

@@ -1,6 +1,7 @@
 """Sentiment use cases on a migrated SQLite database (the lexicon scorer: deterministic)."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -153,3 +154,13 @@ def test_validation_reports_per_item_errors_and_checks_the_channel_vocabulary():
     assert valid[0]["reach"] == 5
     assert [r["index"] for r in rejected] == [1, 2, 3]
     assert "channel" in rejected[0]["errors"] and "external_id" in rejected[1]["errors"]
+
+
+def test_incident_events_carry_the_topics_human_name(uow):
+    """v2: `topic_name` from topics.yaml travels with the incident (no consumer keeps a copy
+    of the names or prints the code)."""
+    named = replace(CFG, topic_names={**CFG.topic_names, "#noise": "噪声话题"})
+    handlers.ingest(uow(), mentions(12), cfg=named, scorer=SCORER, now=NOW)
+    [ev] = events(uow)
+    assert ev["version"] == 2
+    assert (ev["payload"]["topic"], ev["payload"]["topic_name"]) == ("#noise", "噪声话题")

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from civicpulse.db import UnitOfWork
+from civicpulse.serialize import aware
 from services.sentiment import db
 from services.sentiment.domain import LEVEL_NAMES
 
@@ -58,7 +59,7 @@ def build(uow: UnitOfWork, kind: str, value: str | None = None) -> dict[str, Any
             for k in ("volume", "negative", "positive", "weight", "negative_weight"):
                 t[k] += getattr(r, k)
             continue
-        slot = int((_aware(r.bucket) - start) / step)
+        slot = int((aware(r.bucket) - start) / step)
         series["volume"][slot] += r.volume
         series["negative"][slot] += r.negative
     topic_list = sorted(({
@@ -83,8 +84,8 @@ def build(uow: UnitOfWork, kind: str, value: str | None = None) -> dict[str, Any
 
 
 def _incident(r: Any, end: datetime) -> dict[str, Any]:
-    closed = _aware(r["closed_at"])
-    detected = _aware(r["detected_at"])
+    closed = aware(r["closed_at"])
+    detected = aware(r["detected_at"])
     outcome = ("closed" if closed and closed < end else
                "subsiding" if r["status"] == "subsiding" else "open")
     return {"incident_id": r["id"], "topic": r["topic"], "level": r["level"],
@@ -94,7 +95,3 @@ def _incident(r: Any, end: datetime) -> dict[str, Any]:
             "closed_at": closed.isoformat() if closed else None,
             "duration_minutes": round((closed - detected).total_seconds() / 60)
             if closed else None, "peak_negative": r["peak_negative"]}
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=UTC) if ts is not None and ts.tzinfo is None else ts

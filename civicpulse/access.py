@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import io
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +44,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from civicpulse import credentials, staff
+from civicpulse import credentials, settings, staff
 from civicpulse.web import (
     Forbidden,
     HttpError,
@@ -149,7 +148,7 @@ def _check_session(policy: Access, service: Any, request: Any) -> Identity:
 # --- staff accounts live in the identity service --------------------------------------------
 
 def rpc_timeout_seconds() -> float:
-    return float(os.environ.get("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", "5"))
+    return float(settings.value("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS"))
 
 
 _PENDING = object()
@@ -190,7 +189,7 @@ StaffFromReview = StaffFromIdentity
 # --- the entrypoint ----------------------------------------------------------------------------
 
 def _env_seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, "") or default)
+    return float(settings.named(name) or default)
 
 
 class JsonErrorsApp(WsgiApp):

@@ -92,8 +92,14 @@ def for_service(name: str) -> ServiceSettings:
         relay_poll_seconds=env.float("CIVICPULSE_RELAY_POLL_SECONDS", 0.5),
         max_retries=env.int("CIVICPULSE_MAX_RETRIES", 5),
         retry_base_seconds=env.float("CIVICPULSE_RETRY_BASE_SECONDS", 1.0),
-        quorum_queues=env.bool("CIVICPULSE_QUORUM_QUEUES", False),
+        quorum_queues=quorum_queues(),
     )
+
+
+def quorum_queues() -> bool:
+    """Every durable queue the suite declares is a quorum queue (replicated across a cluster's
+    nodes) when `CIVICPULSE_QUORUM_QUEUES` is on; on by default in compose and Kubernetes."""
+    return _env().bool("CIVICPULSE_QUORUM_QUEUES", False)
 
 
 @cache
@@ -218,6 +224,9 @@ _DECLARED = (
     Variable("CONSOLE_COOKIE_SECURE", bool, False, "console cookie only over HTTPS (behind TLS)"),
     Variable("CONSOLE_LIVE_SECONDS", float, 2.0, "how often live parts of a page refresh"),
     # the platform
+    Variable("CIVICPULSE_ENV", str, "development", "development or production"),
+    Variable("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", float, 5.0, "staff-token lookup RPC timeout"),
+    Variable("CIVICPULSE_AUTH_TTL_SECONDS", float, 30.0, "staff-token cache (at most 300)"),
     Variable("CIVICPULSE_LOG_FORMAT", str, "auto",
              "auto (human on a terminal, else JSON), json or human"),
     Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",

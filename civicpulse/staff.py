@@ -10,12 +10,12 @@ this directly: `civicpulse.access` checks each endpoint's policy.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from civicpulse import settings
 from civicpulse.web import Unauthorized, bearer_token
 
 Identity = dict[str, str]
@@ -32,7 +32,7 @@ def ttl_seconds(override_env: str | None = None) -> float:
     `CIVICPULSE_AUTH_TTL_SECONDS`, else 30 s. Above 300 s (or negative) is refused: a disabled
     token must stop working within minutes."""
     for name in (override_env, TTL_ENV):
-        if name and (value := os.environ.get(name, "").strip()):
+        if name and (value := (settings.named(name) or "").strip()):
             ttl = float(value)
             if not 0 <= ttl <= MAX_TTL_SECONDS:
                 raise ValueError(f"{name}={value}: the staff-token cache TTL must be between 0 "

@@ -13,16 +13,21 @@ from nameko.rpc import RpcProxy
 
 from civicpulse.access import StaffFromIdentity
 from civicpulse.operations import OperationsEndpoints
+from services.console.pages.admin import AdminPages
 from services.console.pages.auth import AuthPages
 from services.console.pages.home import HomePages
+from services.console.pages.incidents import IncidentPages
+from services.console.pages.news import NewsPages
 from services.console.pages.partner import PartnerPages
+from services.console.pages.review import ReviewPages
 from services.console.pages.tickets import TicketPages
 from services.console.runtime import ConsoleRuntime
 from services.console.web import SESSION_KEY, current_session
 
 
 class ConsoleService(AuthPages, HomePages, TicketPages, PartnerPages, StaffFromIdentity,
-                     OperationsEndpoints):
+                     ReviewPages, NewsPages, IncidentPages,
+                     AdminPages, OperationsEndpoints):
     name = "console"
     console = ConsoleRuntime()
     identity = RpcProxy("identity")

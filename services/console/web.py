@@ -233,9 +233,11 @@ def to_sign_in(request: Any, access: Access, ended: bool = False) -> Response:
 def _refusal(service: Any, request: Any, status: int, message: str, ctx: Ctx | None = None,
              detail: str = "", service_name: str = "") -> Response:
     """An error as a page (or, for htmx, a notice swapped into the page's #flash)."""
-    if ctx is None:
+    if ctx is None:  # refused before the page ran: a role the page's policy does not allow
         session = current_session(service, request)
-        ctx = Ctx(service, request, {}, session)
+        who = ({"name": session.name, "role": session.role} if session.kind == "staff" else
+               {"agency": session.name} if session.kind == "partner" else {})
+        ctx = Ctx(service, request, who, session)
     context = {"code": status, "message": message, "detail": detail,
                "service_name": messages.SERVICE.get(service_name, service_name)}
     if ctx.htmx:

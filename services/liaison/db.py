@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    delete,
     func,
     insert,
     or_,
@@ -605,6 +606,44 @@ class Meetings:
     def list(self, ticket_id: str) -> list[domain.Meeting]:
         return [_meeting(r)
                 for r in _rows(self.session, meetings, ticket_id, meetings.c.starts_at)]
+
+
+class PartnerAccounts:
+    """Agencies' partner access (the password lives on the broker only, the token as a hash)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def replace(self, agency: str, amqp_user: str, token_sha256: str, now: datetime) -> None:
+        self.delete(agency)
+        self.session.execute(insert(partner_accounts).values(
+            agency=agency, amqp_user=amqp_user, token_sha256=token_sha256, created_at=now))
+
+    def set_token(self, agency: str, token_sha256: str, now: datetime) -> None:
+        self.session.execute(update(partner_accounts).where(partner_accounts.c.agency == agency)
+                             .values(token_sha256=token_sha256, rotated_at=now))
+
+    def delete(self, agency: str) -> None:
+        self.session.execute(delete(partner_accounts)
+                             .where(partner_accounts.c.agency == agency))
+
+    def get(self, agency: str) -> domain.PartnerAccount | None:
+        row = self.session.execute(select(partner_accounts).where(
+            partner_accounts.c.agency == agency)).mappings().first()
+        return domain.PartnerAccount(**row) if row else None
+
+    def all(self) -> list[domain.PartnerAccount]:
+        rows = self.session.execute(select(partner_accounts)
+                                    .order_by(partner_accounts.c.agency)).mappings()
+        return [domain.PartnerAccount(**r) for r in rows]
+
+    def agency_for(self, token_sha256: str) -> str | None:
+        """The agency holding this token, unless the directory marks the agency inactive."""
+        pa, ag = partner_accounts, agencies
+        return self.session.execute(
+            select(pa.c.agency).select_from(pa.outerjoin(ag, ag.c.code == pa.c.agency))
+            .where(pa.c.token_sha256 == token_sha256,
+                   or_(ag.c.active.is_(None), ag.c.active.is_(True)))).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

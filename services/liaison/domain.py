@@ -547,3 +547,14 @@ class Snapshot:
     negative_ratio: float | None
     volume: int | None
     event_id: str
+
+
+@dataclass(frozen=True)
+class PartnerAccount:
+    """An agency's access: its RabbitMQ user and the SHA-256 of its HTTP token."""
+
+    agency: str
+    amqp_user: str
+    token_sha256: str
+    created_at: datetime
+    rotated_at: datetime | None

@@ -9,7 +9,6 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import rpc
-from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from civicpulse import records as period_records
@@ -19,6 +18,7 @@ from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.settings import amqp_uri
+from civicpulse.timers import every
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -75,13 +75,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def can(action: str) -> Access:
     """A staff token whose role liaison's `domain.may` allows `action` on tickets."""
     return staff_may(action, domain.may)
-DEADLINE_SCAN_SECONDS = 1.0
 
 
 class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
-    partners = PartnerTopology()  # validated config; declares the partner queues on start
+    # the validated LiaisonConfig (civicpulse.config.Config); declares the partner queues on start
+    partners = PartnerTopology()
     webhook_sender = WebhookSender()  # POSTs the shares to agencies with a webhook
 
     # --- the incident -----------------------------------------------------------------------
@@ -100,7 +100,7 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
 
     # --- durable deadlines (rows in `deadlines`; each step fires exactly once) -------------
 
-    @timer(interval=DEADLINE_SCAN_SECONDS)
+    @every("deadline_scan_seconds")  # LIAISON_DEADLINE_SCAN_SECONDS, 1 s by default
     def scan_deadlines(self) -> None:
         deadline_timers.fire_due(self.platform.uow, self.partners)
 

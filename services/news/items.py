@@ -9,14 +9,14 @@ corrections and retractions, and the views of an item. The use cases beside it â
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.serialize import iso, jsonable
-from services.news import config, db, domain, metrics, queue
+from services.news import db, domain, metrics, queue
 from services.news.config import NewsConfig
 from services.news.domain import Item
 
@@ -42,7 +42,7 @@ def get_item(uow: UnitOfWork, item_id: str) -> dict[str, Any]:
     with uow:
         item = jsonable(load(uow, item_id).as_dict())
         s = uow.session
-        item["revisions"] = [jsonable(r.__dict__) for r in db.item_revisions(s, item_id)]
+        item["revisions"] = [jsonable(asdict(r)) for r in db.item_revisions(s, item_id)]
         item["publications"] = [jsonable(p) for p in db.item_publications(s, item_id)]
         item["deliveries"] = [jsonable(d) for d in db.item_deliveries(s, item_id)]
         item["notes"] = [jsonable(n) for n in db.item_notes(s, item_id)]
@@ -116,10 +116,9 @@ def approve(uow: UnitOfWork, item: Item, rev: domain.Revision, reference_no: str
 
 
 def release_or_schedule(uow: UnitOfWork, item: Item, now: datetime, cause: Envelope | None,
-                        cfg: NewsConfig | None = None) -> tuple[str, list[str]]:
+                        cfg: NewsConfig) -> tuple[str, list[str]]:
     """Approved content goes into the publication queue now, or is `scheduled` (with
     `news.item.scheduled`) while an embargo holds it."""
-    cfg = cfg or config.load()
     status = domain.after_approval(item.publish_at, now)
     if status == "scheduled":
         change(uow, item.id, status="scheduled")
@@ -174,7 +173,7 @@ def submit_item(uow: UnitOfWork, item_id: str, workflow: str = "default") -> dic
 
 
 def set_embargo(uow: UnitOfWork, item_id: str, publish_at: datetime | None,
-                now: datetime | None = None) -> dict[str, Any]:
+                cfg: NewsConfig, now: datetime | None = None) -> dict[str, Any]:
     """Set (or lift, with None) the time before which the item is not published. On an approved
     or scheduled item it takes effect at once; the review is not repeated (content unchanged)."""
     now = now or utcnow()
@@ -184,7 +183,7 @@ def set_embargo(uow: UnitOfWork, item_id: str, publish_at: datetime | None,
         change(uow, item_id, publish_at=publish_at)
         if at_once:
             queue.cancel_pending(uow, item_id)
-            release_or_schedule(uow, replace(item, publish_at=publish_at), now, None)
+            release_or_schedule(uow, replace(item, publish_at=publish_at), now, None, cfg)
         uow.commit()
     return get_item(uow, item_id)
 

@@ -198,7 +198,8 @@ class NewsService(StaffFromIdentity, OperationsEndpoints):
     def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
         body = load_json(request, EmbargoSchema())
         with _http_errors():
-            return items.set_embargo(self.platform.uow(), item_id, body["publish_at"])
+            return items.set_embargo(self.platform.uow(), item_id, body["publish_at"],
+                                     self.config)
 
     @http("POST", "/items/<string:item_id>/corrections", access=can("correct"), body=NoteSchema)
     @json_api

@@ -20,8 +20,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from civicpulse.db import insert_once
 
 metadata = MetaData()
 
@@ -111,20 +112,11 @@ reference_counters = Table(
 )
 
 
-def rows(session: Session, query: Any) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(query).mappings().all()]
-
-
 # --- writes of the case use cases (handlers never write SQL) -----------------------------------
 
 def add_case(session: Session, values: dict[str, Any]) -> bool:
     """Insert a case; False when the (item, revision) has one already."""
-    try:
-        with session.begin_nested():
-            session.execute(insert(cases).values(**values))
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, cases, **values)
 
 
 def add_findings(session: Session, case_id: str, found: list[dict[str, Any]]) -> None:
@@ -146,11 +138,7 @@ def next_in_year(session: Session, year: int) -> int:
     """The next number of `year`'s sequence; its counter row serialises concurrent callers."""
     if session.execute(select(reference_counters.c.last)
                        .where(reference_counters.c.year == year)).first() is None:
-        try:
-            with session.begin_nested():
-                session.execute(insert(reference_counters).values(year=year, last=0))
-        except IntegrityError:
-            pass
+        insert_once(session, reference_counters, year=year, last=0)
     session.execute(update(reference_counters).where(reference_counters.c.year == year)
                     .values(last=reference_counters.c.last + 1))
     return int(session.execute(select(reference_counters.c.last)

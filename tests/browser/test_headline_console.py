@@ -23,8 +23,8 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from civicpulse.demo import negative_burst
 from civicpulse.settings import SERVICES
+from civicpulse_demo import negative_burst
 from tests.browser.conftest import console_url, screenshot, start_suite
 from tests.e2e.liaison_clock import miss_acknowledge_deadline
 from tests.helpers import wait_for

@@ -21,9 +21,9 @@ import pytest
 import requests
 import yaml
 
-from civicpulse.demo import url
 from civicpulse.envelope import new_event
 from civicpulse.launcher import Suite
+from civicpulse_demo import url
 from services.liaison import config as liaison_config
 from services.notify import handlers
 from tests.conftest import make_uow

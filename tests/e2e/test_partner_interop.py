@@ -22,7 +22,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from civicpulse.demo import run_flow, url
+from civicpulse_demo import run_flow, url
 from services.identity.cli import users
 from services.liaison.cli import partners
 from tests.helpers import json_values, wait_for

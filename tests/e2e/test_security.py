@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from civicpulse_partner import PartnerClient, PartnerError, TicketDesk
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, given, settings
 from sqlalchemy import create_engine, select, text
 
-from civicpulse.demo import negative_burst
 from civicpulse.envelope import utcnow
 from civicpulse.launcher import Suite
-from civicpulse.partner import PartnerClient, PartnerError, TicketDesk
 from civicpulse.settings import SERVICES, STATELESS
+from civicpulse_demo import negative_burst
 from services.identity import accounts
 from services.liaison import config as liaison_config
 from services.liaison import db as liaison_db
@@ -46,7 +46,7 @@ STAFF_SECRET, MINUTES_SECRET, CAC_NOTE = "STAFF-ONLY-7f3a", "MINUTES-ONLY-91c2",
 PATH_VALUES = {"item_id": "itm-none", "case_id": "case-none", "name": "index.html",
                "code": "cac", "meeting_id": "mtg-none", "theme_id": "999999",
                "entry_id": "999999", "task_id": "999999", "comment_id": "999999",
-               "incident_id": "inc-none", "delivery_id": "dlv-none"}
+               "incident_id": "inc-none", "delivery_id": "dlv-none", "channel": "website"}
 BIN = Path(sys.executable).parent
 
 

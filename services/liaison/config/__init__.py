@@ -9,7 +9,7 @@ time, so the rest of the service only ever sees agency codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,7 @@ class LiaisonConfig:
     agencies: tuple[Agency, ...]
     plan: Plan
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    deadline_scan_seconds: float = 1.0  # LIAISON_DEADLINE_SCAN_SECONDS: the deadlines scan
 
     @property
     def directory(self) -> tuple[str, ...]:
@@ -196,4 +197,5 @@ def load(agencies_path: str | None = None, plans_path: str | None = None) -> Lia
     agencies = Path(agencies_path or settings.config_file("LIAISON_AGENCIES",
                                                           HERE / "agencies.yaml"))
     plans = Path(plans_path or settings.config_file("LIAISON_PLANS", HERE / "plans.yaml"))
-    return build(_read(agencies), _read(plans))
+    return replace(build(_read(agencies), _read(plans)),
+                   deadline_scan_seconds=settings.value("LIAISON_DEADLINE_SCAN_SECONDS"))

@@ -1,4 +1,6 @@
-"""`make demo`: the headline flow, driven the way staff and a partner would drive it.
+"""`make demo` (`civicpulse demo`): the headline flow, driven the way staff and a partner would
+drive it. A tool on top of the platform, not part of it: it starts or finds the suite through
+`civicpulse.launcher` and talks to the services only over HTTP, AMQP and their commands.
 
 Creates its own credentials with the real commands (three reviewers with `civicpulse users
 add`, a collector with `civicpulse collectors add`), posts a burst of negative mentions as that

@@ -577,3 +577,16 @@ class PartnerAccount:
     token_sha256: str
     created_at: datetime
     rotated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """An agency as the directory table keeps it (seeded from agencies.yaml; an agency dropped
+    from the file stays, inactive, because tickets and shares still name it)."""
+
+    code: str
+    name: str
+    kind: str
+    contacts: list[dict[str, str]]
+    active: bool
+    updated_at: datetime

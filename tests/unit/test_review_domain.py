@@ -194,3 +194,16 @@ def test_blocking_findings_forbid_approval_but_not_return() -> None:
 def test_escalation_goes_to_the_stage_and_the_principal() -> None:
     assert domain.escalation_roles("section_head") == ("section_head", "principal")
     assert domain.escalation_roles("principal") == ("principal",)
+
+
+def test_a_resubmission_resumes_where_the_last_return_happened() -> None:
+    assert domain.returned_at([("section_head", "approve"), ("leader_in_charge", "return")],
+                              "principal") == "leader_in_charge"
+    assert domain.returned_at([("section_head", "approve")], "principal") == "principal"
+    assert domain.is_blocking("blocking") and not domain.is_blocking("warning")
+
+
+def test_the_stage_names_come_from_the_review_contract() -> None:
+    from civicpulse.contracts.review import STAGE_NAMES, STAGES
+
+    assert domain.STAGES is STAGES and set(STAGE_NAMES) == set(STAGES)

@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from civicpulse import production, settings
-from civicpulse.config import read_yaml
+from civicpulse.config_files import read_yaml
 from civicpulse.settings import for_service
 from services.news.domain import RetryPolicy
 

@@ -14,10 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import Schema, fields, validate
 
 from civicpulse import settings
+from civicpulse.config_files import read_yaml
 from services.liaison.domain import (
     AGENCY_KINDS,
     DEADLINE_KEYS,
@@ -130,7 +130,7 @@ class LiaisonConfig:
 
 
 def _read(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)  # parsed once per file content, like every service's YAML
 
 
 def _agency(row: dict[str, Any]) -> Agency:

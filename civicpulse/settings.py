@@ -91,8 +91,14 @@ def for_service(name: str) -> ServiceSettings:
         relay_poll_seconds=env.float("CIVICPULSE_RELAY_POLL_SECONDS", 0.5),
         max_retries=env.int("CIVICPULSE_MAX_RETRIES", 5),
         retry_base_seconds=env.float("CIVICPULSE_RETRY_BASE_SECONDS", 1.0),
-        quorum_queues=env.bool("CIVICPULSE_QUORUM_QUEUES", False),
+        quorum_queues=quorum_queues(),
     )
+
+
+def quorum_queues() -> bool:
+    """Every durable queue the suite declares is a quorum queue (replicated across a cluster's
+    nodes) when `CIVICPULSE_QUORUM_QUEUES` is on; on by default in compose and Kubernetes."""
+    return _env().bool("CIVICPULSE_QUORUM_QUEUES", False)
 
 
 @cache

@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
-from civicpulse import settings
+from civicpulse import queues, settings
 from civicpulse.outbox import PARTNER_EXCHANGE
 
 DEFAULT_MANAGEMENT_URL = settings.VARIABLES["RABBITMQ_MANAGEMENT_URL"].default
@@ -47,7 +47,7 @@ class Management:
         self._call("PUT", f"/exchanges/{v}/{PARTNER_EXCHANGE}",
                    {"type": "direct", "durable": True, "auto_delete": False})
         self._call("PUT", f"/queues/{v}/{quote(queue, safe='')}",
-                   {"durable": True, "auto_delete": False})
+                   {"durable": True, "auto_delete": False, "arguments": queues.replicated()})
         self._call("POST", f"/bindings/{v}/e/{PARTNER_EXCHANGE}/q/{quote(queue, safe='')}",
                    {"routing_key": agency})
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import kombu
 
+from civicpulse import queues
 from civicpulse.config import Config
 from civicpulse.envelope import utcnow
 from civicpulse.outbox import PARTNER_EXCHANGE
@@ -31,8 +32,8 @@ def partner_exchange() -> kombu.Exchange:
 
 def partner_queues(codes: Iterable[str]) -> list[kombu.Queue]:
     exchange = partner_exchange()
-    return [kombu.Queue(partner_queue_name(c), exchange=exchange, routing_key=c, durable=True)
-            for c in codes]
+    return [kombu.Queue(partner_queue_name(c), exchange=exchange, routing_key=c, durable=True,
+                        queue_arguments=queues.replicated()) for c in codes]
 
 
 def declare_partner_topology(uri: str, codes: Iterable[str]) -> list[str]:

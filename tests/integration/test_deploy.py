@@ -260,8 +260,15 @@ def test_definitions_declare_the_topology(definitions: dict[str, Any]) -> None:
     consuming = [s for s in SERVICES if s not in STATELESS]  # the console consumes nothing
     dlqs = {deadletter.dlq_name(s) for s in consuming}
     assert dlqs | {UNROUTED, "partner.cac", "sentiment.mentions"} == set(queues)
+    # compose and Kubernetes run with CIVICPULSE_QUORUM_QUEUES on: every queue the definitions
+    # declare is a quorum queue, as the services declare it then (queues.replicated())
     for q in queues.values():
-        assert (q["durable"], q["auto_delete"], q["arguments"]) == (True, False, {}), q["name"]
+        assert (q["durable"], q["auto_delete"], q["arguments"]) == \
+            (True, False, {"x-queue-type": "quorum"}), q["name"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "CIVICPULSE_QUORUM_QUEUES: ${CIVICPULSE_QUORUM_QUEUES:-true}" in compose
+    k8s = yaml.safe_load((ROOT / "deploy" / "k8s" / "configmap.yaml").read_text())
+    assert k8s["data"]["CIVICPULSE_QUORUM_QUEUES"] == "true"
 
     bindings = {(b["source"], b["destination"], b["routing_key"])
                 for b in definitions["bindings"] if b["destination_type"] == "queue"}
@@ -294,8 +301,13 @@ def _api(method: str, path: str, **kwargs: Any) -> Any:
 
 @pytest.mark.integration
 def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
-        rabbitmq: str, definitions: dict[str, Any]) -> None:
+        rabbitmq: str, definitions: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     import kombu
+
+    from civicpulse import queues
+    from services.liaison.partners import partner_queues
+
+    monkeypatch.setenv("CIVICPULSE_QUORUM_QUEUES", "true")  # as compose and Kubernetes run
 
     require("127.0.0.1", 15672, "RabbitMQ management API")
     vhost = f"cp-deploy-{uuid.uuid4().hex[:8]}"
@@ -316,6 +328,10 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
                                          auto_delete=False)
             for svc in set(SERVICES) - set(STATELESS):
                 deadletter.dlq(svc)(channel).declare()
+            for partner_queue in partner_queues(["cac"]):
+                partner_queue(channel).declare()
+            channel.queue_declare(UNROUTED, durable=True, auto_delete=False,
+                                  arguments=queues.replicated())
 
             producer = kombu.Producer(channel)
 

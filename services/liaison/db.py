@@ -295,6 +295,18 @@ class Tickets:
             query = query.where(tickets.c.status == status)
         return [_ticket(r) for r in self.session.execute(query).mappings()]
 
+    def facts_of(self, ticket_ids: Collection[str]) -> dict[str, domain.Facts]:
+        """The facts of many tickets in one query (tickets without a row: empty facts)."""
+        found = {tid: domain.Facts() for tid in ticket_ids}
+        if not found:
+            return found
+        for row in self.session.execute(select(ticket_facts).where(
+                ticket_facts.c.ticket_id.in_(list(found)))).mappings():
+            found[row["ticket_id"]] = domain.Facts(**{
+                k: aware(v) if isinstance(v, datetime) else v
+                for k, v in row.items() if k != "ticket_id"})
+        return found
+
     def opened_between(self, since: datetime, until: datetime) -> list[domain.Ticket]:
         query = (select(tickets).where(tickets.c.opened_at >= since, tickets.c.opened_at < until)
                  .order_by(tickets.c.opened_at, tickets.c.id))
@@ -508,12 +520,13 @@ class Tasks:
 
     def of_person(self, name: str, section: str | None, status: str | None
                   ) -> list[tuple[domain.Task, str]]:
-        """(task, ticket title) of every task assigned to `name`, or to the lead section
-        (`lead`) of the tickets `section` leads; the earliest due first."""
+        """(task, ticket title) of every task assigned to `name`, or to their `section` (the
+        plan assigns the lead section's tasks by its name, or `lead` on a ticket it leads);
+        the earliest due first."""
         mine = tasks.c.assignee == name
         if section:
-            mine = or_(mine, and_(tasks.c.assignee == domain.LEAD,
-                                  tickets.c.lead_section == section))
+            mine = or_(mine, tasks.c.assignee == section,
+                       and_(tasks.c.assignee == domain.LEAD, tickets.c.lead_section == section))
         query = (select(tasks, tickets.c.title.label("ticket_title"))
                  .join(tickets, tickets.c.id == tasks.c.ticket_id).where(mine)
                  .order_by(tasks.c.due_at, tasks.c.id))

@@ -254,6 +254,10 @@ def test_a_review_approved_and_returned_through_the_browser(world: World,
     assert leader.locator("#case-status").inner_text() == "已退回"
     audit = leader.locator("#audit").inner_text()
     assert "退回修改" in audit and "请核实“网传”的说法后再报。" in audit and "通过" in audit
+    leader.goto(console_url(world.env, "/review?show=done"))
+    assert "市人大常委会开展食品安全法执法检查" in leader.locator("#cases").inner_text()
+    leader.goto(console_url(world.env, "/news?status=approved"))  # two statuses, one list
+    assert leader.locator("#items").count() == 1
     # the principal's page, opened before the return, follows without a reload
     principal.locator("#case-status", has_text="已退回").wait_for(timeout=10_000)
     assert wait_for(lambda: world.call("GET", "news", f"/items/{world.ids['item']}")

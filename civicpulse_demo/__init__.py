@@ -29,11 +29,11 @@ from typing import Any, TypeVar
 import pika
 import requests
 
+from civicpulse.contracts.review import STAGES
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES, amqp_uri, for_service, var_dir
 
 T = TypeVar("T")
-STAGES = ("section_head", "leader_in_charge", "principal")
 PARTNER = "cac"
 DEMO_SECTION = "新闻宣传处"  # the lead section of a level IV or III ticket (plans.yaml)
 

@@ -37,7 +37,7 @@ def leads(ticket: dict[str, Any], me: dict[str, str]) -> bool:
 
 def next_deadline(ticket: dict[str, Any]) -> tuple[str, str | None]:
     """The ticket's next plan deadline still to meet: (which, when)."""
-    met = ticket.get("met") or {"acknowledge": ticket.get("status") != "open"}
+    met = ticket.get("met") or {}
     for key in ("acknowledge", "first_response", "resolve"):
         if not met.get(key) and (ticket.get("deadlines") or {}).get(key):
             return key, ticket["deadlines"][key]

@@ -33,10 +33,10 @@ def board(tickets: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
 
 
 def _next_due(t: dict[str, Any]) -> str | None:
-    deadlines = t.get("deadlines") or {}
-    if t["status"] == "open":
-        return deadlines.get("acknowledge")
-    return deadlines.get("resolve")
+    """The first plan deadline the ticket has not met yet (liaison's `met`)."""
+    met, deadlines = t.get("met") or {}, t.get("deadlines") or {}
+    return next((deadlines[k] for k, _ in DEADLINES if not met.get(k) and deadlines.get(k)),
+                None)
 
 
 def detail(ticket: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -294,6 +295,18 @@ class Tickets:
             query = query.where(tickets.c.status == status)
         return [_ticket(r) for r in self.session.execute(query).mappings()]
 
+    def facts_of(self, ticket_ids: Collection[str]) -> dict[str, domain.Facts]:
+        """The facts of many tickets in one query (tickets without a row: empty facts)."""
+        found = {tid: domain.Facts() for tid in ticket_ids}
+        if not found:
+            return found
+        for row in self.session.execute(select(ticket_facts).where(
+                ticket_facts.c.ticket_id.in_(list(found)))).mappings():
+            found[row["ticket_id"]] = domain.Facts(**{
+                k: aware(v) if isinstance(v, datetime) else v
+                for k, v in row.items() if k != "ticket_id"})
+        return found
+
     def opened_between(self, since: datetime, until: datetime) -> list[domain.Ticket]:
         query = (select(tickets).where(tickets.c.opened_at >= since, tickets.c.opened_at < until)
                  .order_by(tickets.c.opened_at, tickets.c.id))
@@ -507,12 +520,13 @@ class Tasks:
 
     def of_person(self, name: str, section: str | None, status: str | None
                   ) -> list[tuple[domain.Task, str]]:
-        """(task, ticket title) of every task assigned to `name`, or to the lead section
-        (`lead`) of the tickets `section` leads; the earliest due first."""
+        """(task, ticket title) of every task assigned to `name`, or to their `section` (the
+        plan assigns the lead section's tasks by its name, or `lead` on a ticket it leads);
+        the earliest due first."""
         mine = tasks.c.assignee == name
         if section:
-            mine = or_(mine, and_(tasks.c.assignee == domain.LEAD,
-                                  tickets.c.lead_section == section))
+            mine = or_(mine, tasks.c.assignee == section,
+                       and_(tasks.c.assignee == domain.LEAD, tickets.c.lead_section == section))
         query = (select(tasks, tickets.c.title.label("ticket_title"))
                  .join(tickets, tickets.c.id == tasks.c.ticket_id).where(mine)
                  .order_by(tasks.c.due_at, tasks.c.id))
@@ -606,6 +620,49 @@ class Meetings:
     def list(self, ticket_id: str) -> list[domain.Meeting]:
         return [_meeting(r)
                 for r in _rows(self.session, meetings, ticket_id, meetings.c.starts_at)]
+
+
+class Agencies:
+    """The agency directory as data (the `agencies` table)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def all(self) -> list[domain.DirectoryEntry]:
+        rows = self.session.execute(select(agencies).order_by(agencies.c.code)).mappings()
+        return [_entry(r) for r in rows]
+
+    def get(self, code: str) -> domain.DirectoryEntry | None:
+        row = self.session.execute(select(agencies).where(agencies.c.code == code)
+                                   ).mappings().first()
+        return _entry(row) if row else None
+
+    def insert_new(self, code: str, values: dict[str, Any], now: datetime) -> bool:
+        """Insert unless another replica just did (ON CONFLICT DO NOTHING where available)."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            stmt: Any = postgresql.insert(agencies).on_conflict_do_nothing(
+                index_elements=["code"])
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(agencies).on_conflict_do_nothing(index_elements=["code"])
+        else:  # pragma: no cover - the service runs on PostgreSQL or SQLite
+            stmt = insert(agencies)
+        return bool(self.session.execute(
+            stmt.values(code=code, **values, updated_at=now)).rowcount)
+
+    def change(self, code: str, values: dict[str, Any], now: datetime) -> None:
+        self.session.execute(update(agencies).where(agencies.c.code == code)
+                             .values(**values, updated_at=now))
+
+    def deactivate(self, codes: Sequence[str], now: datetime) -> None:
+        self.session.execute(update(agencies).where(agencies.c.code.in_(list(codes)))
+                             .values(active=False, updated_at=now))
+
+
+def _entry(row: Any) -> domain.DirectoryEntry:
+    return domain.DirectoryEntry(code=row["code"], name=row["name"], kind=row["kind"],
+                                 contacts=list(row["contacts"]), active=bool(row["active"]),
+                                 updated_at=aware(row["updated_at"]))
 
 
 class PartnerAccounts:

@@ -30,7 +30,16 @@ def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
             found = [t for t in found if t.level == level]
         if agency:
             found = [t for t in found if agency in r.tickets.agencies(t.id)]
-        return [summary(t) for t in found]
+        facts = r.tickets.facts_of([t.id for t in found])
+        return [{**summary(t), **met(facts[t.id])} for t in found]
+
+
+def met(facts: domain.Facts) -> dict[str, Any]:
+    """Which plan deadlines a ticket met, and who commands it (the list's view of its facts)."""
+    return {"met": {"acknowledge": facts.acknowledged_at is not None,
+                    "first_response": facts.first_response_at is not None,
+                    "resolve": facts.resolved_at is not None},
+            "commander": facts.commander}
 
 
 def list_tasks(uow: UnitOfWork, assignee: str, section: str | None = None,

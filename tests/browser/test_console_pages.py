@@ -79,6 +79,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(console_env: dict[str, str], tmp_path_factory: Any) -> Iterator[World]:
+    # a webhook channel nobody answers: the publication queue shows retries
+    console_env["NEWS_WEBHOOK_URL"] = "http://127.0.0.1:9/hook"
     suite = start_suite(console_env, tmp_path_factory.mktemp("logs"))
     w = World(console_env)
     try:
@@ -112,6 +114,12 @@ def build(w: World) -> None:
     w.call("POST", "news", "/comments", body=[{
         "channel": "weibo", "external_id": f"xss-{run}", "author": "@someone",
         "text": f"留言{XSS}", "item_id": bad["id"]}])
+    w.call("POST", "news", "/comments", body=[
+        {"channel": "wechat", "external_id": f"late-{run}", "author": "@reader",
+         "text": "代表建议的办理结果什么时候公开？", "item_id": item["id"],
+         "received_at": (datetime.now(UTC) - timedelta(hours=30)).isoformat()},
+        {"channel": "weibo", "external_id": f"ask-{run}", "author": "@citizen",
+         "text": "请问执法检查发现的问题会跟踪整改吗？", "item_id": item["id"]}])
     mentions = [{"source": "weibo", "channel": "weibo", "external_id": f"xss-{run}-{i}",
                  "author": f"@citizen{i}", "reposts": 100 - i,
                  "text": f"#xss{run}# {XSS} 投诉三次了还是推诿，不作为，愤怒 {i}"}
@@ -144,6 +152,20 @@ def build(w: World) -> None:
     w.ids["xss_case"] = wait_for(lambda: w.call("GET", "review",
                                                 f"/cases?item_id={bad['id']}")["cases"],
                                  timeout=60)[0]["id"]
+    # an item approved at all three stages: published on the website, the webhook retrying
+    done = w.call("POST", "news", "/items", body={
+        "kind": "article", "column": "人大工作进行时", "title": "市人大常委会召开第三十次会议",
+        "body": "会议审议了关于本市营商环境建设情况的报告。\n\n会议还表决通过了有关人事任免事项。"})
+    w.call("POST", "news", f"/items/{done['id']}/submit", body={})
+    w.ids["published"] = done["id"]
+    case = wait_for(lambda: w.call("GET", "review", f"/cases?item_id={done['id']}")["cases"],
+                    timeout=60)[0]["id"]
+    for role in ("section_head", "leader_in_charge", "principal"):
+        w.call("POST", "review", f"/cases/{case}/decisions", role, body={
+            "decision": "approve", "comment": "同意。",
+            "checklist": {"accuracy": True, "orientation": True, "format": True}})
+    wait_for(lambda: w.call("GET", "news", f"/items/{done['id']}")["status"] == "published",
+             timeout=60)
     w.ids["ticket"] = wait_for(lambda: w.call("GET", "liaison",
                                               f"/tickets?incident_id={w.ids['incident']}")
                                ["tickets"], timeout=60)[0]["id"]
@@ -151,7 +173,7 @@ def build(w: World) -> None:
 
 def pages_of(w: World) -> dict[str, str]:
     return {"review-queue": "/review", "review-case": f"/review/{w.ids['case']}",
-            "news-items": "/news", "news-item": f"/news/{w.ids['item']}",
+            "news-items": "/news", "news-item": f"/news/{w.ids['published']}",
             "news-queue": "/news/queue", "news-plan": "/news/plan",
             "news-comments": "/news/comments", "news-editor": "/news/new",
             "incidents": "/incidents?show=all", "incident": f"/incidents/{w.ids['law_incident']}",
@@ -232,6 +254,10 @@ def test_a_review_approved_and_returned_through_the_browser(world: World,
     assert leader.locator("#case-status").inner_text() == "已退回"
     audit = leader.locator("#audit").inner_text()
     assert "退回修改" in audit and "请核实“网传”的说法后再报。" in audit and "通过" in audit
+    leader.goto(console_url(world.env, "/review?show=done"))
+    assert "市人大常委会开展食品安全法执法检查" in leader.locator("#cases").inner_text()
+    leader.goto(console_url(world.env, "/news?status=approved"))  # two statuses, one list
+    assert leader.locator("#items").count() == 1
     # the principal's page, opened before the return, follows without a reload
     principal.locator("#case-status", has_text="已退回").wait_for(timeout=10_000)
     assert wait_for(lambda: world.call("GET", "news", f"/items/{world.ids['item']}")
@@ -273,4 +299,41 @@ def test_screenshots_of_every_main_page(world: World, chromium: Any) -> None:
             '"id":' not in page.locator("main").inner_text(), f"raw JSON on {path}"
         if not name.startswith("review-"):
             screenshot(page, name)
+    page.context.close()
+
+
+def test_a_comment_is_answered_from_the_reply_queue(world: World, chromium: Any) -> None:
+    page = world.sign_in(chromium, "editor")
+    page.goto(console_url(world.env, "/news/comments?state=overdue"))
+    late = page.locator("li.comment", has_text="办理结果什么时候公开")
+    assert "已逾期" in late.locator(".countdown").inner_text()
+    late.locator("input[name=reply]").fill("办理结果将于本月底在门户网站公开。")
+    late.locator("button[type=submit]").click()
+    page.wait_for_selector("#flash >> text=回复已发送")
+    page.goto(console_url(world.env, "/news/comments?state=replied"))
+    assert "办理结果将于本月底在门户网站公开。" in page.locator("#comments").inner_text()
+    page.context.close()
+
+
+def test_an_item_is_written_revised_and_submitted_in_the_browser(world: World,
+                                                                 chromium: Any) -> None:
+    page = world.sign_in(chromium, "editor")
+    page.goto(console_url(world.env, "/news"))
+    page.keyboard.press("n")
+    page.wait_for_selector("form.editor")
+    page.select_option("select[name=column]", "法治前沿")
+    page.fill("#title", "法治宣传进社区活动启动")
+    page.fill("#body", "本周起，法治宣传进社区活动在全市展开。")
+    page.click("form.editor button[type=submit]")
+    page.wait_for_selector("#flash >> text=稿件已创建")
+    page.keyboard.press("e")
+    page.wait_for_selector("form.editor")
+    page.fill("#body", "本周起，法治宣传进社区活动在全市十个街道展开。")
+    page.click("form.editor button[type=submit]")
+    page.wait_for_selector("#flash >> text=已保存为新稿次")
+    assert "十个街道" in page.locator(".diff ins").inner_text()
+    page.keyboard.press("s")
+    page.wait_for_selector("#flash >> text=已提交审核")
+    assert page.locator(".meta .status").first.inner_text() == "审核中"
+    assert page.locator("#actions").inner_text().count("提交审核") == 0
     page.context.close()

@@ -34,7 +34,7 @@ class IncidentPages(Pages):
         return ctx.render("incidents_digest.html", active="incidents", period=period,
                           when=when, report=report,
                           chart=opinion.chart(opinion.series_points(report), DIGEST, "at",
-                                              ctx.settings.office_tz, fmt=fmt))
+                                              ctx.settings.office_tz, width=1100, fmt=fmt))
 
     @page("GET", "/incidents/<string:incident_id>")
     def incident(self, ctx: Ctx, incident_id: str) -> Response:

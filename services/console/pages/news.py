@@ -22,8 +22,9 @@ class NewsPages(Pages):
     def news_items(self, ctx: Ctx) -> Response:
         tab = ctx.args.get("status") or "all"
         statuses = newsroom.tab_statuses(tab) or (None,)
-        items = [i for s in statuses
-                 for i in ctx.api.get("news", "/items", status=s)["items"]]
+        answers = fanout.gather({str(s): (lambda s=s: ctx.api.get("news", "/items", status=s))
+                                 for s in statuses})
+        items = [i for a in answers.values() for i in fanout.value(a)["items"]]
         items.sort(key=lambda i: i.get("updated_at") or "", reverse=True)
         return ctx.render("news_list.html", active="news", items=items[:200], tab=tab,
                           tabs=[t for t, _ in newsroom.STATUS_TABS], sub="items")

@@ -10,14 +10,13 @@ time, so the rest of the service only ever sees agency codes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import Schema, fields, validate
 
 from civicpulse import settings
+from civicpulse.config_files import read_yaml
 from services.liaison.domain import (
     AGENCY_KINDS,
     DEADLINE_KEYS,
@@ -130,7 +129,9 @@ class LiaisonConfig:
 
 
 def _read(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The file's YAML, parsed once per content (civicpulse.config_files.read_yaml); `build`
+    validates it."""
+    return read_yaml(path)
 
 
 def _agency(row: dict[str, Any]) -> Agency:
@@ -192,8 +193,8 @@ def build(agencies_data: Any, plans_data: Any) -> LiaisonConfig:
     return LiaisonConfig(agencies, plan, groups)
 
 
-@cache
 def load(agencies_path: str | None = None, plans_path: str | None = None) -> LiaisonConfig:
+    """The configuration now (the service's Config provider loads it once per container)."""
     agencies = Path(agencies_path or settings.config_file("LIAISON_AGENCIES",
                                                           HERE / "agencies.yaml"))
     plans = Path(plans_path or settings.config_file("LIAISON_PLANS", HERE / "plans.yaml"))

@@ -313,3 +313,27 @@ def test_a_comment_is_answered_from_the_reply_queue(world: World, chromium: Any)
     page.goto(console_url(world.env, "/news/comments?state=replied"))
     assert "办理结果将于本月底在门户网站公开。" in page.locator("#comments").inner_text()
     page.context.close()
+
+
+def test_an_item_is_written_revised_and_submitted_in_the_browser(world: World,
+                                                                 chromium: Any) -> None:
+    page = world.sign_in(chromium, "editor")
+    page.goto(console_url(world.env, "/news"))
+    page.keyboard.press("n")
+    page.wait_for_selector("form.editor")
+    page.select_option("select[name=column]", "法治前沿")
+    page.fill("#title", "法治宣传进社区活动启动")
+    page.fill("#body", "本周起，法治宣传进社区活动在全市展开。")
+    page.click("form.editor button[type=submit]")
+    page.wait_for_selector("#flash >> text=稿件已创建")
+    page.keyboard.press("e")
+    page.wait_for_selector("form.editor")
+    page.fill("#body", "本周起，法治宣传进社区活动在全市十个街道展开。")
+    page.click("form.editor button[type=submit]")
+    page.wait_for_selector("#flash >> text=已保存为新稿次")
+    assert "十个街道" in page.locator(".diff ins").inner_text()
+    page.keyboard.press("s")
+    page.wait_for_selector("#flash >> text=已提交审核")
+    assert page.locator(".meta .status").first.inner_text() == "审核中"
+    assert page.locator("#actions").inner_text().count("提交审核") == 0
+    page.context.close()

@@ -1,6 +1,6 @@
 """Review's raw records of a period (`GET /records`, admin only), for the assessment report:
 the cases submitted or decided in `[since, until)` with all their decisions and overdue
-escalations, and the staff directory (who is in which section)."""
+escalations (who is in which section comes from the identity service's records)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from services.review import db
 
 CASE_COLUMNS = ("id", "item_id", "revision", "kind", "author", "workflow", "stage", "status",
                 "entry_stage", "ticket_id", "created_at", "updated_at")
-STAFF_COLUMNS = ("name", "role", "section", "disabled_at")
 
 
 def period_records(uow: UnitOfWork, since: datetime, until: datetime) -> dict[str, Any]:
@@ -37,7 +36,5 @@ def period_records(uow: UnitOfWork, since: datetime, until: datetime) -> dict[st
                                         db.escalations.c.due_at, db.escalations.c.at)
                               .where(db.escalations.c.case_id.in_(ids))
                               .order_by(db.escalations.c.id))
-        staff = rows(s, select(*(db.staff.c[c] for c in STAFF_COLUMNS))
-                        .order_by(db.staff.c.name))
     return records.answer("review", since, until, cases=cases, decisions=decisions,
-                          escalations=escalations, staff=staff)
+                          escalations=escalations)

@@ -8,8 +8,8 @@ publicity plan, public comments and their replies, notifications read or not; on
 plan entry, one comment and one notification fall outside the month. Then review, liaison,
 news and notify run as real processes on those databases, `civicpulse report assessment
 --month 2026-10` reads their `GET /records` with an admin token, and every figure of the
-report is compared with figures computed here from the schedule itself. `civicpulse status` is then checked on the same running suite (one suite
-start for both: the CI budget).
+report is compared with figures computed here from the schedule itself. `civicpulse status`
+is then checked on the same running suite (one suite start for both: the CI budget).
 """
 
 from __future__ import annotations

@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test test-faults bench-soak demo lint unit integration e2e bench-bus bench-notify bench-sentiment train-sentiment system-deps clean migration
+.PHONY: run test test-faults bench-soak demo lint unit integration e2e bench-bus bench-notify bench-console bench-sentiment train-sentiment system-deps clean migration
 
-$(STAMP): pyproject.toml requirements/constraints.txt
+$(STAMP): pyproject.toml clients/python/pyproject.toml requirements/constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade 'pip' 'setuptools<82' wheel
 	$(PY) -m pip install -q -c requirements/constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c requirements/constraints.txt -e clients/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,7 +33,7 @@ test-faults: $(STAMP)
 	$(VENV)/bin/pytest -q -p no:cacheprovider -s -m faults tests/faults
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check civicpulse services assessment tests bench
+	$(VENV)/bin/ruff check civicpulse services assessment tests bench civicpulse_demo clients
 	$(VENV)/bin/lint-imports
 
 unit: $(STAMP)
@@ -78,3 +79,8 @@ clean:
 ## Notifications fanned out from events to a local SMTP server, one notify process.
 bench-notify: $(STAMP)
 	$(PY) -m bench.notify
+
+## Console pages: p50/p95 with 1,000 tickets and 5,000 items in PostgreSQL (target p95 < 150 ms);
+## RECORD=1 writes the table into docs/benchmarks.md.
+bench-console: $(STAMP)
+	$(PY) -m bench.console $(if $(RECORD),--record,)

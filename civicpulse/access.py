@@ -14,8 +14,8 @@ The policy is checked before the method runs; the method reads the caller with
 collector). An endpoint declared without `access` answers 403 to everyone.
 
 Credentials are looked up through the service's own methods: `authenticate_staff(token)`
-(`StaffFromReview` below asks the review service over RPC, with a timeout that fails closed
-with 503, through the shared TTL cache), `authenticate_partner(token)` and
+(`StaffFromIdentity` below asks the identity service over RPC, with a timeout that fails
+closed with 503, through the shared TTL cache), `authenticate_partner(token)` and
 `authenticate_collector(token)`. A token whose prefix names another kind (see
 `civicpulse.credentials`) is refused with 403 before any lookup.
 
@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import io
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +44,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from civicpulse import credentials, staff
+from civicpulse import credentials, settings, staff
 from civicpulse.web import (
     Forbidden,
     HttpError,
@@ -69,7 +68,7 @@ RolePolicy = Callable[[str | None, str], bool]
 class Access:
     """One endpoint's policy: who (`kind`) and, for staff, which role action (`may`)."""
 
-    kind: str  # "public" | "staff" | "partner" | "collector" | "nobody"
+    kind: str  # "public" | "staff" | "partner" | "collector" | SESSION_KINDS | "nobody"
     action: str | None = None
     may: RolePolicy | None = field(default=None, compare=False, repr=False)
 
@@ -77,7 +76,7 @@ class Access:
         return self.action is None or self.may is None or self.may(role, self.action)
 
     def describe(self) -> str:
-        if self.kind == "staff" and self.action:
+        if self.kind in ("staff", "staff_session") and self.action:
             return f"staff ({self.action})"
         return self.kind
 
@@ -87,11 +86,21 @@ STAFF = Access("staff")
 PARTNER = Access("partner")
 COLLECTOR = Access("collector")
 NOBODY = Access("nobody")
+# The web console's policies: a signed-in browser session (a signed cookie), not a bearer
+# token. The service answers `authenticate_session(request, kind)` (services/console/).
+STAFF_SESSION = Access("staff_session")
+PARTNER_SESSION = Access("partner_session")
+SESSION_KINDS = ("staff_session", "partner_session")
 
 
 def staff_may(action: str, may: RolePolicy) -> Access:
     """A staff token whose role the service's `may(role, action)` allows."""
     return Access("staff", action, may)
+
+
+def staff_session_may(action: str, may: RolePolicy) -> Access:
+    """A signed-in staff session whose role `may(role, action)` allows (console pages)."""
+    return Access("staff_session", action, may)
 
 
 def caller(request: Any) -> Identity:
@@ -103,6 +112,8 @@ def check(policy: Access, service: Any, request: Any) -> Identity:
     """The caller's identity under `policy`; Unauthorized (401) or Forbidden (403) otherwise."""
     if policy.kind == "public":
         return {}
+    if policy.kind in SESSION_KINDS:
+        return _check_session(policy, service, request)
     if policy.kind not in ("staff", "partner", "collector"):
         raise Forbidden("this endpoint declares no access policy, so nobody may call it")
     token = bearer_token(request)
@@ -114,23 +125,37 @@ def check(policy: Access, service: Any, request: Any) -> Identity:
     who = lookup(token) if lookup is not None else None
     if who is None:
         raise Unauthorized(f"unknown or disabled {policy.kind} token")
-    if policy.kind == "staff" and not policy.allows_role(who.get("role")):
+    return _role_checked(policy, who)
+
+
+def _role_checked(policy: Access, who: Identity) -> Identity:
+    """`who`, if the policy's role rule (staff kinds only) allows their role; else 403."""
+    if policy.kind in ("staff", "staff_session") and not policy.allows_role(who.get("role")):
         raise Forbidden(f"role {who.get('role')!r} may not {policy.action}",
                         role=who.get("role"), action=policy.action)
     return who
 
 
-# --- staff accounts live in the review service ----------------------------------------------
+def _check_session(policy: Access, service: Any, request: Any) -> Identity:
+    """A browser session's identity (the service reads and verifies its cookie); 401 without
+    one, 403 when the signed-in role may not do the policy's action."""
+    who = service.authenticate_session(request, policy.kind)
+    if who is None:
+        raise Unauthorized(f"no valid {policy.kind.replace('_', ' ')}")
+    return _role_checked(policy, who)
+
+
+# --- staff accounts live in the identity service --------------------------------------------
 
 def rpc_timeout_seconds() -> float:
-    return float(os.environ.get("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", "5"))
+    return float(settings.value("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS"))
 
 
 _PENDING = object()
 
 
-def ask_review(method: Callable[[str], Identity | None], token: str) -> Identity | None:
-    """`review.authenticate(token)` within the RPC timeout; 503 (fail closed) past it."""
+def ask_identity(method: Callable[[str], Identity | None], token: str) -> Identity | None:
+    """`identity.authenticate(token)` within the RPC timeout; 503 (fail closed) past it."""
     seconds = rpc_timeout_seconds()
     result: Any = _PENDING
     try:
@@ -138,27 +163,33 @@ def ask_review(method: Callable[[str], Identity | None], token: str) -> Identity
             result = method(token)
     except Exception as exc:  # noqa: BLE001 - any failure of the lookup refuses the request
         log.warning("staff authentication failed: %s", type(exc).__name__)
-        raise ServiceUnavailable("staff authentication is unavailable: the review service "
+        raise ServiceUnavailable("staff authentication is unavailable: the identity service "
                                  "answered with an error") from None
     if result is _PENDING:
-        raise ServiceUnavailable(f"staff authentication is unavailable: the review service did "
-                                 f"not answer within {seconds:g} s", retry_after=seconds)
+        raise ServiceUnavailable(f"staff authentication is unavailable: the identity service "
+                                 f"did not answer within {seconds:g} s", retry_after=seconds)
     return result
 
 
-class StaffFromReview:
-    """Mixin for a service whose staff callers are checked with the review service."""
+class StaffFromIdentity:
+    """Mixin for a service whose staff callers are checked with the identity service (through
+    the shared TTL cache)."""
 
-    review = RpcProxy("review")
+    identity = RpcProxy("identity")
 
     def authenticate_staff(self, token: str) -> Identity | None:
-        return staff.cache().get_or(token, lambda t: ask_review(self.review.authenticate, t))
+        return staff.cache().get_or(token, lambda t: ask_identity(self.identity.authenticate, t))
+
+
+# The name before identity existed, kept while the branches written against it land; new code
+# uses StaffFromIdentity.
+StaffFromReview = StaffFromIdentity
 
 
 # --- the entrypoint ----------------------------------------------------------------------------
 
 def _env_seconds(name: str, default: float) -> float:
-    return float(os.environ.get(name, "") or default)
+    return float(settings.named(name) or default)
 
 
 class JsonErrorsApp(WsgiApp):

@@ -99,17 +99,6 @@ def run(mode: str) -> None:
 
 
 @cli.command()
-@click.option("--timeout", default=120.0, show_default=True, help="seconds for the whole flow")
-@click.option("--mode", type=click.Choice(["auto", "processes", "embedded"]), default="auto",
-              help="when no suite is running, how to start one")
-def demo(timeout: float, mode: str) -> None:
-    """Drive the headline flow end to end and print the ticket's timeline."""
-    from civicpulse.demo import main as demo_main
-
-    sys.exit(demo_main(timeout=timeout, mode=mode))
-
-
-@cli.command()
 @click.option("--token", envvar="CIVICPULSE_TOKEN", default=None,
               help="a staff token, if the services' endpoints ask for one")
 @click.option("--management-url", envvar="RABBITMQ_MANAGEMENT_URL", default=None,

@@ -27,42 +27,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-from marshmallow import Schema, ValidationError
 from nameko.extensions import DependencyProvider
 
+from civicpulse.config_files import ConfigError, read_yaml
 
-class ConfigError(ValidationError, ValueError):
-    """A configuration file is invalid; the message names the file and the problem. (Both a
-    marshmallow ValidationError and a ValueError, as the services' own checks raise.)"""
-
-
-def read_yaml(path: str | Path, schema: type[Schema] | None = None) -> Any:
-    """The file's YAML, validated with `schema` (a marshmallow Schema class) when given.
-
-    Cached by (path, size, mtime): the same file is parsed and validated once. Callers must not
-    mutate the result (it is shared)."""
-    file = Path(path).resolve()
-    try:
-        stat = file.stat()
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read ({exc.strerror})") from exc
-    return _read(str(file), stat.st_size, stat.st_mtime_ns, schema)
-
-
-@lru_cache(maxsize=64)
-def _read(file: str, _size: int, _mtime: int, schema: type[Schema] | None) -> Any:
-    data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
-    if schema is None:
-        return data
-    try:
-        return schema().load(data if data is not None else {})
-    except ValidationError as exc:
-        raise ConfigError(f"{file}: {exc.messages}") from exc
+# the YAML side lives in civicpulse.config_files (no nameko: the services' config modules, which
+# their use cases import, read it there); kept importable from here
+__all__ = ["Config", "ConfigError", "of_container", "read_yaml"]
 
 
 class Config(DependencyProvider):

@@ -15,7 +15,8 @@ from typing import Any, Self
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpulse import inbox, outbox
@@ -63,6 +64,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def insert_once(session: Session, table: Table, **values: Any) -> bool:
+    """Insert a row unless a unique key says it is there already (another worker, an earlier
+    delivery of the same event): True when this call inserted it. A savepoint keeps the
+    surrounding transaction usable after the refusal."""
+    try:
+        with session.begin_nested():
+            session.execute(insert(table).values(**values))
+    except IntegrityError:
+        return False
+    return True
+
+
+def rows(session: Session, query: Any) -> list[dict[str, Any]]:
+    """A query's rows as plain dicts."""
+    return [dict(r) for r in session.execute(query).mappings().all()]
 
 
 def migrate(url: str, migrations_dir: Path) -> None:

@@ -19,6 +19,8 @@ from typing import Any
 import kombu
 
 from civicpulse.envelope import utcnow
+from civicpulse.queues import replicated
+from civicpulse.settings import quorum_queues
 
 DLX = "civicpulse.dlx"
 
@@ -44,7 +46,7 @@ def dlx_exchange() -> kombu.Exchange:
 
 def dlq(service: str) -> kombu.Queue:
     return kombu.Queue(dlq_name(service), exchange=dlx_exchange(), routing_key=service,
-                       durable=True)
+                       durable=True, queue_arguments=replicated())
 
 
 def declare_dlq(uri: str, service: str) -> None:
@@ -65,11 +67,13 @@ def retry_queue(queue: str, service: str) -> kombu.Queue:
     """`<queue>.retry`: bound to `<service>.retry` by its name; expired messages go back to
     `<queue>` through the same exchange."""
     name = retry_queue_name(queue)
-    return kombu.Queue(
-        name, exchange=retry_exchange(service), routing_key=name, durable=True,
-        queue_arguments={"x-dead-letter-exchange": retry_exchange_name(service),
-                         "x-dead-letter-routing-key": queue},
-    )
+    arguments: dict[str, Any] = {"x-dead-letter-exchange": retry_exchange_name(service),
+                                 "x-dead-letter-routing-key": queue}
+    if quorum_queues():  # expired messages are moved back at least once, never dropped
+        arguments |= {**replicated(), "x-dead-letter-strategy": "at-least-once",
+                      "x-overflow": "reject-publish"}
+    return kombu.Queue(name, exchange=retry_exchange(service), routing_key=name, durable=True,
+                       queue_arguments=arguments)
 
 
 def quorum_arguments(service: str, delivery_limit: int) -> dict[str, Any]:

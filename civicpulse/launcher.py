@@ -13,7 +13,6 @@ cleanly. Each process writes its log to `<log dir>/<replica>.log` (var/logs for 
 from __future__ import annotations
 
 import importlib.util
-import os
 import signal
 import socket
 import subprocess
@@ -28,7 +27,7 @@ from types import FrameType
 import kombu
 import requests
 
-from civicpulse import production
+from civicpulse import production, settings
 from civicpulse.logs import log_format, render
 from civicpulse.redaction import redact_url
 from civicpulse.settings import SERVICE_CLASSES, SERVICES, amqp_uri, for_service, var_dir
@@ -211,7 +210,7 @@ class Suite:
         service (processes mode only; `services` may pick a subset); `supervise` restarts dead
         ones from a background thread (`run()` supervises from its own loop instead)."""
         # each process logs JSON lines to its file; `run` shows them on the terminal
-        full_env = {**os.environ, **(env or {}), "CIVICPULSE_LOG_FORMAT": "json"}
+        full_env = {**settings.environment(), **(env or {}), "CIVICPULSE_LOG_FORMAT": "json"}
         uri = full_env.get("AMQP_URI", amqp_uri())
         self.mode = mode if mode != "auto" else ("processes" if broker_answers(uri) else "embedded")
         if self.mode == "processes":
@@ -404,7 +403,8 @@ def addresses(suite: Suite) -> list[tuple[str, str]]:
     return [(name, f"http://127.0.0.1:{port}/") for name, port in found]
 
 
-HINTS = {"console": "staff sign in here", "identity": "staff accounts"}
+HINTS = {"console": "工作台: staff sign in here, partner agencies at /partner/login",
+         "identity": "staff accounts"}
 
 
 def banner(suite: Suite, uri: str, logs: Path) -> str:

@@ -12,7 +12,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from civicpulse.access import endpoints
 
-SCHEMES = {"staff": "staffToken", "partner": "partnerToken", "collector": "collectorToken"}
+SCHEMES = {"staff": "staffToken", "partner": "partnerToken", "collector": "collectorToken",
+           "staff_session": "consoleSession", "partner_session": "consoleSession"}
+COOKIE_SCHEMES = {"consoleSession": "cp_session"}  # scheme -> cookie name (the web console)
 ERROR = {"description": "refused, with the reason",
          "content": {"application/json": {"schema": {
              "type": "object", "required": ["error"],
@@ -53,8 +55,14 @@ def document(service_cls: type) -> dict[str, Any]:
     spec = APISpec(title=f"CivicPulse {service_cls.name}", version="1", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()])
     for kind, name in SCHEMES.items():
+        if name in COOKIE_SCHEMES:
+            continue
         spec.components.security_scheme(name, {"type": "http", "scheme": "bearer",
                                                "description": f"a {kind} token"})
+    for name, cookie in COOKIE_SCHEMES.items():
+        spec.components.security_scheme(name, {
+            "type": "apiKey", "in": "cookie", "name": cookie,
+            "description": "a signed-in web console session (signed cookie, CSRF on forms)"})
     by_path: dict[str, dict[str, Any]] = {}
     for ep in sorted(endpoints(service_cls), key=lambda e: (e.url, e.method)):
         url, _ = _path(ep.url)

@@ -18,6 +18,7 @@ import secrets as random
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from civicpulse import settings
 from civicpulse.settings import var_dir
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class UnsafeSetting(RuntimeError):
 
 
 def environment() -> str:
-    value = os.environ.get(VARIABLE, "development").strip().lower() or "development"
+    value = (settings.named(VARIABLE) or "development").strip().lower() or "development"
     if value not in ENVIRONMENTS:
         raise UnsafeSetting(f"{VARIABLE}={value!r}: must be one of {', '.join(ENVIRONMENTS)}")
     return value
@@ -88,7 +89,7 @@ def _local_secret(variable: str) -> str:
 def secret(variable: str) -> str:
     """The secret in `variable`; in development a local one when unset; in production it must
     be set and not a known default."""
-    value = os.environ.get(variable)
+    value = settings.named(variable)
     if value or is_production():
         return require(variable, value)
     return _local_secret(variable)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import amqp
 import kombu
 
+from civicpulse import queues
 from civicpulse.outbox import OutgoingMessage, exchange_type
 
 log = logging.getLogger(__name__)
@@ -253,7 +254,8 @@ class AmqpBatchPublisher:
         ch = self._channel
         if UNROUTED not in self._declared:
             ch.exchange_declare(UNROUTED, "fanout", durable=True, auto_delete=False)
-            ch.queue_declare(UNROUTED, durable=True, auto_delete=False)
+            ch.queue_declare(UNROUTED, durable=True, auto_delete=False,
+                             arguments=queues.replicated())
             ch.queue_bind(UNROUTED, UNROUTED, "")
             self._declared.add(UNROUTED)
         # Track the tags BEFORE publishing: py-amqp's basic_publish reads pending frames first

@@ -18,19 +18,23 @@ from typing import Any
 
 from environs import Env
 
-SERVICES = ("sentiment", "liaison", "news", "review", "notify")
+SERVICES = ("identity", "sentiment", "liaison", "news", "review", "notify", "console")
 DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104,
-                 "notify": 8105}
+                 "notify": 8105, "identity": 8106, "console": 8100}
+# Services that own no database (no migrations, no outbox): the web console.
+STATELESS = ("console",)
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # Where each service's nameko class lives. Strings, not imports: the library never imports a
 # service; the launcher hands these to `nameko run` or imports them by name in embedded mode.
 SERVICE_CLASSES = {
+    "identity": "services.identity.service:IdentityService",
     "sentiment": "services.sentiment.service:SentimentService",
     "liaison": "services.liaison.service:LiaisonService",
     "news": "services.news.service:NewsService",
     "review": "services.review.service:ReviewService",
     "notify": "services.notify.service:NotifyService",
+    "console": "services.console.service:ConsoleService",
 }
 
 
@@ -88,8 +92,14 @@ def for_service(name: str) -> ServiceSettings:
         relay_poll_seconds=env.float("CIVICPULSE_RELAY_POLL_SECONDS", 0.5),
         max_retries=env.int("CIVICPULSE_MAX_RETRIES", 5),
         retry_base_seconds=env.float("CIVICPULSE_RETRY_BASE_SECONDS", 1.0),
-        quorum_queues=env.bool("CIVICPULSE_QUORUM_QUEUES", False),
+        quorum_queues=quorum_queues(),
     )
+
+
+def quorum_queues() -> bool:
+    """Every durable queue the suite declares is a quorum queue (replicated across a cluster's
+    nodes) when `CIVICPULSE_QUORUM_QUEUES` is on; on by default in compose and Kubernetes."""
+    return _env().bool("CIVICPULSE_QUORUM_QUEUES", False)
 
 
 @cache
@@ -204,7 +214,19 @@ _DECLARED = (
              "a sender's hold on an agency (renewed per delivery)"),
     Variable("CIVICPULSE_WEBHOOK_POLL_SECONDS", float, 1.0, "sender poll when idle"),
     Variable("CIVICPULSE_WEBHOOK_BATCH", int, 50, "deliveries per agency per pass"),
+    # identity
+    Variable("IDENTITY_CONFIG", Path, None, "sign-in policy YAML (config/identity.yaml)"),
+    # the web console (console())
+    Variable("CONSOLE_API_TIMEOUT_SECONDS", float, 10.0, "console's calls to the service APIs"),
+    Variable("CONSOLE_IDLE_MINUTES", float, 30.0, "a console session unused this long ends"),
+    Variable("CONSOLE_SESSION_HOURS", float, 12.0, "a console session's absolute limit"),
+    Variable("CIVICPULSE_OFFICE_TZ", str, "Asia/Shanghai", "the office's time zone (console)"),
+    Variable("CONSOLE_COOKIE_SECURE", bool, False, "console cookie only over HTTPS (behind TLS)"),
+    Variable("CONSOLE_LIVE_SECONDS", float, 2.0, "how often live parts of a page refresh"),
     # the platform
+    Variable("CIVICPULSE_ENV", str, "development", "development or production"),
+    Variable("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", float, 5.0, "staff-token lookup RPC timeout"),
+    Variable("CIVICPULSE_AUTH_TTL_SECONDS", float, 30.0, "staff-token cache (at most 300)"),
     Variable("CIVICPULSE_LOG_FORMAT", str, "auto",
              "auto (human on a terminal, else JSON), json or human"),
     Variable("RABBITMQ_MANAGEMENT_URL", str, "http://guest:guest@127.0.0.1:15672",
@@ -232,3 +254,37 @@ def environment() -> dict[str, str]:
 def config_file(variable: str, default: Path) -> Path:
     """The YAML file a service reads: the declared variable's path, else the shipped one."""
     return value(variable) or default
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The web console (services/console): where the service APIs answer, the session rules,
+    the office's time zone."""
+
+    api_urls: dict[str, str]
+    api_timeout_seconds: float
+    idle_minutes: float
+    max_session_hours: float
+    office_tz: str
+    cookie_secure: bool
+    live_seconds: float
+
+
+def console() -> ConsoleSettings:
+    """`<NAME>_URL` (else http://127.0.0.1:`<NAME>_HTTP_PORT`) for each API the console calls;
+    CONSOLE_IDLE_MINUTES (30), CONSOLE_SESSION_HOURS (12), CIVICPULSE_OFFICE_TZ
+    (Asia/Shanghai), CONSOLE_COOKIE_SECURE (off; on behind TLS), CONSOLE_LIVE_SECONDS (2)."""
+    env = _env()
+    urls = {}
+    for name in ("news", "review", "sentiment", "liaison", "notify", "identity"):
+        port = env.int(f"{name.upper()}_HTTP_PORT", DEFAULT_PORTS.get(name, 8106))
+        urls[name] = env.str(f"{name.upper()}_URL", f"http://127.0.0.1:{port}").rstrip("/")
+    return ConsoleSettings(
+        api_urls=urls,
+        api_timeout_seconds=value("CONSOLE_API_TIMEOUT_SECONDS"),
+        idle_minutes=value("CONSOLE_IDLE_MINUTES"),
+        max_session_hours=value("CONSOLE_SESSION_HOURS"),
+        office_tz=value("CIVICPULSE_OFFICE_TZ"),
+        cookie_secure=value("CONSOLE_COOKIE_SECURE"),
+        live_seconds=value("CONSOLE_LIVE_SECONDS"),
+    )

@@ -1,20 +1,21 @@
-"""Who is calling, for staff HTTP endpoints: staff accounts and their bearer tokens belong to the
-review service (`civicpulse users add NAME --role ROLE`); other services ask it over nameko RPC
-(`review.authenticate(token) -> {"name", "role"} | None`) and keep each answer for a short TTL
-(`CIVICPULSE_AUTH_TTL_SECONDS`, default 30 s, at most 300 s), so a disabled or rotated token
-stops working within the TTL. The cache is keyed by the token's sha256: no raw token is kept in
-memory. Services do not call this directly: `civicpulse.access` checks each endpoint's policy.
+"""Who is calling, for staff HTTP endpoints: staff accounts, their bearer tokens and sign-in
+session tokens belong to the identity service (`civicpulse users add NAME --role ROLE`); other
+services ask it over nameko RPC (`identity.authenticate(token) -> {"name", "role"} | None`)
+and keep each answer for a short TTL (`CIVICPULSE_AUTH_TTL_SECONDS`, default 30 s, at most
+300 s), so a disabled or rotated token (or a revoked session) stops working within the TTL. The
+cache is keyed by the token's sha256: no raw token is kept in memory. Services do not call
+this directly: `civicpulse.access` checks each endpoint's policy.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from civicpulse import settings
 from civicpulse.web import Unauthorized, bearer_token
 
 Identity = dict[str, str]
@@ -31,7 +32,7 @@ def ttl_seconds(override_env: str | None = None) -> float:
     `CIVICPULSE_AUTH_TTL_SECONDS`, else 30 s. Above 300 s (or negative) is refused: a disabled
     token must stop working within minutes."""
     for name in (override_env, TTL_ENV):
-        if name and (value := os.environ.get(name, "").strip()):
+        if name and (value := (settings.named(name) or "").strip()):
             ttl = float(value)
             if not 0 <= ttl <= MAX_TTL_SECONDS:
                 raise ValueError(f"{name}={value}: the staff-token cache TTL must be between 0 "
@@ -66,6 +67,11 @@ class TtlCache:
                 self._items.clear()
             self._items[key] = (now, who)
         return who
+
+    def forget(self, token: str) -> None:
+        """Drop one token's answer (a signed-out session is refused at once, not after the TTL)."""
+        with self._lock:
+            self._items.pop(token_key(token), None)
 
     def clear(self) -> None:
         with self._lock:

@@ -2,7 +2,8 @@
 # Debian packages the tests use: promtool (alert rule tests), docker-compose (compose
 # validation), a CJK font (Chinese labels in the assessment report's charts), amqp-tools (the
 # partner interop test's non-Python client), openssl (the TLS and webhook tests' CA), nodejs + npm (the
-# Node.js partner example, its modules from examples/node/package-lock.json). Installed only
+# Node.js partner example, its modules from examples/node/package-lock.json), chromium and a
+# Noto CJK font (the console's browser tests: Playwright drives /usr/bin/chromium). Installed only
 # when missing; needs root (CI and the dev machines are root).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -14,6 +15,8 @@ command -v amqp-consume >/dev/null || need+=(amqp-tools)
 command -v openssl >/dev/null || need+=(openssl)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "system-deps: missing ${need[*]} (run as root to install); tests needing them will fail under CI=true" >&2

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from civicpulse.db import make_engine, migrate, session_factory
 from civicpulse.envelope import utcnow
 from civicpulse.settings import amqp_uri, for_service
-from services.liaison import agency_directory, config, partner_accounts
+from services.liaison import agency_directory, broker_admin, config, partner_accounts
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -80,7 +80,7 @@ def partners_list() -> None:
 def partners_add(agency: str, management_url: str | None) -> None:
     """Create AGENCY's broker user, queue, permissions and token; print them once."""
     with liaison_session() as s:
-        creds = partner_accounts.add(s, partner_accounts.Management(management_url), amqp_uri(),
+        creds = partner_accounts.add(s, broker_admin.Management(management_url), amqp_uri(),
                                      _known(agency), utcnow())
     _print(creds)
 
@@ -92,7 +92,7 @@ def partners_rotate(agency: str, management_url: str | None) -> None:
     """New password and token for AGENCY (the old ones stop working)."""
     try:
         with liaison_session() as s:
-            creds = partner_accounts.rotate(s, partner_accounts.Management(management_url),
+            creds = partner_accounts.rotate(s, broker_admin.Management(management_url),
                                             amqp_uri(), _known(agency), utcnow())
     except LookupError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -107,7 +107,7 @@ def partners_remove(agency: str, management_url: str | None) -> None:
     from services.liaison import partner_webhooks
 
     with liaison_session() as s:
-        partner_accounts.remove(s, partner_accounts.Management(management_url), amqp_uri(),
+        partner_accounts.remove(s, broker_admin.Management(management_url), amqp_uri(),
                                 agency)
         had_webhook = partner_webhooks.remove_if_any(s, agency, utcnow())
     click.echo(f"removed partner access of {agency}"

@@ -4,13 +4,11 @@ and which agencies hold partner credentials (never a token or password)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from civicpulse import settings
 from civicpulse.db import UnitOfWork
+from civicpulse.serialize import iso
 from services.liaison import db
 from services.liaison.config import HERE, LiaisonConfig
 from services.liaison.domain import LEVEL_ORDER
@@ -44,14 +42,7 @@ def plan(cfg: LiaisonConfig) -> dict[str, Any]:
 
 def partner_access(uow: UnitOfWork) -> list[dict[str, Any]]:
     """Per agency holding partner credentials: its RabbitMQ user and when issued/rotated."""
-    pa = db.partner_accounts.c
     with uow:
-        rows = uow.session.execute(select(pa.agency, pa.amqp_user, pa.created_at,
-                                          pa.rotated_at).order_by(pa.agency)).mappings().all()
-    return [{"agency": r["agency"], "amqp_user": r["amqp_user"],
-             "created_at": iso(r["created_at"]),
-             "rotated_at": iso(r["rotated_at"]) if r["rotated_at"] else None} for r in rows]
-
-
-def iso(value: datetime) -> str:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        accounts = db.PartnerAccounts(uow.session).all()
+    return [{"agency": a.agency, "amqp_user": a.amqp_user, "created_at": iso(a.created_at),
+             "rotated_at": iso(a.rotated_at) if a.rotated_at else None} for a in accounts]

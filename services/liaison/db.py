@@ -27,11 +27,15 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -291,6 +295,18 @@ class Tickets:
             query = query.where(tickets.c.status == status)
         return [_ticket(r) for r in self.session.execute(query).mappings()]
 
+    def facts_of(self, ticket_ids: Collection[str]) -> dict[str, domain.Facts]:
+        """The facts of many tickets in one query (tickets without a row: empty facts)."""
+        found = {tid: domain.Facts() for tid in ticket_ids}
+        if not found:
+            return found
+        for row in self.session.execute(select(ticket_facts).where(
+                ticket_facts.c.ticket_id.in_(list(found)))).mappings():
+            found[row["ticket_id"]] = domain.Facts(**{
+                k: aware(v) if isinstance(v, datetime) else v
+                for k, v in row.items() if k != "ticket_id"})
+        return found
+
     def opened_between(self, since: datetime, until: datetime) -> list[domain.Ticket]:
         query = (select(tickets).where(tickets.c.opened_at >= since, tickets.c.opened_at < until)
                  .order_by(tickets.c.opened_at, tickets.c.id))
@@ -502,6 +518,28 @@ class Tasks:
     def list(self, ticket_id: str) -> list[domain.Task]:
         return [domain.Task(**r) for r in _rows(self.session, tasks, ticket_id, tasks.c.due_at)]
 
+    def of_person(self, name: str, section: str | None, status: str | None
+                  ) -> list[tuple[domain.Task, str]]:
+        """(task, ticket title) of every task assigned to `name`, or to their `section` (the
+        plan assigns the lead section's tasks by its name, or `lead` on a ticket it leads);
+        the earliest due first."""
+        mine = tasks.c.assignee == name
+        if section:
+            mine = or_(mine, tasks.c.assignee == section,
+                       and_(tasks.c.assignee == domain.LEAD, tickets.c.lead_section == section))
+        query = (select(tasks, tickets.c.title.label("ticket_title"))
+                 .join(tickets, tickets.c.id == tasks.c.ticket_id).where(mine)
+                 .order_by(tasks.c.due_at, tasks.c.id))
+        if status:
+            query = query.where(tasks.c.status == status)
+        out = []
+        for row in self.session.execute(query).mappings():
+            values = dict(row)
+            title = values.pop("ticket_title")
+            out.append((domain.Task(**{**values, "due_at": aware(values["due_at"]),
+                                       "created_at": aware(values["created_at"])}), title))
+        return out
+
 
 class Timers:
     """Durable deadline timers: a row per (deadline, escalation step), fired exactly once."""
@@ -582,6 +620,87 @@ class Meetings:
     def list(self, ticket_id: str) -> list[domain.Meeting]:
         return [_meeting(r)
                 for r in _rows(self.session, meetings, ticket_id, meetings.c.starts_at)]
+
+
+class Agencies:
+    """The agency directory as data (the `agencies` table)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def all(self) -> list[domain.DirectoryEntry]:
+        rows = self.session.execute(select(agencies).order_by(agencies.c.code)).mappings()
+        return [_entry(r) for r in rows]
+
+    def get(self, code: str) -> domain.DirectoryEntry | None:
+        row = self.session.execute(select(agencies).where(agencies.c.code == code)
+                                   ).mappings().first()
+        return _entry(row) if row else None
+
+    def insert_new(self, code: str, values: dict[str, Any], now: datetime) -> bool:
+        """Insert unless another replica just did (ON CONFLICT DO NOTHING where available)."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            stmt: Any = postgresql.insert(agencies).on_conflict_do_nothing(
+                index_elements=["code"])
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(agencies).on_conflict_do_nothing(index_elements=["code"])
+        else:  # pragma: no cover - the service runs on PostgreSQL or SQLite
+            stmt = insert(agencies)
+        return bool(self.session.execute(
+            stmt.values(code=code, **values, updated_at=now)).rowcount)
+
+    def change(self, code: str, values: dict[str, Any], now: datetime) -> None:
+        self.session.execute(update(agencies).where(agencies.c.code == code)
+                             .values(**values, updated_at=now))
+
+    def deactivate(self, codes: Sequence[str], now: datetime) -> None:
+        self.session.execute(update(agencies).where(agencies.c.code.in_(list(codes)))
+                             .values(active=False, updated_at=now))
+
+
+def _entry(row: Any) -> domain.DirectoryEntry:
+    return domain.DirectoryEntry(code=row["code"], name=row["name"], kind=row["kind"],
+                                 contacts=list(row["contacts"]), active=bool(row["active"]),
+                                 updated_at=aware(row["updated_at"]))
+
+
+class PartnerAccounts:
+    """Agencies' partner access (the password lives on the broker only, the token as a hash)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def replace(self, agency: str, amqp_user: str, token_sha256: str, now: datetime) -> None:
+        self.delete(agency)
+        self.session.execute(insert(partner_accounts).values(
+            agency=agency, amqp_user=amqp_user, token_sha256=token_sha256, created_at=now))
+
+    def set_token(self, agency: str, token_sha256: str, now: datetime) -> None:
+        self.session.execute(update(partner_accounts).where(partner_accounts.c.agency == agency)
+                             .values(token_sha256=token_sha256, rotated_at=now))
+
+    def delete(self, agency: str) -> None:
+        self.session.execute(delete(partner_accounts)
+                             .where(partner_accounts.c.agency == agency))
+
+    def get(self, agency: str) -> domain.PartnerAccount | None:
+        row = self.session.execute(select(partner_accounts).where(
+            partner_accounts.c.agency == agency)).mappings().first()
+        return domain.PartnerAccount(**row) if row else None
+
+    def all(self) -> list[domain.PartnerAccount]:
+        rows = self.session.execute(select(partner_accounts)
+                                    .order_by(partner_accounts.c.agency)).mappings()
+        return [domain.PartnerAccount(**r) for r in rows]
+
+    def agency_for(self, token_sha256: str) -> str | None:
+        """The agency holding this token, unless the directory marks the agency inactive."""
+        pa, ag = partner_accounts, agencies
+        return self.session.execute(
+            select(pa.c.agency).select_from(pa.outerjoin(ag, ag.c.code == pa.c.agency))
+            .where(pa.c.token_sha256 == token_sha256,
+                   or_(ag.c.active.is_(None), ag.c.active.is_(True)))).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

@@ -21,17 +21,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, unquote, urlsplit
 
-import requests
 from environs import Env
-from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from civicpulse import credentials, settings
-from civicpulse.outbox import PARTNER_EXCHANGE
-from services.liaison import db
+from services.liaison import db, domain
+from services.liaison.broker_admin import DEFAULT_MANAGEMENT_URL, Management
 from services.liaison.domain import partner_queue_name
 
-DEFAULT_MANAGEMENT_URL = settings.VARIABLES["RABBITMQ_MANAGEMENT_URL"].default
+__all__ = ["DEFAULT_MANAGEMENT_URL", "Credentials", "Management", "PartnerEndpoint", "account",
+           "add", "agency_for_token", "amqp_user", "hash_token", "permissions", "remove",
+           "rotate", "vhost_of"]
 
 
 def hash_token(token: str) -> str:
@@ -103,53 +103,6 @@ class Credentials:
                 ("token", self.token)]
 
 
-class Management:
-    """The few management API calls partners need (requests, basic auth from the URL)."""
-
-    def __init__(self, url: str | None = None, timeout: float = 10.0) -> None:
-        parts = urlsplit(url or settings.value("RABBITMQ_MANAGEMENT_URL"))
-        self.auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
-        host = parts.hostname or "127.0.0.1"
-        self.base = f"{parts.scheme}://{host}:{parts.port or 15672}/api"
-        self.timeout = timeout
-
-    def _call(self, method: str, path: str, json: object | None = None,
-              ok_missing: bool = False) -> requests.Response:
-        r = requests.request(method, f"{self.base}{path}", json=json, auth=self.auth,
-                             timeout=self.timeout)
-        if ok_missing and r.status_code == 404:
-            return r
-        r.raise_for_status()
-        return r
-
-    def put_user(self, user: str, password: str) -> None:
-        self._call("PUT", f"/users/{quote(user, safe='')}", {"password": password, "tags": ""})
-
-    def delete_user(self, user: str) -> None:
-        self._call("DELETE", f"/users/{quote(user, safe='')}", ok_missing=True)
-
-    def set_permissions(self, vhost: str, user: str, perms: dict[str, str]) -> None:
-        self._call("PUT", f"/permissions/{quote(vhost, safe='')}/{quote(user, safe='')}", perms)
-
-    def declare_queue(self, vhost: str, queue: str, agency: str) -> None:
-        v = quote(vhost, safe="")
-        self._call("PUT", f"/exchanges/{v}/{PARTNER_EXCHANGE}",
-                   {"type": "direct", "durable": True, "auto_delete": False})
-        self._call("PUT", f"/queues/{v}/{quote(queue, safe='')}",
-                   {"durable": True, "auto_delete": False})
-        self._call("POST", f"/bindings/{v}/e/{PARTNER_EXCHANGE}/q/{quote(queue, safe='')}",
-                   {"routing_key": agency})
-
-    def delete_queue(self, vhost: str, queue: str) -> None:
-        self._call("DELETE", f"/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}",
-                   ok_missing=True)
-
-    def close_connections(self, user: str) -> None:
-        """Close every open connection of `user` (the broker's connection tracking, which
-        knows a connection at once, unlike the statistics behind `GET /connections`)."""
-        self._call("DELETE", f"/connections/username/{quote(user, safe='')}", ok_missing=True)
-
-
 def vhost_of(amqp_uri: str) -> str:
     path = urlsplit(amqp_uri).path
     return unquote(path[1:]) if len(path) > 1 else "/"
@@ -171,9 +124,7 @@ def add(session: Session, mgmt: Management, amqp_uri: str, agency: str,
     mgmt.put_user(user, password)
     mgmt.close_connections(user)
     mgmt.set_permissions(vhost, user, permissions(agency))
-    session.execute(delete(db.partner_accounts).where(db.partner_accounts.c.agency == agency))
-    session.execute(insert(db.partner_accounts).values(
-        agency=agency, amqp_user=user, token_sha256=hash_token(token), created_at=now))
+    db.PartnerAccounts(session).replace(agency, user, hash_token(token), now)
     return Credentials(agency, endpoint or PartnerEndpoint.from_env(amqp_uri), user, password,
                        token)
 
@@ -186,8 +137,7 @@ def rotate(session: Session, mgmt: Management, amqp_uri: str, agency: str,
     user, password, token = amqp_user(agency), _new_secret(), credentials.issue("partner")
     mgmt.put_user(user, password)
     mgmt.close_connections(user)
-    session.execute(update(db.partner_accounts).where(db.partner_accounts.c.agency == agency)
-                    .values(token_sha256=hash_token(token), rotated_at=now))
+    db.PartnerAccounts(session).set_token(agency, hash_token(token), now)
     return Credentials(agency, endpoint or PartnerEndpoint.from_env(amqp_uri), user, password,
                        token)
 
@@ -198,20 +148,14 @@ def remove(session: Session, mgmt: Management, amqp_uri: str, agency: str) -> No
     mgmt.delete_user(user)
     mgmt.close_connections(user)
     mgmt.delete_queue(vhost_of(amqp_uri), partner_queue_name(agency))
-    session.execute(delete(db.partner_accounts).where(db.partner_accounts.c.agency == agency))
+    db.PartnerAccounts(session).delete(agency)
 
 
-def account(session: Session, agency: str) -> dict[str, object] | None:
-    row = session.execute(select(db.partner_accounts)
-                          .where(db.partner_accounts.c.agency == agency)).mappings().first()
-    return dict(row) if row else None
+def account(session: Session, agency: str) -> domain.PartnerAccount | None:
+    return db.PartnerAccounts(session).get(agency)
 
 
 def agency_for_token(session: Session, token: str) -> str | None:
     """The agency of a partner token, if the token is current and the agency is not marked
     inactive in the directory (an agency dropped from it keeps no working token)."""
-    pa, ag = db.partner_accounts, db.agencies
-    return session.execute(
-        select(pa.c.agency).select_from(pa.outerjoin(ag, ag.c.code == pa.c.agency))
-        .where(pa.c.token_sha256 == hash_token(token),
-               or_(ag.c.active.is_(None), ag.c.active.is_(True)))).scalar_one_or_none()
+    return db.PartnerAccounts(session).agency_for(hash_token(token))

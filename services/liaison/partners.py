@@ -2,8 +2,9 @@
 
 Each agency in the directory gets a durable queue `partner.<code>` bound to the durable direct
 exchange with routing key `<code>`; the outbox relay publishes shares there. The provider
-declares it when the service starts (and validates the liaison configuration in setup, so a
-broken plan or directory stops the service before it consumes anything), and seeds the
+declares it when the service starts (and, being the service's `civicpulse.config.Config`,
+validates the liaison configuration in setup, so a broken plan or directory stops the service
+before it consumes anything), and seeds the
 `agencies` table from the same configuration (agency_directory.seed, an idempotent upsert).
 """
 
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 import kombu
-from nameko.extensions import DependencyProvider
 
+from civicpulse import queues
+from civicpulse.config import Config
 from civicpulse.envelope import utcnow
 from civicpulse.outbox import PARTNER_EXCHANGE
 from civicpulse.runtime import Platform
@@ -31,8 +32,8 @@ def partner_exchange() -> kombu.Exchange:
 
 def partner_queues(codes: Iterable[str]) -> list[kombu.Queue]:
     exchange = partner_exchange()
-    return [kombu.Queue(partner_queue_name(c), exchange=exchange, routing_key=c, durable=True)
-            for c in codes]
+    return [kombu.Queue(partner_queue_name(c), exchange=exchange, routing_key=c, durable=True,
+                        queue_arguments=queues.replicated()) for c in codes]
 
 
 def declare_partner_topology(uri: str, codes: Iterable[str]) -> list[str]:
@@ -47,17 +48,19 @@ def declare_partner_topology(uri: str, codes: Iterable[str]) -> list[str]:
     return [q.name for q in queues]
 
 
-class PartnerTopology(DependencyProvider):
-    """Workers get the validated LiaisonConfig; the broker gets the partner queues; the
-    database gets the agency directory (through the service's Platform, set up by then)."""
+class PartnerTopology(Config):
+    """The service's configuration provider (`civicpulse.config.Config` of the validated
+    LiaisonConfig: workers get it, `@every` timers read their interval from it) that also
+    declares the partner queues on the broker and seeds the agency directory in the database
+    (through the service's Platform, set up by then) when the container starts."""
 
-    def setup(self) -> None:
-        self.config = config.load()
+    def __init__(self) -> None:
+        super().__init__(config.load)
         self.queues: list[str] = []
 
     def start(self) -> None:
         self.queues = declare_partner_topology(self.container.config["AMQP_URI"],
-                                               self.config.directory)
+                                               self.value().directory)
         log.info("partner topology declared: %s", ", ".join(self.queues))
         self.seed_directory()
 
@@ -66,9 +69,6 @@ class PartnerTopology(DependencyProvider):
                         None)
         if platform is None:
             return
-        seeded = agency_directory.seed_with(platform.handle.uow(), self.config, utcnow())
+        seeded = agency_directory.seed_with(platform.handle.uow(), self.value(), utcnow())
         log.info("agency directory seeded: inserted %s, updated %s, deactivated %s",
                  list(seeded.inserted), list(seeded.updated), list(seeded.deactivated))
-
-    def get_dependency(self, worker_ctx: Any) -> config.LiaisonConfig:
-        return self.config

@@ -2,10 +2,8 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.liaison.domain import LEVEL_ORDER, STATUSES
-
-ROLES = ("commander", "liaison_officer", "scribe", "partner_observer")
-TASK_STATUSES = ("todo", "doing", "done", "cancelled")
+from services.liaison.domain import ASSIGNABLE_ROLES as ROLES
+from services.liaison.domain import LEVEL_ORDER, STATUSES, TASK_STATUSES
 
 
 class _Body(Schema):
@@ -25,6 +23,12 @@ class TicketQuerySchema(_Body):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     level = fields.String(load_default=None, validate=validate.OneOf(LEVEL_ORDER))
     agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+
+
+class TasksQuerySchema(_Body):
+    assignee = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    section = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    status = fields.String(load_default=None, validate=validate.OneOf(TASK_STATUSES))
 
 
 class AssignSchema(_Body):

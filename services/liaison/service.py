@@ -9,16 +9,16 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import rpc
-from nameko.timer import timer
 from werkzeug.wrappers import Response
 
 from civicpulse import records as period_records
-from civicpulse.access import PARTNER, STAFF, Access, StaffFromReview, caller, http, staff_may
+from civicpulse.access import PARTNER, STAFF, Access, StaffFromIdentity, caller, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
 from civicpulse.settings import amqp_uri
+from civicpulse.timers import every
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -61,6 +61,7 @@ from services.liaison.schemas import (
     PartnerNoteSchema,
     PinSchema,
     TaskSchema,
+    TasksQuerySchema,
     TaskUpdateSchema,
     TicketQuerySchema,
     TransitionSchema,
@@ -74,13 +75,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def can(action: str) -> Access:
     """A staff token whose role liaison's `domain.may` allows `action` on tickets."""
     return staff_may(action, domain.may)
-DEADLINE_SCAN_SECONDS = 1.0
 
 
-class LiaisonService(StaffFromReview, OperationsEndpoints):
+class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
-    partners = PartnerTopology()  # validated config; declares the partner queues on start
+    # the validated LiaisonConfig (civicpulse.config.Config); declares the partner queues on start
+    partners = PartnerTopology()
     webhook_sender = WebhookSender()  # POSTs the shares to agencies with a webhook
 
     # --- the incident -----------------------------------------------------------------------
@@ -99,7 +100,7 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
 
     # --- durable deadlines (rows in `deadlines`; each step fires exactly once) -------------
 
-    @timer(interval=DEADLINE_SCAN_SECONDS)
+    @every("deadline_scan_seconds")  # LIAISON_DEADLINE_SCAN_SECONDS, 1 s by default
     def scan_deadlines(self) -> None:
         deadline_timers.fire_due(self.platform.uow, self.partners)
 
@@ -130,6 +131,16 @@ class LiaisonService(StaffFromReview, OperationsEndpoints):
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
         return {"tickets": ticket_views.list_tickets(self.platform.uow(), **query)}
+
+    @http("GET", "/tasks", access=STAFF, query=TasksQuerySchema)
+    @json_api
+    def get_tasks(self, request: Any) -> dict[str, Any]:
+        """The tasks of one person across tickets (the console's 工作台: 我的任务)."""
+        try:
+            query = TasksQuerySchema().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", fields=exc.messages) from exc
+        return {"tasks": ticket_views.list_tasks(self.platform.uow(), **query)}
 
     @http("GET", "/records", access=can("records"))
     @json_api

@@ -30,7 +30,25 @@ def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
             found = [t for t in found if t.level == level]
         if agency:
             found = [t for t in found if agency in r.tickets.agencies(t.id)]
-        return [summary(t) for t in found]
+        facts = r.tickets.facts_of([t.id for t in found])
+        return [{**summary(t), **met(facts[t.id])} for t in found]
+
+
+def met(facts: domain.Facts) -> dict[str, Any]:
+    """Which plan deadlines a ticket met, and who commands it (the list's view of its facts)."""
+    return {"met": {"acknowledge": facts.acknowledged_at is not None,
+                    "first_response": facts.first_response_at is not None,
+                    "resolve": facts.resolved_at is not None},
+            "commander": facts.commander}
+
+
+def list_tasks(uow: UnitOfWork, assignee: str, section: str | None = None,
+               status: str | None = None) -> list[dict[str, Any]]:
+    """The tasks a person has on any ticket (their own, and their section's as lead section),
+    each with its ticket's title."""
+    with uow:
+        found = tickets.repos(uow).tasks.of_person(assignee, section, status)
+    return [{**jsonable(asdict(task)), "ticket_title": title} for task, title in found]
 
 
 def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:
@@ -58,6 +76,8 @@ def get_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any] | None:
             return None
         return {
             **summary(t),
+            # the statuses the plan lets it move to now (the console offers these)
+            "next_statuses": [st for st in domain.STATUSES if domain.can_transition(t.status, st)],
             "agencies": r.tickets.agencies(ticket_id),
             "participants": _rows(r.tickets.participants(ticket_id)),
             "tasks": _rows(r.tasks.list(ticket_id)),

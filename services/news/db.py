@@ -30,9 +30,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civicpulse.db import insert_once, rows
 from civicpulse.serialize import aware
 from services.news.domain import ITEM_FIELDS, REVISION_FIELDS, Item, Revision
 
@@ -190,10 +190,6 @@ comments = Table(
     Column("overdue_notified_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("channel", "external_id", name="uq_comments_channel_external"),
 )
-
-
-def rows(session: Session, query: Any) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(query).mappings().all()]
 
 
 def _aware_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -493,12 +489,7 @@ def entries_due(session: Session, first: date, before: date) -> list[dict[str, A
 
 def add_comment(session: Session, **values: Any) -> bool:
     """Insert a comment; False when its (channel, external id) was seen before."""
-    try:
-        with session.begin_nested():
-            session.execute(insert(comments).values(**values))
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, comments, **values)
 
 
 def find_comments(session: Session, state: str, now: datetime, limit: int = 500

@@ -9,14 +9,14 @@ corrections and retractions, and the views of an item. The use cases beside it â
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.serialize import iso, jsonable
-from services.news import config, db, domain, metrics, queue
+from services.news import db, domain, metrics, queue
 from services.news.config import NewsConfig
 from services.news.domain import Item
 
@@ -42,7 +42,7 @@ def get_item(uow: UnitOfWork, item_id: str) -> dict[str, Any]:
     with uow:
         item = jsonable(load(uow, item_id).as_dict())
         s = uow.session
-        item["revisions"] = [jsonable(r.__dict__) for r in db.item_revisions(s, item_id)]
+        item["revisions"] = [jsonable(asdict(r)) for r in db.item_revisions(s, item_id)]
         item["publications"] = [jsonable(p) for p in db.item_publications(s, item_id)]
         item["deliveries"] = [jsonable(d) for d in db.item_deliveries(s, item_id)]
         item["notes"] = [jsonable(n) for n in db.item_notes(s, item_id)]
@@ -94,10 +94,11 @@ def change(uow: UnitOfWork, item_id: str, **values: Any) -> None:
 def submit(uow: UnitOfWork, item: Item, workflow: str, caused_by: Envelope | None = None
            ) -> None:
     """Send the item's current revision to review: `in_review`, `news.item.submitted`."""
-    domain.check_submit(item.status, item.current_revision, item.last_submitted_revision)
+    status = domain.check_submit(item.status, item.current_revision,
+                                 item.last_submitted_revision)
     rev = db.get_revision(uow.session, item.id, item.current_revision)
     assert rev is not None
-    change(uow, item.id, status="in_review", last_submitted_revision=rev.number)
+    change(uow, item.id, status=status, last_submitted_revision=rev.number)
     uow.publish(new_event("news.item.submitted", {
         "item_id": item.id, "revision": rev.number, "kind": item.kind, "title": rev.title,
         "body": rev.body, "author": item.author, "content_hash": rev.content_hash,
@@ -108,16 +109,16 @@ def submit(uow: UnitOfWork, item: Item, workflow: str, caused_by: Envelope | Non
 
 def approve(uow: UnitOfWork, item: Item, rev: domain.Revision, reference_no: str) -> Item:
     """Record review's approval of `rev` (the approved hash is what alone may be published)."""
-    change(uow, item.id, status="approved", approved_hash=rev.content_hash,
+    change(uow, item.id, status=domain.transition(item.status, "approve"),
+           approved_hash=rev.content_hash,
            approved_revision=rev.number, reference_no=reference_no)
     return load(uow, item.id)
 
 
 def release_or_schedule(uow: UnitOfWork, item: Item, now: datetime, cause: Envelope | None,
-                        cfg: NewsConfig | None = None) -> tuple[str, list[str]]:
+                        cfg: NewsConfig) -> tuple[str, list[str]]:
     """Approved content goes into the publication queue now, or is `scheduled` (with
     `news.item.scheduled`) while an embargo holds it."""
-    cfg = cfg or config.load()
     status = domain.after_approval(item.publish_at, now)
     if status == "scheduled":
         change(uow, item.id, status="scheduled")
@@ -172,7 +173,7 @@ def submit_item(uow: UnitOfWork, item_id: str, workflow: str = "default") -> dic
 
 
 def set_embargo(uow: UnitOfWork, item_id: str, publish_at: datetime | None,
-                now: datetime | None = None) -> dict[str, Any]:
+                cfg: NewsConfig, now: datetime | None = None) -> dict[str, Any]:
     """Set (or lift, with None) the time before which the item is not published. On an approved
     or scheduled item it takes effect at once; the review is not repeated (content unchanged)."""
     now = now or utcnow()
@@ -182,7 +183,7 @@ def set_embargo(uow: UnitOfWork, item_id: str, publish_at: datetime | None,
         change(uow, item_id, publish_at=publish_at)
         if at_once:
             queue.cancel_pending(uow, item_id)
-            release_or_schedule(uow, replace(item, publish_at=publish_at), now, None)
+            release_or_schedule(uow, replace(item, publish_at=publish_at), now, None, cfg)
         uow.commit()
     return get_item(uow, item_id)
 

@@ -10,15 +10,16 @@ from typing import Any
 
 from marshmallow import ValidationError
 from nameko.rpc import rpc
-from nameko.timer import timer
 from werkzeug.utils import safe_join
 
 from civicpulse import records as period_records
-from civicpulse.access import PUBLIC, STAFF, Access, StaffFromReview, caller, http, staff_may
+from civicpulse.access import PUBLIC, STAFF, Access, StaffFromIdentity, caller, http, staff_may
+from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope, utcnow
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
+from civicpulse.timers import every
 from civicpulse.web import (
     BadRequest,
     Conflict,
@@ -29,7 +30,6 @@ from civicpulse.web import (
     load_json,
 )
 from services.news import (
-    config,
     domain,
     interaction,
     items,
@@ -43,6 +43,8 @@ from services.news import (
     statements,
     sweep,
 )
+from services.news.config import NewsConfig, pseudonym_key
+from services.news.config import load as load_news_config
 from services.news.schemas import (
     CommentQuerySchema,
     CommentSchema,
@@ -65,10 +67,14 @@ from services.news.schemas import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
 
-# CIVICPULSE_ENV=production: refuse to start (on import, as `nameko run` loads the service) with
-# a missing or default commenters' pseudonym key or secret of a webhook channel that has a URL.
-config.load()
-config.pseudonym_key()
+
+
+def load_config() -> NewsConfig:
+    """The service's configuration, loaded when its container sets up. With
+    CIVICPULSE_ENV=production a missing or default commenters' pseudonym key, or secret of a
+    webhook channel that has a URL, stops the container there."""
+    pseudonym_key()
+    return load_news_config()
 
 
 def can(action: str) -> Access:
@@ -104,15 +110,16 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
         raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
-class NewsService(StaffFromReview, OperationsEndpoints):
+class NewsService(StaffFromIdentity, OperationsEndpoints):
     name = "news"
     platform = Platform("news", MIGRATIONS)
+    config = Config(load_config)  # columns, channels, queue, expiry, timers: loaded at start
 
     def before_scrape(self) -> None:
         depth = queue.queue_depth(self.platform.uow())
         failing = queue.failing_since(self.platform.uow())
         now = utcnow()
-        for channel in config.load().channels:
+        for channel in self.config.channels:
             metrics.publication_queue.labels(channel).set(depth.get(channel, 0))
             since = failing.get(channel)
             metrics.channel_failing.labels(channel).set(
@@ -120,7 +127,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         interaction.refresh_gauges(self.platform.uow())
 
     def _deliver(self) -> None:
-        queue.deliver_due(self.platform.uow(), config.load())
+        queue.deliver_due(self.platform.uow(), self.config)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -130,7 +137,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     @handles("review.case.approved")
     def on_case_approved(self, event: Envelope) -> None:
-        review_outcomes.on_case_approved(self.platform.uow(), event, config.load())
+        review_outcomes.on_case_approved(self.platform.uow(), event, self.config)
         self._deliver()
 
     @handles("review.case.returned")
@@ -143,15 +150,15 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     # --- timers ---------------------------------------------------------------------------
 
-    @timer(interval=config.queue_interval())
+    @every("queue_interval")
     def publication_tick(self) -> None:
         """Release embargoed items that are due, then attempt due channel deliveries."""
-        items.release_due(self.platform.uow(), config.load())
+        items.release_due(self.platform.uow(), self.config)
         self._deliver()
 
-    @timer(interval=config.sweep_interval())
+    @every("sweep_interval")
     def expiry_sweep(self) -> None:
-        cfg = config.load()
+        cfg = self.config
         done = sweep.sweep(self.platform.uow(), cfg)
         interaction.purge_comments(self.platform.uow(), cfg.comment_retention_days)
         interaction.flag_overdue_comments(self.platform.uow())
@@ -191,7 +198,8 @@ class NewsService(StaffFromReview, OperationsEndpoints):
     def post_embargo(self, request: Any, item_id: str) -> dict[str, Any]:
         body = load_json(request, EmbargoSchema())
         with _http_errors():
-            return items.set_embargo(self.platform.uow(), item_id, body["publish_at"])
+            return items.set_embargo(self.platform.uow(), item_id, body["publish_at"],
+                                     self.config)
 
     @http("POST", "/items/<string:item_id>/corrections", access=can("correct"), body=NoteSchema)
     @json_api
@@ -200,7 +208,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         body = load_json(request, NoteSchema())
         with _http_errors():
             item = items.correct_item(self.platform.uow(), item_id, body["note"], who["name"],
-                                         config.load())
+                                         self.config)
         self._deliver()
         return 201, item
 
@@ -211,7 +219,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         body = load_json(request, NoteSchema())
         with _http_errors():
             item = items.retract_item(self.platform.uow(), item_id, body["note"], who["name"],
-                                         config.load())
+                                         self.config)
         self._deliver()
         return 201, item
 
@@ -219,7 +227,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
     @json_api
     def post_restore(self, request: Any, item_id: str) -> dict[str, Any]:
         with _http_errors():
-            item = sweep.restore(self.platform.uow(), item_id, config.load())
+            item = sweep.restore(self.platform.uow(), item_id, self.config)
         self._deliver()
         return item
 
@@ -241,13 +249,13 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         """The item as each channel of its column will render it (nothing is sent)."""
         revision = _query(request, PreviewQuerySchema())["revision"]
         with _http_errors():
-            return preview.preview(self.platform.uow(), item_id, config.load(), revision)
+            return preview.preview(self.platform.uow(), item_id, self.config, revision)
 
     @http("GET", "/columns", access=STAFF)
     @json_api
     def get_columns(self, request: Any) -> dict[str, Any]:
         """The configured columns with their channels and maximum age (for editors' forms)."""
-        cfg = config.load()
+        cfg = self.config
         return {"columns": [{"name": c.name, "channels": list(c.channels),
                              "max_age_days": c.max_age_days} for c in cfg.columns.values()],
                 "channels": {n: {"enabled": c.enabled} for n, c in cfg.channels.items()}}
@@ -257,7 +265,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
     def get_queue(self, request: Any) -> dict[str, Any]:
         """The publication queue per channel with each delivery's retry state."""
         q = _query(request, QueueQuerySchema())
-        return queue_view.listing(self.platform.uow(), config.load(), q["channel"], q["all"])
+        return queue_view.listing(self.platform.uow(), self.config, q["channel"], q["all"])
 
     @http("GET", "/records", access=can("records"))
     @json_api
@@ -320,7 +328,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
         batch = load_json(request, CommentSchema(many=True))
         if len(batch) > 1000:
             raise BadRequest("at most 1,000 comments per request")
-        return 202, interaction.receive_comments(self.platform.uow(), batch, config.load())
+        return 202, interaction.receive_comments(self.platform.uow(), batch, self.config)
 
     @http("GET", "/comments", access=STAFF, query=CommentQuerySchema)
     @json_api
@@ -340,7 +348,7 @@ class NewsService(StaffFromReview, OperationsEndpoints):
 
     @http("GET", "/site/<string:name>", access=PUBLIC)
     def site_page(self, request: Any, name: str) -> tuple[int, dict[str, str], str]:
-        path = safe_join(str(config.load().site_dir), name)
+        path = safe_join(str(self.config.site_dir), name)
         if path is None or not name.endswith(".html") or not Path(path).is_file():
             return json_response(404, {"error": "no such page"})
         return 200, {"Content-Type": "text/html; charset=utf-8"}, Path(path).read_text("utf-8")

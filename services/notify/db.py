@@ -24,13 +24,13 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    insert,
     select,
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from civicpulse.db import insert_once
 
 metadata = MetaData()
 
@@ -182,12 +182,7 @@ def digest_done(session: Session, day: str) -> bool:
 
 def claim_digest(session: Session, day: str, now: datetime) -> bool:
     """Take the day's digest (False if another process or an earlier run took it)."""
-    try:
-        with session.begin_nested():
-            session.execute(insert(digests).values(day=day, sent_at=now, recipients=0))
-        return True
-    except IntegrityError:
-        return False
+    return insert_once(session, digests, day=day, sent_at=now, recipients=0)
 
 
 def count_digest(session: Session, day: str, recipients: int) -> None:

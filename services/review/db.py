@@ -20,8 +20,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from civicpulse.db import insert_once
 
 metadata = MetaData()
 
@@ -104,20 +105,6 @@ audit_log = Table(
     Column("detail", Text, nullable=True),      # JSON: checklist, findings counts, ...
 )
 
-staff = Table(
-    "staff", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(64), nullable=False, unique=True),
-    Column("role", String(32), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("disabled_at", DateTime(timezone=True), nullable=True),
-    # contact details, for the notify service (它按处室与角色找人)
-    Column("email", String(254), nullable=True),
-    Column("section", String(64), nullable=True, index=True),
-    Column("im_id", String(128), nullable=True),
-)
-
 reference_counters = Table(
     "reference_counters", metadata,
     Column("year", Integer, primary_key=True),
@@ -125,20 +112,11 @@ reference_counters = Table(
 )
 
 
-def rows(session: Session, query: Any) -> list[dict[str, Any]]:
-    return [dict(r) for r in session.execute(query).mappings().all()]
-
-
 # --- writes of the case use cases (handlers never write SQL) -----------------------------------
 
 def add_case(session: Session, values: dict[str, Any]) -> bool:
     """Insert a case; False when the (item, revision) has one already."""
-    try:
-        with session.begin_nested():
-            session.execute(insert(cases).values(**values))
-    except IntegrityError:
-        return False
-    return True
+    return insert_once(session, cases, **values)
 
 
 def add_findings(session: Session, case_id: str, found: list[dict[str, Any]]) -> None:
@@ -160,11 +138,7 @@ def next_in_year(session: Session, year: int) -> int:
     """The next number of `year`'s sequence; its counter row serialises concurrent callers."""
     if session.execute(select(reference_counters.c.last)
                        .where(reference_counters.c.year == year)).first() is None:
-        try:
-            with session.begin_nested():
-                session.execute(insert(reference_counters).values(year=year, last=0))
-        except IntegrityError:
-            pass
+        insert_once(session, reference_counters, year=year, last=0)
     session.execute(update(reference_counters).where(reference_counters.c.year == year)
                     .values(last=reference_counters.c.last + 1))
     return int(session.execute(select(reference_counters.c.last)
@@ -204,35 +178,6 @@ def find_cases(session: Session, filters: dict[str, str | None], limit: int = 20
         if filters.get(name):
             query = query.where(cases.c[name] == filters[name])
     return [dict(r) for r in session.execute(query).mappings().all()]
-
-
-def staff_by_token_hash(session: Session, token_hash: str) -> dict[str, Any] | None:
-    """The ACTIVE account holding this token hash (a disabled account authenticates nobody)."""
-    row = session.execute(select(staff).where(staff.c.token_hash == token_hash,
-                                              staff.c.disabled_at.is_(None))
-                          ).mappings().first()
-    return dict(row) if row else None
-
-
-def list_staff(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.section, staff.c.email,
-                                  staff.c.im_id, staff.c.created_at, staff.c.disabled_at)
-                           .order_by(staff.c.name)).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def staff_directory(session: Session) -> list[dict[str, Any]]:
-    """Active accounts with their contact details (no token hash)."""
-    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.section, staff.c.email,
-                                  staff.c.im_id).where(staff.c.disabled_at.is_(None))
-                           .order_by(staff.c.name)).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def active_staff_with_roles(session: Session, roles: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = session.execute(select(staff.c.name, staff.c.role).where(
-        staff.c.role.in_(roles), staff.c.disabled_at.is_(None)).order_by(staff.c.name))
-    return [dict(r) for r in rows.mappings()]
 
 
 def case_findings(session: Session, case_id: str) -> list[dict[str, Any]]:

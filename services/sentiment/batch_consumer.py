@@ -34,7 +34,7 @@ from kombu.message import Message
 from nameko.extensions import Entrypoint
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from civicpulse import deadletter
+from civicpulse import deadletter, queues
 from civicpulse.observability import platform_metrics
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,8 @@ class BatchConsumer(Entrypoint):
         # Bound to a direct exchange of the same name: collectors' broker users may write to
         # that exchange only (the default exchange would let them write to any queue).
         queue = kombu.Queue(self.queue_name, durable=True, routing_key=self.queue_name,
-                            exchange=kombu.Exchange(self.queue_name, "direct", durable=True)
-                            )(channel)
+                            exchange=kombu.Exchange(self.queue_name, "direct", durable=True),
+                            queue_arguments=queues.replicated())(channel)
         queue.declare()
         deadletter.dlq(self.service)(channel).declare()
         channel.basic_qos(0, self.prefetch, False)

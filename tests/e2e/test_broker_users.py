@@ -23,8 +23,8 @@ import requests
 from pika.exceptions import ChannelClosedByBroker
 
 from civicpulse import broker_users
-from civicpulse.demo import get_json, run_flow, url
 from civicpulse.settings import SERVICES
+from civicpulse_demo import get_json, run_flow, url
 from services.news.channels.receiver import WebhookReceiver
 from tests.helpers import wait_for
 

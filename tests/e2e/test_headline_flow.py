@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from civicpulse.demo import bearer, get_json, negative_burst, run_flow, url
+from civicpulse_demo import bearer, get_json, negative_burst, run_flow, url
 
 pytestmark = pytest.mark.e2e
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import requests
+from civicpulse_partner import PartnerClient
 from click.testing import CliRunner
 
-from civicpulse.demo import add_reviewer, bearer, get_json, run_flow, url
-from civicpulse.partner import PartnerClient
+from civicpulse_demo import add_reviewer, bearer, get_json, run_flow, url
 from services.liaison import config
 from services.liaison.cli import partners
 

@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import text
 
 from civicpulse.db import make_engine
-from civicpulse.demo import add_reviewer, get_json, url
+from civicpulse_demo import add_reviewer, get_json, url
 from services.news.channels.receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e

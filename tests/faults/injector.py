@@ -118,7 +118,9 @@ class Injector(threading.Thread):
 
     def _broker(self, fault: Fault) -> str:
         if fault.target == "stop-one":
-            node = self.cluster.nodes[-1]
+            # The node every client connected to first: it holds the leader of every queue the
+            # services declared (and would hold every classic queue, were there any left).
+            node = self.cluster.nodes[0]
             node.stop()
             self.stopped_node = node.name
             return f"stopped cluster node {node.name} (left down)"

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from civicpulse.partner import PartnerClient, SeenIds
+from civicpulse_partner import PartnerClient, SeenIds
 
 
 class CountingSeenIds(SeenIds):

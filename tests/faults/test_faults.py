@@ -70,8 +70,10 @@ def check(lines: list[str]) -> None:
     lost, dup, incidents, tickets, kills, restarts, db_kills = map(int, match.groups())
     assert (lost, dup) == (0, 0), match.string
     assert tickets == incidents >= 50
-    assert kills == 8 and restarts >= 1 and db_kills >= 1
+    assert kills == 2 * len(SERVICES) and restarts >= 1 and db_kills >= 1  # each replica once
     assert not any("could not be injected" in line for line in lines)
+    classic = [line for line in lines if line.startswith("faults: classic")]
+    assert all(line.endswith(": none") for line in classic), classic
 
 
 def test_one_node_under_faults(pg_database_factory, postgres_admin):
@@ -79,4 +81,6 @@ def test_one_node_under_faults(pg_database_factory, postgres_admin):
 
 
 def test_three_node_cluster_loses_a_node(pg_database_factory, postgres_admin):
-    check(run_faults(pg_database_factory, postgres_admin, "--nodes", "3"))
+    lines = run_faults(pg_database_factory, postgres_admin, "--nodes", "3")
+    check(lines)
+    assert "faults: classic (single-node) queues on the cluster: none" in lines

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from civicpulse import deadletter, outbox, settings
-from civicpulse.settings import DEFAULT_PORTS, SERVICES
+from civicpulse.settings import DEFAULT_PORTS, SERVICES, STATELESS
 from tests.conftest import AMQP_URI, ROOT, require
 
 DEPLOY = ROOT / "deploy"
@@ -35,7 +35,7 @@ PROM = DEPLOY / "prometheus"
 K8S = DEPLOY / "k8s"
 RABBIT = DEPLOY / "rabbitmq"
 CLASSES = {s: f"{s.capitalize()}Service" for s in SERVICES}
-EVENT_EXCHANGES = {f"{s}.events" for s in SERVICES}
+EVENT_EXCHANGES = {f"{s}.events" for s in SERVICES if s not in STATELESS}
 UNROUTED = "civicpulse.unrouted"
 ALERTS = {"CivicPulseServiceDown", "CivicPulseDeadLetters", "CivicPulseOutboxBacklog",
           "CivicPulseRetriesHigh"}
@@ -123,7 +123,7 @@ def _free_port() -> int:
 
 def test_healthcheck_script_probes_the_service_port(tmp_path: Path) -> None:
     script = DEPLOY / "docker" / "healthcheck.py"
-    ports = re.search(r"DEFAULT_PORTS = (\{.*?\})", script.read_text()).group(1)
+    ports = re.search(r"DEFAULT_PORTS = (\{.*?\})", script.read_text(), re.S).group(1)
     assert eval(ports) == DEFAULT_PORTS  # noqa: S307 - a literal of our own file
     (tmp_path / "healthz").write_text("ok")
     port = _free_port()
@@ -197,8 +197,10 @@ def test_compose_wires_the_services(compose: dict[str, Any],
         up = svc.upper()
         assert env["AMQP_URI"] == (f"amqp://{svc}:${{RABBITMQ_{up}_PASSWORD:?set "
                                    f"RABBITMQ_{up}_PASSWORD}}@rabbitmq:5672/"), "own user"
-        assert env[f"{up}_DATABASE_URL"] == ("postgresql://postgres:${POSTGRES_PASSWORD:?set "
-                                             f"POSTGRES_PASSWORD}}@postgres:5432/civicpulse_{svc}")
+        if svc not in STATELESS:  # the console owns no database
+            assert env[f"{up}_DATABASE_URL"] == (
+                "postgresql://postgres:${POSTGRES_PASSWORD:?set "
+                f"POSTGRES_PASSWORD}}@postgres:5432/civicpulse_{svc}")
         assert env["CIVICPULSE_ENV"] == "production"
         assert env["CIVICPULSE_VAR_DIR"] == "/var/lib/civicpulse"
         assert env["CIVICPULSE_SERVICE"] == svc
@@ -230,7 +232,7 @@ def test_compose_wires_the_services(compose: dict[str, Any],
     assert any(v.startswith("./deploy/postgres/init.sql:/docker-entrypoint-initdb.d/")
                for v in pg["volumes"])
     init = (DEPLOY / "postgres" / "init.sql").read_text()
-    for svc in SERVICES:
+    for svc in set(SERVICES) - set(STATELESS):
         assert f"CREATE DATABASE civicpulse_{svc};" in init
 
     prom = services["prometheus"]
@@ -255,14 +257,22 @@ def test_definitions_declare_the_topology(definitions: dict[str, Any]) -> None:
         assert ex["arguments"] == {}, name
 
     queues = {q["name"]: q for q in definitions["queues"]}
-    dlqs = {deadletter.dlq_name(s) for s in SERVICES}
+    consuming = [s for s in SERVICES if s not in STATELESS]  # the console consumes nothing
+    dlqs = {deadletter.dlq_name(s) for s in consuming}
     assert dlqs | {UNROUTED, "partner.cac", "sentiment.mentions"} == set(queues)
+    # compose and Kubernetes run with CIVICPULSE_QUORUM_QUEUES on: every queue the definitions
+    # declare is a quorum queue, as the services declare it then (queues.replicated())
     for q in queues.values():
-        assert (q["durable"], q["auto_delete"], q["arguments"]) == (True, False, {}), q["name"]
+        assert (q["durable"], q["auto_delete"], q["arguments"]) == \
+            (True, False, {"x-queue-type": "quorum"}), q["name"]
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "CIVICPULSE_QUORUM_QUEUES: ${CIVICPULSE_QUORUM_QUEUES:-true}" in compose
+    k8s = yaml.safe_load((ROOT / "deploy" / "k8s" / "configmap.yaml").read_text())
+    assert k8s["data"]["CIVICPULSE_QUORUM_QUEUES"] == "true"
 
     bindings = {(b["source"], b["destination"], b["routing_key"])
                 for b in definitions["bindings"] if b["destination_type"] == "queue"}
-    assert {(deadletter.DLX, deadletter.dlq_name(s), s) for s in SERVICES} <= bindings
+    assert {(deadletter.DLX, deadletter.dlq_name(s), s) for s in consuming} <= bindings
     assert (outbox.PARTNER_EXCHANGE, "partner.cac", "cac") in bindings
     assert (UNROUTED, UNROUTED, "") in bindings
 
@@ -291,8 +301,13 @@ def _api(method: str, path: str, **kwargs: Any) -> Any:
 
 @pytest.mark.integration
 def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
-        rabbitmq: str, definitions: dict[str, Any]) -> None:
+        rabbitmq: str, definitions: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     import kombu
+
+    from civicpulse import queues
+    from services.liaison.partners import partner_queues
+
+    monkeypatch.setenv("CIVICPULSE_QUORUM_QUEUES", "true")  # as compose and Kubernetes run
 
     require("127.0.0.1", 15672, "RabbitMQ management API")
     vhost = f"cp-deploy-{uuid.uuid4().hex[:8]}"
@@ -311,8 +326,12 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
             for name in EVENT_EXCHANGES | {outbox.PARTNER_EXCHANGE}:
                 channel.exchange_declare(name, outbox.exchange_type(name), durable=True,
                                          auto_delete=False)
-            for svc in SERVICES:
+            for svc in set(SERVICES) - set(STATELESS):
                 deadletter.dlq(svc)(channel).declare()
+            for partner_queue in partner_queues(["cac"]):
+                partner_queue(channel).declare()
+            channel.queue_declare(UNROUTED, durable=True, auto_delete=False,
+                                  arguments=queues.replicated())
 
             producer = kombu.Producer(channel)
 
@@ -347,7 +366,7 @@ def test_definitions_load_into_rabbitmq_and_keep_unrouted_events(
 
         assert policy_of(UNROUTED) == {"message-ttl": 7 * 86_400_000, "max-length": 10_000,
                                        "overflow": "drop-head"}
-        for svc in SERVICES:
+        for svc in set(SERVICES) - set(STATELESS):
             assert policy_of(deadletter.dlq_name(svc)) == {"message-ttl": 14 * 86_400_000}
     finally:
         _api("DELETE", f"/vhosts/{qv}")

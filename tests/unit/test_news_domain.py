@@ -204,3 +204,43 @@ def test_creating_with_an_embargo_or_expiry_counts_as_those_actions() -> None:
     assert domain.create_actions({"publish_at": None}) == ("create",)
     assert domain.create_actions({"publish_at": 1, "valid_until": 2}) == (
         "create", "embargo", "override_expiry")
+
+
+@pytest.mark.parametrize("status, at_once", [("draft", False), ("in_review", False),
+                                             ("approved", True), ("scheduled", True)])
+def test_an_embargo_may_be_set_before_publication_and_takes_effect_at_once_once_approved(
+        status: str, at_once: bool) -> None:
+    assert domain.check_embargo(status) is at_once
+
+
+@pytest.mark.parametrize("status", ["published", "corrected", "retracted", "rejected", "expired"])
+def test_no_embargo_on_an_item_that_is_or_was_live_or_rejected(status: str) -> None:
+    with pytest.raises(domain.InvalidTransition):
+        domain.check_embargo(status)
+
+
+def test_a_queued_delivery_applies_only_while_the_item_is_in_a_state_it_serves() -> None:
+    assert domain.delivery_applies("publish", "approved")
+    assert domain.delivery_applies("publish", "corrected")
+    assert not domain.delivery_applies("publish", "draft")
+    assert not domain.delivery_applies("publish", "retracted")
+    assert domain.delivery_applies("retract", "retracted")
+    assert not domain.delivery_applies("correct", "published")
+    assert domain.is_first_publication("publish", "scheduled")
+    assert not domain.is_first_publication("publish", "published")
+    assert not domain.is_first_publication("correct", "approved")
+
+
+def test_review_outcomes_apply_only_to_the_reviewed_revision_still_in_review() -> None:
+    assert domain.review_applies("in_review", 2, 2)
+    assert not domain.review_applies("in_review", 3, 2)
+    assert not domain.review_applies("draft", 2, 2)
+
+
+def test_restoring_an_archived_item() -> None:
+    domain.check_restore("expired")
+    with pytest.raises(domain.InvalidTransition):
+        domain.check_restore("published")
+    assert domain.restore_action("retracted") == "retract"
+    assert domain.restore_action("published") == "publish"
+    assert domain.expiry_reason(True) != domain.expiry_reason(False)

@@ -12,6 +12,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from civicpulse.envelope import new_event
+from services.news import config as news_config
 from services.news.service import NewsService
 
 
@@ -23,8 +24,8 @@ class FakePlatform:
 STAFF = {"zhou": "editor", "wang": "section_head", "admin": "admin"}
 
 
-class FakeReview:
-    """Stands in for the review service's `authenticate` RPC: token "<name>-token"."""
+class FakeIdentity:
+    """Stands in for the identity service's `authenticate` RPC: token "<name>-token"."""
 
     def authenticate(self, token: str) -> dict[str, str] | None:
         name = token.removesuffix("-token")
@@ -49,7 +50,7 @@ def answer(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
 def service(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
     return worker_factory(NewsService, platform=FakePlatform(uow_factory("news")),
-                          review=FakeReview())
+                          identity=FakeIdentity(), config=news_config.load())
 
 
 DRAFT = {"kind": "article", "title": "常委会召开会议", "body": "会议审议了……"}
@@ -129,18 +130,19 @@ def wired(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("NEWS_WEBHOOK_URL", raising=False)
     monkeypatch.delenv("NEWS_WECHAT_URL", raising=False)
     uow = uow_factory("news")
-    return worker_factory(NewsService, platform=FakePlatform(uow), review=FakeReview()), uow
+    return worker_factory(NewsService, platform=FakePlatform(uow), identity=FakeIdentity(),
+                          config=news_config.load()), uow
 
 
 def test_timers_are_wired_and_the_sweep_timer_expires_an_outdated_item(wired: Any) -> None:
-    from nameko.timer import Timer
-
+    from civicpulse.timers import ConfiguredTimer
     from services.news import config
 
     service, uow = wired
-    intervals = {name: next(e.interval for e in getattr(NewsService, name).nameko_entrypoints
-                            if isinstance(e, Timer))
-                 for name in ("publication_tick", "expiry_sweep")}
+    # @every("<field>"): the interval is the loaded configuration's field, read at setup
+    intervals = {name: getattr(config.load(), next(
+        e.interval_of for e in getattr(NewsService, name).nameko_entrypoints
+        if isinstance(e, ConfiguredTimer))) for name in ("publication_tick", "expiry_sweep")}
     assert intervals == {"publication_tick": config.queue_interval(),
                          "expiry_sweep": config.sweep_interval()}
     item_id = _published_long_ago(service, uow)

@@ -131,11 +131,6 @@ def test_workflow_validation(stages: tuple, deadlines: dict) -> None:
         Workflow("bad", stages, deadlines)
 
 
-def test_token_hash_is_sha256_hex() -> None:
-    assert domain.token_hash("abc") == (
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-
-
 def test_shipped_config_validates() -> None:
     from services.review import config
 
@@ -194,3 +189,16 @@ def test_blocking_findings_forbid_approval_but_not_return() -> None:
 def test_escalation_goes_to_the_stage_and_the_principal() -> None:
     assert domain.escalation_roles("section_head") == ("section_head", "principal")
     assert domain.escalation_roles("principal") == ("principal",)
+
+
+def test_a_resubmission_resumes_where_the_last_return_happened() -> None:
+    assert domain.returned_at([("section_head", "approve"), ("leader_in_charge", "return")],
+                              "principal") == "leader_in_charge"
+    assert domain.returned_at([("section_head", "approve")], "principal") == "principal"
+    assert domain.is_blocking("blocking") and not domain.is_blocking("warning")
+
+
+def test_the_stage_names_come_from_the_review_contract() -> None:
+    from civicpulse.contracts.review import STAGE_NAMES, STAGES
+
+    assert domain.STAGES is STAGES and set(STAGE_NAMES) == set(STAGES)

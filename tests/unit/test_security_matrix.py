@@ -31,8 +31,10 @@ def test_each_row_agrees_with_the_declared_policy_kind() -> None:
                 assert allowed == set(sm.CALLERS), (service, path)
             elif kind == "staff":
                 assert allowed and allowed <= STAFF, (service, path)
-            elif kind == "partner":
+            elif kind in ("partner", "partner_session"):
                 assert allowed and allowed <= {"partner_on", "partner_off"}, (service, path)
+            elif kind == "staff_session":
+                assert allowed and allowed <= STAFF, (service, path)
             else:
                 assert allowed == {kind}, (service, path)
 
@@ -62,5 +64,7 @@ def test_each_openapi_operation_names_the_security_scheme_of_its_policy() -> Non
                 [scheme] = [name for s in op["security"] for name in s]
                 kind = ("collector" if allowed == {"collector"} else "partner"
                         if allowed <= {"partner_on", "partner_off"} else "staff")
+                if service == "console":  # a browser session cookie, not a bearer token
+                    kind = f"{kind}_session"
                 assert scheme == SCHEMES[kind], key
                 assert {"401", "403"} <= set(op["responses"]), key

@@ -9,15 +9,14 @@ time, so the rest of the service only ever sees agency codes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import Schema, fields, validate
 
 from civicpulse import settings
+from civicpulse.config_files import read_yaml
 from services.liaison.domain import (
     AGENCY_KINDS,
     DEADLINE_KEYS,
@@ -112,6 +111,7 @@ class LiaisonConfig:
     agencies: tuple[Agency, ...]
     plan: Plan
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    deadline_scan_seconds: float = 1.0  # LIAISON_DEADLINE_SCAN_SECONDS: the deadlines scan
 
     @property
     def directory(self) -> tuple[str, ...]:
@@ -129,7 +129,9 @@ class LiaisonConfig:
 
 
 def _read(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The file's YAML, parsed once per content (civicpulse.config_files.read_yaml); `build`
+    validates it."""
+    return read_yaml(path)
 
 
 def _agency(row: dict[str, Any]) -> Agency:
@@ -191,9 +193,10 @@ def build(agencies_data: Any, plans_data: Any) -> LiaisonConfig:
     return LiaisonConfig(agencies, plan, groups)
 
 
-@cache
 def load(agencies_path: str | None = None, plans_path: str | None = None) -> LiaisonConfig:
+    """The configuration now (the service's Config provider loads it once per container)."""
     agencies = Path(agencies_path or settings.config_file("LIAISON_AGENCIES",
                                                           HERE / "agencies.yaml"))
     plans = Path(plans_path or settings.config_file("LIAISON_PLANS", HERE / "plans.yaml"))
-    return build(_read(agencies), _read(plans))
+    return replace(build(_read(agencies), _read(plans)),
+                   deadline_scan_seconds=settings.value("LIAISON_DEADLINE_SCAN_SECONDS"))

@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from civicpulse import production, settings
-from civicpulse.config import read_yaml
+from civicpulse.config_files import read_yaml
 from civicpulse.settings import for_service
 from services.news.domain import RetryPolicy
 
@@ -141,7 +141,8 @@ def _path() -> str:
 
 
 def queue_interval() -> float:
-    """Seconds between the publication queue's timer ticks (fixed when the class is built)."""
+    """Seconds between the publication queue's timer ticks (`NewsConfig.queue_interval`, which
+    the service's `@every("queue_interval")` reads when its container sets up)."""
     return _env_float("NEWS_QUEUE_INTERVAL_SECONDS", _raw(_path())["queue"]["interval_seconds"])
 
 

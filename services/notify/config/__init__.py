@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from civicpulse import settings
-from civicpulse.config import ConfigError, read_yaml
+from civicpulse.config_files import ConfigError, read_yaml
 from services.notify.domain import (
     AUDIENCE_KINDS,
     PERSONAL_CHANNELS,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, fields, validate
 
 from civicpulse import settings
-from civicpulse.config import read_yaml
+from civicpulse.config_files import read_yaml
 from services.review.domain import RESUME_AT, SEVERITIES, STAGES, Workflow
 from services.review.prechecks import RULES, Prechecker, Rules, Term
 

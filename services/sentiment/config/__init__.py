@@ -10,7 +10,7 @@ from pathlib import Path
 from marshmallow import Schema, fields, validate
 
 from civicpulse import production, settings
-from civicpulse.config import read_yaml
+from civicpulse.config_files import read_yaml
 from services.sentiment.detection import DetectorConfig
 from services.sentiment.domain import LEVEL_ORDER
 

@@ -1,6 +1,6 @@
 """The partner client: what a partner agency runs to follow the tickets shared with it.
 
-    from civicpulse.partner import PartnerClient
+    from civicpulse_partner import PartnerClient
     for event in PartnerClient(uri, "cac").events():
         handle(event)          # the message is acked only after this returns
 
@@ -16,7 +16,8 @@ The command `civicpulse-partner`:
 `--url`/`CIVICPULSE_PARTNER_URL` is liaison's base URL, `--token`/`CIVICPULSE_PARTNER_TOKEN`
 the token `civicpulse partners add` printed, `--uri`/`CIVICPULSE_PARTNER_URI` the AMQP URI.
 
-This module uses pika and requests only; it imports no service.
+Its own distribution (clients/python/pyproject.toml: `pip install clients/python`), with
+pika, requests and click only; it imports nothing of the platform.
 """
 
 from __future__ import annotations

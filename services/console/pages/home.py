@@ -1,0 +1,53 @@
+"""工作台 (home): what needs the signed-in person now, updated live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from services.console import dashboard, live
+from services.console.apis import ApiError
+from services.console.web import Ctx, Pages, page
+
+
+class HomePages(Pages):
+    @page("GET", "/")
+    def home(self, ctx: Ctx) -> Response:
+        return ctx.render("home.html", active="home", **_live_context(ctx))
+
+    @page("GET", "/live/home", touch=False)
+    def home_live(self, ctx: Ctx) -> Response:
+        """The live part of the home page; 204 when it is what the browser shows (`v`)."""
+        context = _live_context(ctx)
+        if ctx.args.get("v") == context["version"]:
+            return Response("", status=204)
+        return ctx.fragment("home_live.html", **context)
+
+
+def _live_context(ctx: Ctx) -> dict[str, Any]:
+    data = gather(ctx)
+    html = ctx.html("home_live.html", version="", **data)
+    return {**data, "version": live.version(html)}
+
+
+def gather(ctx: Ctx) -> dict[str, Any]:
+    """Each part from its service; a service that refuses or does not answer leaves its part
+    empty with a note, the rest of the page still shows."""
+    me = {"name": ctx.who.get("name", ""), "role": ctx.who.get("role", ""),
+          "section": ctx.session.section}
+    out: dict[str, Any] = {"unavailable": []}
+
+    def part(key: str, service: str, fetch: Any, default: Any) -> None:
+        try:
+            out[key] = fetch()
+        except ApiError:
+            out[key] = default
+            out["unavailable"].append(service)
+
+    part("cases", "review", lambda: dashboard.my_cases(ctx.api, me), [])
+    part("tickets", "liaison", lambda: dashboard.my_tickets(ctx.api, me, ctx.now), [])
+    part("tasks", "liaison", lambda: dashboard.my_tasks(ctx.api, me, ctx.now), [])
+    part("incidents", "sentiment", lambda: dashboard.open_incidents(ctx.api), {})
+    out["unavailable"] = sorted(set(out["unavailable"]))
+    return out

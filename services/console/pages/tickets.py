@@ -1,0 +1,129 @@
+"""联合处置 (joint-response tickets): the board by status, a ticket's page (live), and every
+action on it — each one a call to liaison's API as the signed-in person, so liaison's rules
+(who may, which transition, which TLP reaches which agency) decide, not the console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from services.console import live, ticket_view
+from services.console.apis import ApiError
+from services.console.web import Ctx, Pages, page
+
+
+class TicketPages(Pages):
+    @page("GET", "/tickets")
+    def tickets(self, ctx: Ctx) -> Response:
+        tickets = ctx.api.get("liaison", "/tickets")["tickets"]
+        return ctx.render("tickets.html", active="tickets",
+                          columns=ticket_view.board(tickets, ctx.now))
+
+    @page("GET", "/tickets/<string:ticket_id>")
+    def ticket(self, ctx: Ctx, ticket_id: str) -> Response:
+        return ctx.render("ticket.html", active="tickets", agencies=_directory(ctx),
+                          **_live(ctx, ticket_id))
+
+    @page("GET", "/live/tickets/<string:ticket_id>", touch=False)
+    def ticket_live(self, ctx: Ctx, ticket_id: str) -> Response:
+        context = _live(ctx, ticket_id)
+        if ctx.args.get("v") == context["version"]:
+            return Response("", status=204)
+        return ctx.fragment("ticket_live.html", **context)
+
+    # --- actions: each posts to liaison and comes back to the ticket (PRG) -----------------
+
+    @page("POST", "/tickets/<string:ticket_id>/acknowledge")
+    def ticket_acknowledge(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/acknowledge")
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="acknowledged")
+
+    @page("POST", "/tickets/<string:ticket_id>/transition")
+    def ticket_transition(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/transition",
+                     {"to": ctx.form.get("to", ""), "note": ctx.form.get("note") or None})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="moved")
+
+    @page("POST", "/tickets/<string:ticket_id>/comments")
+    def ticket_comment(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/comments",
+                     {"text": ctx.form.get("text", ""), "pinned": bool(ctx.form.get("pinned"))})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="commented")
+
+    @page("POST", "/tickets/<string:ticket_id>/timeline/<int:entry_id>/pin")
+    def ticket_pin(self, ctx: Ctx, ticket_id: str, entry_id: int) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/timeline/{entry_id}/pin",
+                     {"pinned": ctx.form.get("pinned", "true") == "true"})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="pinned")
+
+    @page("POST", "/tickets/<string:ticket_id>/participants")
+    def ticket_participant(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/participants",
+                     {"party": ctx.form.get("party", ""), "role": ctx.form.get("role", "")})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="participant_added")
+
+    @page("POST", "/tickets/<string:ticket_id>/agencies")
+    def ticket_agency(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/agencies",
+                     {"agency": ctx.form.get("agency", "")})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="agency_added")
+
+    @page("POST", "/tickets/<string:ticket_id>/tasks")
+    def ticket_task(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/tasks", {
+            "title": ctx.form.get("title", ""), "owner": ctx.form.get("owner", ""),
+            "due_at": ticket_view.office_to_iso(ctx.form.get("due_at", ""),
+                                                ctx.settings.office_tz)})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="task_added")
+
+    @page("POST", "/tickets/<string:ticket_id>/tasks/<int:task_id>")
+    def ticket_task_update(self, ctx: Ctx, ticket_id: str, task_id: int) -> Response:
+        body = {"status": ctx.form.get("status") or None, "owner": ctx.form.get("owner") or None}
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/tasks/{task_id}", body)
+        done = body["status"] == "done"
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="task_done" if done else "task_updated")
+
+    @page("POST", "/tickets/<string:ticket_id>/meetings")
+    def ticket_meeting(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.post("liaison", f"/tickets/{ticket_id}/meetings", {
+            "title": ctx.form.get("title", ""),
+            "starts_at": ticket_view.office_to_iso(ctx.form.get("starts_at", ""),
+                                                   ctx.settings.office_tz),
+            "agencies": ctx.form.getlist("agencies")})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="meeting_added")
+
+    @page("POST", "/tickets/<string:ticket_id>/meetings/<string:meeting_id>/minutes")
+    def ticket_minutes(self, ctx: Ctx, ticket_id: str, meeting_id: str) -> Response:
+        decisions = ticket_view.decisions(ctx.form.get("decisions", ""), ctx.settings.office_tz)
+        ctx.api.post("liaison", f"/meetings/{meeting_id}/minutes",
+                     {"minutes": ctx.form.get("minutes", ""), "decisions": decisions})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="minutes_saved")
+
+    @page("POST", "/tickets/<string:ticket_id>/lessons")
+    def ticket_lessons(self, ctx: Ctx, ticket_id: str) -> Response:
+        ctx.api.put("liaison", f"/tickets/{ticket_id}/lessons",
+                    {"lessons": ctx.form.get("lessons", "")})
+        return ctx.redirect(f"/tickets/{ticket_id}", ok="lessons_saved")
+
+    @page("GET", "/tickets/<string:ticket_id>/review")
+    def ticket_review(self, ctx: Ctx, ticket_id: str) -> Response:
+        """The post-incident review (liaison's report of a closed ticket), as text."""
+        ticket = ctx.api.get("liaison", f"/tickets/{ticket_id}")
+        report = ctx.api.text("liaison", f"/tickets/{ticket_id}/review.md")
+        return ctx.render("ticket_review.html", active="tickets", ticket=ticket, report=report)
+
+
+def _live(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
+    ticket = ctx.api.get("liaison", f"/tickets/{ticket_id}")
+    view = ticket_view.detail(ticket, ctx.now)
+    html = ctx.html("ticket_live.html", version="", **view)
+    return {**view, "version": live.version(html)}
+
+
+def _directory(ctx: Ctx) -> list[dict[str, Any]]:
+    """The agency directory, for the share and meeting forms (empty if liaison refuses)."""
+    try:
+        return ctx.api.get("liaison", "/agencies")["agencies"]
+    except (ApiError, KeyError):
+        return []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -179,15 +180,17 @@ Record = Callable[[dict[str, Any], "robots.Failure | None", datetime], None]
 
 
 def send_due(uow: UnitOfWork, senders: Senders, now: datetime | None = None,
-             record: Record | None = None) -> int:
+             record: Record | None = None,
+             claim_gate: AbstractContextManager[Any] | None = None) -> int:
     """One pass: claim due deliveries, then send each and have its outcome committed before
     the next is sent (so a crash can repeat at most the one message in flight). `record` is
     the process's group commit (services/notify/outcomes.py: one transaction for the outcomes
     of every sender waiting at that moment); without it each outcome commits on its own. The
-    number claimed."""
+    number claimed. `claim_gate` bounds how many senders claim at once (each claim holds a
+    database connection: sixteen senders must not take sixteen)."""
     cfg = senders.cfg
     started = now or utcnow()
-    with uow:
+    with claim_gate or nullcontext(), uow:
         rows = db.claim_due(uow.session, started,
                             started + timedelta(seconds=cfg.lease_seconds), cfg.batch)
         uow.commit()

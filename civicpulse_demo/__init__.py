@@ -91,7 +91,7 @@ def civicpulse(*args: str) -> str:
 
 
 def add_reviewer(role: str, run_id: str) -> str:
-    """Create a staff account with the review service's own command; return its token."""
+    """Create a staff account with the identity service's own command; return its token."""
     return civicpulse("users", "add", f"demo-{role}-{run_id}", "--role", role,
                       "--section", DEMO_SECTION, "--email", f"demo-{role}-{run_id}@office.example")
 

@@ -107,20 +107,6 @@ audit_log = Table(
     Column("detail", Text, nullable=True),      # JSON: checklist, findings counts, ...
 )
 
-staff = Table(
-    "staff", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(64), nullable=False, unique=True),
-    Column("role", String(32), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("disabled_at", DateTime(timezone=True), nullable=True),
-    # contact details, for the notify service (它按处室与角色找人)
-    Column("email", String(254), nullable=True),
-    Column("section", String(64), nullable=True, index=True),
-    Column("im_id", String(128), nullable=True),
-)
-
 reference_counters = Table(
     "reference_counters", metadata,
     Column("year", Integer, primary_key=True),
@@ -196,35 +182,6 @@ def find_cases(session: Session, filters: dict[str, str | None], limit: int = 20
     return [dict(r) for r in session.execute(query).mappings().all()]
 
 
-def staff_by_token_hash(session: Session, token_hash: str) -> dict[str, Any] | None:
-    """The ACTIVE account holding this token hash (a disabled account authenticates nobody)."""
-    row = session.execute(select(staff).where(staff.c.token_hash == token_hash,
-                                              staff.c.disabled_at.is_(None))
-                          ).mappings().first()
-    return dict(row) if row else None
-
-
-def list_staff(session: Session) -> list[dict[str, Any]]:
-    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.section, staff.c.email,
-                                  staff.c.im_id, staff.c.created_at, staff.c.disabled_at)
-                           .order_by(staff.c.name)).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def staff_directory(session: Session) -> list[dict[str, Any]]:
-    """Active accounts with their contact details (no token hash)."""
-    rows = session.execute(select(staff.c.name, staff.c.role, staff.c.section, staff.c.email,
-                                  staff.c.im_id).where(staff.c.disabled_at.is_(None))
-                           .order_by(staff.c.name)).mappings().all()
-    return [dict(r) for r in rows]
-
-
-def active_staff_with_roles(session: Session, roles: tuple[str, ...]) -> list[dict[str, Any]]:
-    rows = session.execute(select(staff.c.name, staff.c.role).where(
-        staff.c.role.in_(roles), staff.c.disabled_at.is_(None)).order_by(staff.c.name))
-    return [dict(r) for r in rows.mappings()]
-
-
 def case_findings(session: Session, case_id: str) -> list[dict[str, Any]]:
     rows = session.execute(select(findings.c.rule, findings.c.severity, findings.c.message,
                                   findings.c.excerpt)
@@ -291,7 +248,3 @@ def escalations_of(session: Session, case_ids: list[str]) -> list[dict[str, Any]
     e = escalations.c
     return rows(session, select(e.case_id, e.stage, e.due_at, e.at)
                 .where(e.case_id.in_(case_ids)).order_by(e.id))
-
-
-def staff_rows(session: Session, columns: tuple[str, ...]) -> list[dict[str, Any]]:
-    return rows(session, select(*(staff.c[c] for c in columns)).order_by(staff.c.name))

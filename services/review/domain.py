@@ -7,14 +7,12 @@ the last), return (back to the author) or reject (final).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from civicpulse.contracts.review import STAGES  # the stage names' one home (liaison uses it too)
 
-ROLES = (*STAGES, "editor", "admin")
 DECISIONS = ("approve", "return", "reject")
 CHECKLIST = ("accuracy", "orientation", "format")
 CASE_STATUSES = ("open", "approved", "returned", "rejected")
@@ -220,11 +218,6 @@ def reference_number(prefix: str, year: int, sequence: int) -> str:
     if sequence < 1:
         raise ValueError("reference sequences start at 1")
     return f"{prefix}-{year:04d}-{sequence:06d}"
-
-
-def token_hash(token: str) -> str:
-    """What the staff table stores of a bearer token: its sha256, hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 RECORDS_ROLES = frozenset({"admin"})

@@ -1,16 +1,16 @@
-"""Review use cases: open cases for submitted revisions, record stage decisions, staff."""
+"""Review use cases: open cases for submitted revisions, record stage decisions, deadlines.
+
+Who a reviewer is comes from the identity service (the HTTP entrypoint's caller); who is
+escalated to comes from identity's staff directory, handed in as a function."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
-from civicpulse import credentials
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, new_id, utcnow
 from civicpulse.errors import PermanentError
@@ -24,18 +24,6 @@ log = logging.getLogger(__name__)
 
 class CaseNotFound(LookupError):
     """No review case has that id."""
-
-
-class UnknownReviewer(Exception):
-    """The bearer token belongs to no staff account."""
-
-
-class StaffExists(Exception):
-    """A staff account of that name exists already."""
-
-
-class StaffNotFound(LookupError):
-    """No staff account has that name."""
 
 
 class UnknownWorkflow(PermanentError):
@@ -157,18 +145,11 @@ def _load(uow: UnitOfWork, case_id: str) -> dict[str, Any]:
     return case
 
 
-def _reviewer(uow: UnitOfWork, token: str) -> domain.Reviewer:
-    row = db.staff_by_token_hash(uow.session, domain.token_hash(token))
-    if row is None:
-        raise UnknownReviewer("unknown or disabled token")
-    return domain.Reviewer(row["name"], row["role"])
-
-
-def decide(uow: UnitOfWork, case_id: str, token: str, body: dict[str, Any],
+def decide(uow: UnitOfWork, case_id: str, reviewer: domain.Reviewer, body: dict[str, Any],
            cfg: ReviewConfig) -> dict[str, Any]:
-    """Record one stage decision (HTTP): validate, append to the audit log, move the case."""
+    """Record one stage decision by `reviewer` (the signed-in caller, as identity knows them):
+    validate, append to the audit log, move the case."""
     with uow:
-        reviewer = _reviewer(uow, token)
         case = _load(uow, case_id)
         history = [domain.PastDecision(d["stage"], d["reviewer"], d["decision"])
                    for d in db.case_decisions(uow.session, case_id)]
@@ -297,19 +278,25 @@ def audit_export(uow: UnitOfWork, filters: dict[str, Any]) -> list[dict[str, Any
 
 # --- deadlines ---------------------------------------------------------------------------------
 
-def sweep_overdue(uow: UnitOfWork, now: datetime | None = None) -> list[str]:
+Directory = Callable[[], list[dict[str, Any]]]
+
+
+def sweep_overdue(uow: UnitOfWork, directory: Directory, now: datetime | None = None
+                  ) -> list[str]:
     """Mark every open stage past its deadline overdue, exactly once, and escalate it.
 
     The claim is one `UPDATE ... WHERE overdue_at IS NULL RETURNING`: of two sweepers (two
     service instances, or a sweep racing a decision) only one gets each row. Escalation =
     a row in `escalations` naming the active holders of the stage's role and the principal
-    leaders, an audit entry, and `review.stage.overdue` carrying the same names.
+    leaders, an audit entry, and `review.stage.overdue` carrying the same names. `directory`
+    is identity's active staff (`staff_directory`), asked before anything is claimed.
     """
     now = now or utcnow()
+    staff = directory()
     with uow:
         claimed = db.claim_overdue(uow.session, now)
         for case in claimed:
-            _escalate(uow, case, now)
+            _escalate(uow, case, staff, now)
         uow.commit()
     for case in claimed:
         metrics.overdue.labels(case["stage"]).inc()
@@ -318,9 +305,10 @@ def sweep_overdue(uow: UnitOfWork, now: datetime | None = None) -> list[str]:
     return [c["id"] for c in claimed]
 
 
-def _escalate(uow: UnitOfWork, case: dict[str, Any], now: datetime) -> None:
+def _escalate(uow: UnitOfWork, case: dict[str, Any], staff: list[dict[str, Any]],
+              now: datetime) -> None:
     roles = domain.escalation_roles(case["stage"])
-    notified = [s["name"] for s in db.active_staff_with_roles(uow.session, roles)]
+    notified = sorted(s["name"] for s in staff if s.get("role") in roles)
     db.add_escalation(uow.session, case_id=case["id"], stage=case["stage"],
                       due_at=case["stage_due_at"], roles=json.dumps(list(roles)),
                       notified=json.dumps(notified, ensure_ascii=False), at=now)
@@ -349,98 +337,3 @@ def refresh_open_gauge(uow: UnitOfWork) -> None:
             entered = oldest.get(stage)
             metrics.oldest_waiting.labels(stage).set(
                 max(0.0, (now - aware(entered)).total_seconds()) if entered else 0.0)
-
-
-# --- staff -------------------------------------------------------------------------------------
-
-CONTACT_FIELDS = ("section", "email", "im_id")
-
-
-def add_staff(uow: UnitOfWork, name: str, role: str, *, section: str | None = None,
-              email: str | None = None, im_id: str | None = None) -> str:
-    """Create an account; return its bearer token (only its hash is stored).
-
-    `section` (处室), `email` and `im_id` are the contact details the notify service uses.
-    """
-    if role not in domain.ROLES:
-        raise ValueError(f"role must be one of {domain.ROLES}")
-    token = credentials.issue("staff")
-    with uow:
-        try:
-            uow.session.execute(insert(db.staff).values(
-                name=name, role=role, token_hash=domain.token_hash(token),
-                created_at=utcnow(), section=section, email=email, im_id=im_id))
-            uow.commit()
-        except IntegrityError as exc:
-            raise StaffExists(name) from exc
-    return token
-
-
-def authenticate(uow: UnitOfWork, token: str) -> dict[str, str] | None:
-    """The staff account a bearer token belongs to, as {"name", "role"}; None if unknown."""
-    if not token:
-        return None
-    with uow:
-        row = db.staff_by_token_hash(uow.session, domain.token_hash(token))
-    return {"name": row["name"], "role": row["role"]} if row else None
-
-
-def disable_staff(uow: UnitOfWork, name: str) -> None:
-    """The account's token stops working at once; its past decisions stay in the log."""
-    with uow:
-        done = uow.session.execute(update(db.staff).where(
-            db.staff.c.name == name, db.staff.c.disabled_at.is_(None)
-        ).values(disabled_at=utcnow())).rowcount
-        if not done and not _staff_exists(uow, name):
-            raise StaffNotFound(name)
-        uow.commit()
-
-
-def rotate_token(uow: UnitOfWork, name: str) -> str:
-    """Issue a new token; the old one stops working. A disabled account stays disabled."""
-    token = credentials.issue("staff")
-    with uow:
-        done = uow.session.execute(update(db.staff).where(db.staff.c.name == name).values(
-            token_hash=domain.token_hash(token))).rowcount
-        if not done:
-            raise StaffNotFound(name)
-        uow.commit()
-    return token
-
-
-def update_staff(uow: UnitOfWork, name: str, changes: dict[str, str | None]) -> None:
-    """Change an account's role or contact details (`section`, `email`, `im_id`).
-
-    Only the keys given change; an empty string clears a contact detail.
-    """
-    allowed = {"role", *CONTACT_FIELDS}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise ValueError(f"cannot change {sorted(unknown)}")
-    if "role" in changes and changes["role"] not in domain.ROLES:
-        raise ValueError(f"role must be one of {domain.ROLES}")
-    values = {k: (v or None) for k, v in changes.items()}
-    if not values:
-        return
-    with uow:
-        done = uow.session.execute(update(db.staff).where(db.staff.c.name == name)
-                                   .values(**values)).rowcount
-        if not done:
-            raise StaffNotFound(name)
-        uow.commit()
-
-
-def staff_directory(uow: UnitOfWork) -> list[dict[str, Any]]:
-    """Active accounts with role, section and contact details, for other services (RPC)."""
-    with uow:
-        return db.staff_directory(uow.session)
-
-
-def _staff_exists(uow: UnitOfWork, name: str) -> bool:
-    return uow.session.execute(select(db.staff.c.id).where(db.staff.c.name == name)
-                               ).first() is not None
-
-
-def list_staff(uow: UnitOfWork) -> list[dict[str, Any]]:
-    with uow:
-        return [jsonable(s) for s in db.list_staff(uow.session)]

@@ -1,6 +1,6 @@
 """Review's raw records of a period (`GET /records`, admin only), for the assessment report:
 the cases submitted or decided in `[since, until)` with all their decisions and overdue
-escalations, and the staff directory (who is in which section)."""
+escalations (who is in which section comes from the identity service's records)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from services.review import db
 
 CASE_COLUMNS = ("id", "item_id", "revision", "kind", "author", "workflow", "stage", "status",
                 "entry_stage", "ticket_id", "created_at", "updated_at")
-STAFF_COLUMNS = ("name", "role", "section", "disabled_at")
 
 
 def period_records(uow: UnitOfWork, since: datetime, until: datetime) -> dict[str, Any]:
@@ -23,6 +22,5 @@ def period_records(uow: UnitOfWork, since: datetime, until: datetime) -> dict[st
         ids = [c["id"] for c in cases]
         decisions = db.decisions_of(s, ids)
         escalations = db.escalations_of(s, ids)
-        staff = db.staff_rows(s, STAFF_COLUMNS)
     return records.answer("review", since, until, cases=cases, decisions=decisions,
-                          escalations=escalations, staff=staff)
+                          escalations=escalations)

@@ -55,8 +55,8 @@ def cli(*args: str) -> str:
     """A `civicpulse` command, run in-process (its output)."""
     from click.testing import CliRunner
 
+    from services.identity.cli import users
     from services.notify.cli import notify
-    from services.review.cli import users
 
     group = {"users": users, "notify": notify}[args[0]]
     result = CliRunner().invoke(group, list(args[1:]), catch_exceptions=False)
@@ -161,7 +161,7 @@ def test_escalation_and_breach_reach_each_person_once_across_a_sigkill(
 
     suite = Suite(report=lambda text: None)
     suite.start("processes", env={**suite_env, **env}, log_dir=tmp_path / "logs",
-                supervise=True, services=("review", "liaison", "notify"))
+                supervise=True, services=("identity", "review", "liaison", "notify"))
     try:
         suite.wait_ready(timeout=120)
         uri = suite_env["AMQP_URI"]

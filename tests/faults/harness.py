@@ -24,8 +24,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from civicpulse.launcher import Suite
 
-# The four services of the headline flow (issue #9); each runs as two supervised replicas.
-SERVICES = ("sentiment", "liaison", "news", "review")
+# The four services of the headline flow (issue #9) and identity, which every staff request
+# asks; each runs as two supervised replicas.
+SERVICES = ("identity", "sentiment", "liaison", "news", "review")
 STAGE_ROLES = ("section_head", "leader_in_charge", "principal")
 AGENCIES = ("propaganda", "cac", "media", "govpress")
 LIAISON_PLANS = Path(__file__).resolve().parents[2] / "services" / "liaison" / "config" / \

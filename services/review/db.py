@@ -15,14 +15,16 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
-from civicpulse.db import insert_once
+from civicpulse.db import insert_once, rows
 
 metadata = MetaData()
 
@@ -223,3 +225,26 @@ def count_overdue_open(session: Session, now: Any) -> int:
 def count_open(session: Session) -> int:
     return session.execute(select(func.count()).select_from(cases)
                            .where(cases.c.status == "open")).scalar_one()
+
+
+# --- the period's records (GET /records) ------------------------------------------------------
+
+def cases_in_period(session: Session, since: Any, until: Any, columns: tuple[str, ...]
+                    ) -> list[dict[str, Any]]:
+    """Cases submitted in `[since, until)` or with a decision in it, oldest first."""
+    decided = select(decisions.c.case_id).where(decisions.c.at >= since, decisions.c.at < until)
+    return rows(session, select(*(cases.c[c] for c in columns)).where(or_(
+        and_(cases.c.created_at >= since, cases.c.created_at < until),
+        cases.c.id.in_(decided))).order_by(cases.c.created_at, cases.c.id))
+
+
+def decisions_of(session: Session, case_ids: list[str]) -> list[dict[str, Any]]:
+    d = decisions.c
+    return rows(session, select(d.case_id, d.stage, d.reviewer, d.decision, d.at, d.carried_from)
+                .where(d.case_id.in_(case_ids)).order_by(d.id))
+
+
+def escalations_of(session: Session, case_ids: list[str]) -> list[dict[str, Any]]:
+    e = escalations.c
+    return rows(session, select(e.case_id, e.stage, e.due_at, e.at)
+                .where(e.case_id.in_(case_ids)).order_by(e.id))

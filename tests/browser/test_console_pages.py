@@ -337,3 +337,19 @@ def test_an_item_is_written_revised_and_submitted_in_the_browser(world: World,
     assert page.locator(".meta .status").first.inner_text() == "审核中"
     assert page.locator("#actions").inner_text().count("提交审核") == 0
     page.context.close()
+
+
+def test_the_plan_calendar_takes_a_theme_and_an_entry(world: World, chromium: Any) -> None:
+    page = world.sign_in(chromium, "editor")
+    page.goto(console_url(world.env, "/news/plan"))
+    page.fill("#add-theme input[name=title]", "人大代表小组活动")
+    page.click("#add-theme button[type=submit]")
+    page.wait_for_selector("#flash >> text=宣传主题已新增")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    page.select_option("#entry-form select[name=theme_id]", label="人大代表小组活动")
+    page.fill("#entry-form input[name=title]", "代表小组进站接待选民")
+    page.fill("#entry-form input[name=due_on]", f"{month}-20")
+    page.click("#entry-form button[type=submit]")
+    page.wait_for_selector("#flash >> text=计划条目已新增")
+    assert "代表小组进站接待选民" in page.locator("#calendar").inner_text()
+    page.context.close()

@@ -274,8 +274,11 @@ class PartnerListeners:
         path = self.out / f"{agency}.jsonl"
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+        text = path.read_text(encoding="utf-8")
+        # The listener appends while this reads: a last line without its newline is still
+        # being written (read again later), not an event.
+        complete = text if text.endswith("\n") else text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def stats(self, agency: str) -> dict[str, int]:
         path = self.out / f"{agency}.stats"

@@ -63,6 +63,24 @@ class NewsPages(Pages):
         return ctx.render("news_plan.html", active="news", sub="plan", month=month, plan=plan,
                           weeks=newsroom.month_grid(month, plan, today), prev=prev, nxt=nxt)
 
+    @page("POST", "/news/plan/themes")
+    def news_plan_theme(self, ctx: Ctx) -> Response:
+        month = (ctx.form.get("month") or "").strip()
+        ctx.api.post("news", "/plan/themes", {
+            "month": month, "title": (ctx.form.get("title") or "").strip(),
+            "description": (ctx.form.get("description") or "").strip()})
+        return ctx.redirect(f"/news/plan?month={month}", ok="theme_added")
+
+    @page("POST", "/news/plan/entries")
+    def news_plan_entry(self, ctx: Ctx) -> Response:
+        due_on = (ctx.form.get("due_on") or "").strip()
+        theme_id = ctx.form.get("theme_id", type=int) or 0
+        ctx.api.post("news", f"/plan/themes/{theme_id}/entries", {
+            "title": (ctx.form.get("title") or "").strip(),
+            "kind": ctx.form.get("kind") or "article", "due_on": due_on,
+            "owner": (ctx.form.get("owner") or "").strip() or None})
+        return ctx.redirect(f"/news/plan?month={due_on[:7]}", ok="entry_added")
+
     @page("GET", "/news/comments")
     def news_comments(self, ctx: Ctx) -> Response:
         state = ctx.args.get("state") or "awaiting"

@@ -1,8 +1,8 @@
 """The measures of the assessment, pure: the services' raw records of a period in, one table by
 section (处室) and one by person per measure out. No I/O.
 
-Who is in which section comes from review's staff directory (`staff[].section`); a person the
-directory does not know, or without a section, is counted under 未登记处室.
+Who is in which section comes from the identity service's staff records (`staff[].section`); a
+person they do not know, or without a section, is counted under 未登记处室.
 """
 
 from __future__ import annotations
@@ -67,8 +67,9 @@ def peak(values: list[float]) -> float | None:
 
 
 def sections_of(records: Records) -> Callable[[str | None], str]:
-    """name → section, from review's staff directory."""
-    known = {s["name"]: s.get("section") for s in records["review"].get("staff", [])}
+    """name → section, from identity's staff records (review's, from before identity)."""
+    staff = records.get("identity", {}).get("staff") or records["review"].get("staff", [])
+    known = {s["name"]: s.get("section") for s in staff}
 
     def section(name: str | None) -> str:
         return (known.get(name) if name else None) or UNKNOWN_SECTION

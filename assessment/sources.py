@@ -1,5 +1,6 @@
 """The services' raw records of a period: `GET /records?since=&until=` on review, liaison,
-news and notify, with an admin staff token. Each answer is the service's own rows, unjoined."""
+news, notify and identity (the staff: who is in which section), with an admin staff token. Each
+answer is the service's own rows, unjoined."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import requests
 from assessment.period import Period
 from civicpulse.settings import service_url
 
-SOURCES = ("review", "liaison", "news", "notify")
+SOURCES = ("review", "liaison", "news", "notify", "identity")
 Records = dict[str, dict[str, Any]]
 UrlOf = Callable[[str], str]
 

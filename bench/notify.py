@@ -51,7 +51,7 @@ def _mgmt(method: str, path: str, **kw: Any) -> None:
 
 
 class Sandbox:
-    """A vhost and two databases, removed by `close()`."""
+    """A vhost and three databases (identity, review, notify), removed by `close()`."""
 
     def __init__(self, uri: str, pg_url: str) -> None:
         self.name = f"cp_bench_notify_{uuid.uuid4().hex[:8]}"
@@ -62,7 +62,7 @@ class Sandbox:
         self.uri = uri.rstrip("/") + "/" + self.name
         self.admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
         self.databases: dict[str, str] = {}
-        for svc in ("review", "notify"):
+        for svc in ("identity", "review", "notify"):
             db = f"{self.name}_{svc}"
             with self.admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{db}"'))
@@ -101,15 +101,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     suite = Suite(report=lambda text: None)
     try:
         env = {**os.environ, "AMQP_URI": box.uri, "CIVICPULSE_VAR_DIR": str(work / "var"),
+               "IDENTITY_DATABASE_URL": box.databases["identity"],
                "REVIEW_DATABASE_URL": box.databases["review"],
                "NOTIFY_DATABASE_URL": box.databases["notify"],
                "REVIEW_HTTP_PORT": str(free_port()), "NOTIFY_HTTP_PORT": str(free_port()),
+               "IDENTITY_HTTP_PORT": str(free_port()),
                "NOTIFY_SMTP_HOST": "127.0.0.1", "NOTIFY_SMTP_PORT": str(smtp.port),
                "NOTIFY_SMTP_STARTTLS": "false", "NOTIFY_DIGEST_AT": "off"}
         for n in range(args.staff):
             _cli(env, "users", "add", f"bench-{n}", "--role", "editor", "--section", SECTION,
                  "--email", f"bench-{n}@office.example")
-        suite.start("processes", env=env, log_dir=work / "logs", services=("review", "notify"))
+        suite.start("processes", env=env, log_dir=work / "logs",
+                    services=("identity", "review", "notify"))
         suite.wait_ready(timeout=120)
         _wait_consumer(box.name, "evt-liaison-liaison.ticket.opened--notify.on_ticket_opened")
         run_id = uuid.uuid4().hex[:6]

@@ -40,7 +40,7 @@ from bench.sentiment import MGMT, bodies, temp_database, temp_vhost
 from civicpulse.db import make_engine
 from civicpulse.launcher import Suite
 
-SERVICES = ("sentiment", "liaison", "news", "review")
+SERVICES = ("identity", "sentiment", "liaison", "news", "review")
 QUEUE = "sentiment.mentions"
 SECTION = "## Soak (make bench-soak)"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"

@@ -14,8 +14,8 @@ The policy is checked before the method runs; the method reads the caller with
 collector). An endpoint declared without `access` answers 403 to everyone.
 
 Credentials are looked up through the service's own methods: `authenticate_staff(token)`
-(`StaffFromReview` below asks the review service over RPC, with a timeout that fails closed
-with 503, through the shared TTL cache), `authenticate_partner(token)` and
+(`StaffFromIdentity` below asks the identity service over RPC, with a timeout that fails
+closed with 503, through the shared TTL cache), `authenticate_partner(token)` and
 `authenticate_collector(token)`. A token whose prefix names another kind (see
 `civicpulse.credentials`) is refused with 403 before any lookup.
 
@@ -145,7 +145,7 @@ def _check_session(policy: Access, service: Any, request: Any) -> Identity:
     return _role_checked(policy, who)
 
 
-# --- staff accounts live in the review service ----------------------------------------------
+# --- staff accounts live in the identity service --------------------------------------------
 
 def rpc_timeout_seconds() -> float:
     return float(settings.value("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS"))
@@ -154,8 +154,8 @@ def rpc_timeout_seconds() -> float:
 _PENDING = object()
 
 
-def ask_review(method: Callable[[str], Identity | None], token: str) -> Identity | None:
-    """`review.authenticate(token)` within the RPC timeout; 503 (fail closed) past it."""
+def ask_identity(method: Callable[[str], Identity | None], token: str) -> Identity | None:
+    """`identity.authenticate(token)` within the RPC timeout; 503 (fail closed) past it."""
     seconds = rpc_timeout_seconds()
     result: Any = _PENDING
     try:
@@ -163,21 +163,27 @@ def ask_review(method: Callable[[str], Identity | None], token: str) -> Identity
             result = method(token)
     except Exception as exc:  # noqa: BLE001 - any failure of the lookup refuses the request
         log.warning("staff authentication failed: %s", type(exc).__name__)
-        raise ServiceUnavailable("staff authentication is unavailable: the review service "
+        raise ServiceUnavailable("staff authentication is unavailable: the identity service "
                                  "answered with an error") from None
     if result is _PENDING:
-        raise ServiceUnavailable(f"staff authentication is unavailable: the review service did "
-                                 f"not answer within {seconds:g} s", retry_after=seconds)
+        raise ServiceUnavailable(f"staff authentication is unavailable: the identity service "
+                                 f"did not answer within {seconds:g} s", retry_after=seconds)
     return result
 
 
-class StaffFromReview:
-    """Mixin for a service whose staff callers are checked with the review service."""
+class StaffFromIdentity:
+    """Mixin for a service whose staff callers are checked with the identity service (through
+    the shared TTL cache)."""
 
-    review = RpcProxy("review")
+    identity = RpcProxy("identity")
 
     def authenticate_staff(self, token: str) -> Identity | None:
-        return staff.cache().get_or(token, lambda t: ask_review(self.review.authenticate, t))
+        return staff.cache().get_or(token, lambda t: ask_identity(self.identity.authenticate, t))
+
+
+# The name before identity existed, kept while the branches written against it land; new code
+# uses StaffFromIdentity.
+StaffFromReview = StaffFromIdentity
 
 
 # --- the entrypoint ----------------------------------------------------------------------------

@@ -40,15 +40,17 @@ CONSUMES: dict[str, tuple[str, ...]] = {
     "sentiment": (),
     "liaison": ("news", "review", "sentiment"),
     "notify": ("news", "review", "sentiment", "liaison"),
+    "identity": (),
     "console": (),  # the web console consumes no events (its pages poll the service APIs)
 }
 # The RPC methods each service calls on another (topic permission on `nameko-rpc`).
 CALLS: dict[str, tuple[str, ...]] = {
-    "news": ("review.authenticate",),
-    "liaison": ("review.authenticate",),
-    "notify": ("review.staff_directory",),
-    "console": ("review.authenticate", "identity.authenticate", "identity.sign_in",
-                "identity.revoke_session"),
+    "news": ("identity.authenticate",),
+    "review": ("identity.authenticate", "identity.staff_directory"),
+    "sentiment": ("identity.authenticate",),
+    "liaison": ("identity.authenticate",),
+    "notify": ("identity.authenticate", "identity.staff_directory"),
+    "console": ("identity.authenticate", "identity.sign_in", "identity.revoke_session"),
 }
 # Besides its own: what it declares and writes, and what of that it reads (liaison binds the
 # partner queues but must not consume them).

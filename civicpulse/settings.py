@@ -18,9 +18,9 @@ from typing import Any
 
 from environs import Env
 
-SERVICES = ("sentiment", "liaison", "news", "review", "notify", "console")
+SERVICES = ("identity", "sentiment", "liaison", "news", "review", "notify", "console")
 DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104,
-                 "notify": 8105, "console": 8100}
+                 "notify": 8105, "identity": 8106, "console": 8100}
 # Services that own no database (no migrations, no outbox): the web console.
 STATELESS = ("console",)
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
@@ -28,6 +28,7 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 # Where each service's nameko class lives. Strings, not imports: the library never imports a
 # service; the launcher hands these to `nameko run` or imports them by name in embedded mode.
 SERVICE_CLASSES = {
+    "identity": "services.identity.service:IdentityService",
     "sentiment": "services.sentiment.service:SentimentService",
     "liaison": "services.liaison.service:LiaisonService",
     "news": "services.news.service:NewsService",
@@ -213,6 +214,8 @@ _DECLARED = (
              "a sender's hold on an agency (renewed per delivery)"),
     Variable("CIVICPULSE_WEBHOOK_POLL_SECONDS", float, 1.0, "sender poll when idle"),
     Variable("CIVICPULSE_WEBHOOK_BATCH", int, 50, "deliveries per agency per pass"),
+    # identity
+    Variable("IDENTITY_CONFIG", Path, None, "sign-in policy YAML (config/identity.yaml)"),
     # the web console (console())
     Variable("CONSOLE_API_TIMEOUT_SECONDS", float, 10.0, "console's calls to the service APIs"),
     Variable("CONSOLE_IDLE_MINUTES", float, 30.0, "a console session unused this long ends"),

@@ -1,9 +1,10 @@
-"""Who is calling, for staff HTTP endpoints: staff accounts and their bearer tokens belong to the
-review service (`civicpulse users add NAME --role ROLE`); other services ask it over nameko RPC
-(`review.authenticate(token) -> {"name", "role"} | None`) and keep each answer for a short TTL
-(`CIVICPULSE_AUTH_TTL_SECONDS`, default 30 s, at most 300 s), so a disabled or rotated token
-stops working within the TTL. The cache is keyed by the token's sha256: no raw token is kept in
-memory. Services do not call this directly: `civicpulse.access` checks each endpoint's policy.
+"""Who is calling, for staff HTTP endpoints: staff accounts, their bearer tokens and sign-in
+session tokens belong to the identity service (`civicpulse users add NAME --role ROLE`); other
+services ask it over nameko RPC (`identity.authenticate(token) -> {"name", "role"} | None`)
+and keep each answer for a short TTL (`CIVICPULSE_AUTH_TTL_SECONDS`, default 30 s, at most
+300 s), so a disabled or rotated token (or a revoked session) stops working within the TTL. The
+cache is keyed by the token's sha256: no raw token is kept in memory. Services do not call
+this directly: `civicpulse.access` checks each endpoint's policy.
 """
 
 from __future__ import annotations

@@ -74,6 +74,14 @@ def load_json(request: Any, schema: Schema | None = None) -> Any:
         raise BadRequest("invalid request body", fields=exc.messages) from exc
 
 
+def load_query(request: Any, schema: Schema) -> dict[str, Any]:
+    """The query string loaded by `schema`; 400 naming the fields it refuses."""
+    try:
+        return schema.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise BadRequest("invalid query", fields=exc.messages) from exc
+
+
 def json_depth(value: Any) -> int:
     """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), iteratively;
     BadRequest for a string holding NUL (no database stores it)."""

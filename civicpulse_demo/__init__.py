@@ -29,11 +29,11 @@ from typing import Any, TypeVar
 import pika
 import requests
 
+from civicpulse.contracts.review import STAGES
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES, amqp_uri, for_service, var_dir
 
 T = TypeVar("T")
-STAGES = ("section_head", "leader_in_charge", "principal")
 PARTNER = "cac"
 DEMO_SECTION = "新闻宣传处"  # the lead section of a level IV or III ticket (plans.yaml)
 
@@ -91,7 +91,7 @@ def civicpulse(*args: str) -> str:
 
 
 def add_reviewer(role: str, run_id: str) -> str:
-    """Create a staff account with the review service's own command; return its token."""
+    """Create a staff account with the identity service's own command; return its token."""
     return civicpulse("users", "add", f"demo-{role}-{run_id}", "--role", role,
                       "--section", DEMO_SECTION, "--email", f"demo-{role}-{run_id}@office.example")
 

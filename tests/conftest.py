@@ -108,3 +108,47 @@ def make_uow(service: str, url: str):  # noqa: ANN201 - returns a UnitOfWork fac
 def uow_factory(sqlite_url: str):  # noqa: ANN201
     """`uow_factory("liaison")()` gives a unit of work on a migrated SQLite database."""
     return lambda service: make_uow(service, sqlite_url)
+
+
+class Identity:
+    """The identity service running in a test (its own PostgreSQL database, the test's vhost):
+    staff accounts made through its use cases, as `civicpulse users` makes them."""
+
+    def __init__(self, url: str, database_url: str) -> None:
+        self.url = url
+        self.database_url = database_url
+        self.uow = make_uow("identity", database_url)
+
+    def add(self, name: str, role: str, **contact: str | None) -> str:
+        """A new account; its API bearer token."""
+        from services.identity import accounts
+
+        return accounts.add(self.uow(), name, role, **contact)
+
+    def disable(self, name: str) -> None:
+        from services.identity import accounts
+
+        accounts.disable(self.uow(), name)
+
+    def set_password(self, name: str, password: str) -> None:
+        from services.identity import accounts, config
+
+        accounts.set_password(self.uow(), name, password, config.load())
+
+
+@pytest.fixture
+def identity(container_factory, rabbit_config, pg_database_factory,  # noqa: ANN001
+             monkeypatch: pytest.MonkeyPatch, rabbitmq: str) -> Identity:
+    """The identity service as a nameko container on the test's vhost, so the services under
+    test can ask it who a staff token belongs to. Start it before them (the `identity`
+    argument first)."""
+    from services.identity.service import IdentityService
+    from tests.helpers import free_port
+
+    database_url = pg_database_factory("cp_identity")
+    monkeypatch.setenv("IDENTITY_DATABASE_URL", database_url)
+    port = free_port()
+    container = container_factory(IdentityService, {
+        **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
+    container.start()
+    return Identity(f"http://127.0.0.1:{port}", database_url)

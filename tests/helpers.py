@@ -52,3 +52,12 @@ def json_values(text: str) -> list[Any]:
             return values
         value, i = decoder.raw_decode(text, i)
         values.append(value)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a service started by the test)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -8,7 +8,7 @@ import os
 import sys
 import urllib.request
 
-DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104, "notify": 8105, "console": 8100}  # noqa: E501 - one line, the test reads it
+DEFAULT_PORTS = {"news": 8101, "review": 8102, "sentiment": 8103, "liaison": 8104, "notify": 8105, "identity": 8106, "console": 8100}  # noqa: E501 - one line, the test reads it
 
 
 def main() -> int:

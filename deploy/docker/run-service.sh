@@ -12,8 +12,9 @@ case "$svc" in
   sentiment) cls=SentimentService ;;
   liaison) cls=LiaisonService ;;
   notify) cls=NotifyService ;;
+  identity) cls=IdentityService ;;
   console) cls=ConsoleService ;;
-  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify|console (or set CIVICPULSE_SERVICE)" >&2
+  *) echo "usage: run-service.sh news|review|sentiment|liaison|notify|identity|console (or set CIVICPULSE_SERVICE)" >&2
      exit 64 ;;
 esac
 exec python -m civicpulse.serve --config "services/$svc/config/nameko.yaml" "services.$svc.service:$cls"

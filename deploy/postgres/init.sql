@@ -5,3 +5,4 @@ CREATE DATABASE civicpulse_review;
 CREATE DATABASE civicpulse_sentiment;
 CREATE DATABASE civicpulse_liaison;
 CREATE DATABASE civicpulse_notify;
+CREATE DATABASE civicpulse_identity;

@@ -5,7 +5,7 @@
 # default password. Passwords are set again on every start, so rotating one is: change the
 # variable, restart the broker and the service that uses it (docs/security.md).
 set -eu
-USERS="admin news review sentiment liaison notify console collector"
+USERS="admin news review sentiment liaison notify identity console collector"
 READY=/tmp/civicpulse-passwords-set
 rm -f "$READY"
 for user in $USERS; do

@@ -128,6 +128,8 @@ DONE.update({
     "corrected": "更正已发出。",
     "retracted": "已撤回。",
     "replied": "回复已发送。",
+    "theme_added": "宣传主题已新增。",
+    "entry_added": "计划条目已新增。",
 })
 INCIDENT_OUTCOME = {"closed": "已结束", "subsiding": "趋缓", "open": "处置中"}
 CHANNEL.update({"weibo_comment": "本机关微博评论", "wechat_comment": "本机关微信公众号留言",

@@ -13,14 +13,18 @@ def shown(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in events:
         payload = e.get("payload") or {}
-        fields = [(name, _text(payload[key])) for key, name in messages.EVENT_FIELDS.items()
+        fields = [(name, _text(key, payload[key]))
+                  for key, name in messages.EVENT_FIELDS.items()
                   if payload.get(key) not in (None, "", [])]
         out.append({"type": e.get("type", ""), "tlp": e.get("tlp", ""),
                     "at": e.get("occurred_at") or e.get("shared_at"), "fields": fields})
     return out
 
 
-def _text(value: Any) -> str:
+VALUE_LABELS = {"status": messages.STATUS, "level": messages.LEVEL_SHORT}
+
+
+def _text(key: str, value: Any) -> str:
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
-    return str(value)
+    return VALUE_LABELS.get(key, {}).get(str(value), str(value))

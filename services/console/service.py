@@ -11,7 +11,7 @@ from typing import Any
 
 from nameko.rpc import RpcProxy
 
-from civicpulse.access import StaffFromReview
+from civicpulse.access import StaffFromIdentity
 from civicpulse.operations import OperationsEndpoints
 from services.console.pages.admin import AdminPages
 from services.console.pages.auth import AuthPages
@@ -25,7 +25,7 @@ from services.console.runtime import ConsoleRuntime
 from services.console.web import SESSION_KEY, current_session
 
 
-class ConsoleService(AuthPages, HomePages, TicketPages, PartnerPages, StaffFromReview,
+class ConsoleService(AuthPages, HomePages, TicketPages, PartnerPages, StaffFromIdentity,
                      ReviewPages, NewsPages, IncidentPages,
                      AdminPages, OperationsEndpoints):
     name = "console"

@@ -9,16 +9,15 @@ and are served with the directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from civicpulse.db import UnitOfWork
-from services.liaison import db
+from civicpulse.serialize import iso
+from services.liaison import db, domain
 from services.liaison.config import LiaisonConfig
 
 FIELDS = ("name", "kind", "contacts", "active")
@@ -36,37 +35,23 @@ def _wanted(cfg: LiaisonConfig) -> dict[str, dict[str, Any]]:
                      "active": a.active} for a in cfg.agencies}
 
 
-def _insert_new(session: Session, row: dict[str, Any]) -> bool:
-    """Insert unless another replica just did (ON CONFLICT DO NOTHING where available)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(db.agencies).on_conflict_do_nothing(
-            index_elements=["code"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(db.agencies).on_conflict_do_nothing(index_elements=["code"])
-    else:  # pragma: no cover - the service runs on PostgreSQL or SQLite
-        stmt = insert(db.agencies)
-    return bool(session.execute(stmt.values(**row)).rowcount)
-
-
 def seed(session: Session, cfg: LiaisonConfig, now: datetime) -> SeedResult:
     """Bring the table in line with the configuration; a second call changes nothing."""
-    have = {r["code"]: dict(r) for r in session.execute(select(db.agencies)).mappings()}
+    table = db.Agencies(session)
+    have = {e.code: e for e in table.all()}
     wanted = _wanted(cfg)
     inserted, updated = [], []
     for code, values in wanted.items():
         old = have.get(code)
         if old is None:
-            if _insert_new(session, {"code": code, **values, "updated_at": now}):
+            if table.insert_new(code, values, now):
                 inserted.append(code)
-        elif any(old[k] != values[k] for k in FIELDS):
-            session.execute(update(db.agencies).where(db.agencies.c.code == code)
-                            .values(**values, updated_at=now))
+        elif any(getattr(old, k) != values[k] for k in FIELDS):
+            table.change(code, values, now)
             updated.append(code)
-    gone = [c for c, r in have.items() if c not in wanted and r["active"]]
+    gone = [c for c, e in have.items() if c not in wanted and e.active]
     if gone:
-        session.execute(update(db.agencies).where(db.agencies.c.code.in_(gone))
-                        .values(active=False, updated_at=now))
+        table.deactivate(gone, now)
     return SeedResult(tuple(inserted), tuple(updated), tuple(gone))
 
 
@@ -79,21 +64,14 @@ def seed_with(uow: UnitOfWork, cfg: LiaisonConfig, now: datetime) -> SeedResult:
 
 # --- reading --------------------------------------------------------------------------------
 
-def _iso(value: datetime) -> str:
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-
-
-def _row(row: Any, cfg: LiaisonConfig) -> dict[str, Any]:
-    code = row["code"]
-    return {"code": code, "name": row["name"], "kind": row["kind"],
-            "contacts": list(row["contacts"]), "active": bool(row["active"]),
-            "groups": [g for g, members in cfg.groups.items() if code in members],
-            "updated_at": _iso(row["updated_at"])}
+def _row(entry: domain.DirectoryEntry, cfg: LiaisonConfig) -> dict[str, Any]:
+    return {**{k: v for k, v in asdict(entry).items() if k != "updated_at"},
+            "groups": [g for g, members in cfg.groups.items() if entry.code in members],
+            "updated_at": iso(entry.updated_at)}
 
 
 def rows(session: Session, cfg: LiaisonConfig) -> list[dict[str, Any]]:
-    found = session.execute(select(db.agencies).order_by(db.agencies.c.code)).mappings()
-    return [_row(r, cfg) for r in found]
+    return [_row(e, cfg) for e in db.Agencies(session).all()]
 
 
 def directory(uow: UnitOfWork, cfg: LiaisonConfig) -> dict[str, Any]:
@@ -105,6 +83,5 @@ def directory(uow: UnitOfWork, cfg: LiaisonConfig) -> dict[str, Any]:
 
 def one(uow: UnitOfWork, cfg: LiaisonConfig, code: str) -> dict[str, Any] | None:
     with uow:
-        row = uow.session.execute(select(db.agencies).where(db.agencies.c.code == code)
-                                  ).mappings().first()
-        return _row(row, cfg) if row else None
+        entry = db.Agencies(uow.session).get(code)
+        return _row(entry, cfg) if entry else None

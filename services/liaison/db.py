@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -619,6 +620,49 @@ class Meetings:
     def list(self, ticket_id: str) -> list[domain.Meeting]:
         return [_meeting(r)
                 for r in _rows(self.session, meetings, ticket_id, meetings.c.starts_at)]
+
+
+class Agencies:
+    """The agency directory as data (the `agencies` table)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def all(self) -> list[domain.DirectoryEntry]:
+        rows = self.session.execute(select(agencies).order_by(agencies.c.code)).mappings()
+        return [_entry(r) for r in rows]
+
+    def get(self, code: str) -> domain.DirectoryEntry | None:
+        row = self.session.execute(select(agencies).where(agencies.c.code == code)
+                                   ).mappings().first()
+        return _entry(row) if row else None
+
+    def insert_new(self, code: str, values: dict[str, Any], now: datetime) -> bool:
+        """Insert unless another replica just did (ON CONFLICT DO NOTHING where available)."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            stmt: Any = postgresql.insert(agencies).on_conflict_do_nothing(
+                index_elements=["code"])
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(agencies).on_conflict_do_nothing(index_elements=["code"])
+        else:  # pragma: no cover - the service runs on PostgreSQL or SQLite
+            stmt = insert(agencies)
+        return bool(self.session.execute(
+            stmt.values(code=code, **values, updated_at=now)).rowcount)
+
+    def change(self, code: str, values: dict[str, Any], now: datetime) -> None:
+        self.session.execute(update(agencies).where(agencies.c.code == code)
+                             .values(**values, updated_at=now))
+
+    def deactivate(self, codes: Sequence[str], now: datetime) -> None:
+        self.session.execute(update(agencies).where(agencies.c.code.in_(list(codes)))
+                             .values(active=False, updated_at=now))
+
+
+def _entry(row: Any) -> domain.DirectoryEntry:
+    return domain.DirectoryEntry(code=row["code"], name=row["name"], kind=row["kind"],
+                                 contacts=list(row["contacts"]), active=bool(row["active"]),
+                                 updated_at=aware(row["updated_at"]))
 
 
 class PartnerAccounts:

@@ -50,9 +50,12 @@ def transition(current: str, target: str) -> str:
     return target
 
 
+INITIAL = "open"  # every ticket starts here
+
+
 def opening_status(statement_required: bool) -> str:
     """A plan that wants a statement opens the ticket straight into responding."""
-    return transition("open", "responding") if statement_required else "open"
+    return transition(INITIAL, "responding") if statement_required else INITIAL
 
 
 def after_statement(status: str) -> str | None:
@@ -76,6 +79,16 @@ SETTLED = frozenset({"resolved", "closed"})
 
 def is_settled(status: str) -> bool:
     return status in SETTLED
+
+
+def is_resolution(status: str) -> bool:
+    """Reaching this status resolves the incident (time to resolve is measured to it)."""
+    return status == "resolved"
+
+
+def names_who(status: str) -> bool:
+    """The status's event names the person who moved the ticket (an acknowledgement does)."""
+    return status == "acknowledged"
 
 
 def reviewable(status: str) -> bool:
@@ -123,6 +136,12 @@ class Facts:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# who takes which part on a ticket, and where its tasks stand
+ROLES = ("commander", "liaison_officer", "scribe", "partner_observer", "lead", "observer")
+ASSIGNABLE_ROLES = ("commander", "liaison_officer", "scribe", "partner_observer")
+TASK_STATUSES = ("todo", "doing", "done", "cancelled")
 
 
 # --- levels ---------------------------------------------------------------------------------
@@ -558,3 +577,16 @@ class PartnerAccount:
     token_sha256: str
     created_at: datetime
     rotated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """An agency as the directory table keeps it (seeded from agencies.yaml; an agency dropped
+    from the file stays, inactive, because tickets and shares still name it)."""
+
+    code: str
+    name: str
+    kind: str
+    contacts: list[dict[str, str]]
+    active: bool
+    updated_at: datetime

@@ -87,7 +87,8 @@ def _request_statement(uow: UnitOfWork, ticket: domain.Ticket, due_at: datetime,
         correlation_id=ticket.incident_id, caused_by=cause, tlp="AMBER")
     uow.publish(requested)
     tickets.note(uow, ticket.id, now, "statement.requested",
-                 messages.statement_requested(due_at, ("open", ticket.status)), requested.id)
+                 messages.statement_requested(due_at, (domain.INITIAL, ticket.status)),
+                 requested.id)
 
 
 # --- the incident grows ---------------------------------------------------------------------

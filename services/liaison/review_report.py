@@ -7,8 +7,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from sqlalchemy.orm import Session
 
 from civicpulse.serialize import aware
@@ -60,38 +63,30 @@ def load(session: Session, ticket_id: str) -> Report | None:
     return Report(t, facts, timeline, sorted(curve), statement_at)
 
 
-def _fmt(v: datetime | None) -> str:
-    return v.isoformat(timespec="minutes") if v else "—"
+def _minute(v: datetime | None) -> str:
+    return aware(v).isoformat(timespec="minutes") if v else "—"
+
+
+def _pct(x: float | None) -> str:
+    return f"{x:.0%}" if x is not None else "—"
+
+
+@cache
+def _template() -> Template:
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                      autoescape=False, trim_blocks=True, lstrip_blocks=True,  # noqa: S701 - Markdown
+                      keep_trailing_newline=True, undefined=StrictUndefined)
+    env.filters.update(minute=_minute, pct=_pct)
+    return env.get_template("review.md.j2")
 
 
 def markdown(report: Report, chart_href: str = "review.png") -> str:
-    t, f = report.ticket, report.facts
-    lines = [f"# 事后复盘：{t.title}", "",
-             f"- 工单 `{t.id}`，事件 `{t.incident_id}`，级别 {t.level}，状态 {t.status}",
-             f"- 牵头：{t.lead_section}；指挥：{f.commander or '—'}",
-             f"- 开单 {_fmt(t.opened_at)}，关闭 {_fmt(f.closed_at)}",
-             "", "## 响应时效（对照预案时限）", "",
-             "| 环节 | 预案时限 | 实际完成 | 用时（分钟） | 预案（分钟） | 是否达标 |",
-             "|---|---|---|---|---|---|"]
-    for r in report.response_times():
-        used = f"{r['minutes']:.1f}" if r["minutes"] is not None else "—"
-        lines.append(f"| {r['label']} | {_fmt(r['due_at'])} | {_fmt(r['done_at'])} | {used} | "
-                     f"{r['plan_minutes']:.0f} | {'是' if r['met'] else '否'} |")
+    """The review as Markdown (templates/review.md.j2)."""
     before, after = report.before_after()
-    lines += ["", "## 舆情曲线（口径发布前后）", "", f"![负面占比曲线]({chart_href})", ""]
-    if before is not None or after is not None:
-        pct = lambda x: f"{x:.0%}" if x is not None else "—"  # noqa: E731
-        lines.append(f"口径发布于 {_fmt(report.statement_at)}；发布前平均负面占比 {pct(before)}，"
-                     f"发布后 {pct(after)}（共 {len(report.curve)} 个数据点）。")
-    else:
-        lines.append(f"共 {len(report.curve)} 个数据点；"
-                     + ("未发布口径。" if report.statement_at is None else ""))
-    lines += ["", "## 时间线", ""]
-    for e in report.timeline:
-        mark = "📌 " if e.pinned else ""
-        lines.append(f"- {_fmt(aware(e.at))} `{e.kind}` {mark}{e.text}")
-    lines += ["", "## 经验教训", "", f.lessons or "（待填写）", ""]
-    return "\n".join(lines)
+    return _template().render(
+        t=report.ticket, f=report.facts, rows=report.response_times(), before=before,
+        after=after, statement_at=report.statement_at, points=len(report.curve),
+        timeline=report.timeline, chart_href=chart_href)
 
 
 def chart_png(report: Report) -> bytes:

@@ -2,10 +2,8 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.liaison.domain import LEVEL_ORDER, STATUSES
-
-ROLES = ("commander", "liaison_officer", "scribe", "partner_observer")
-TASK_STATUSES = ("todo", "doing", "done", "cancelled")
+from services.liaison.domain import ASSIGNABLE_ROLES as ROLES
+from services.liaison.domain import LEVEL_ORDER, STATUSES, TASK_STATUSES
 
 
 class _Body(Schema):

@@ -12,7 +12,7 @@ from nameko.rpc import rpc
 from werkzeug.wrappers import Response
 
 from civicpulse import records as period_records
-from civicpulse.access import PARTNER, STAFF, Access, StaffFromReview, caller, http, staff_may
+from civicpulse.access import PARTNER, STAFF, Access, StaffFromIdentity, caller, http, staff_may
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
 from civicpulse.operations import OperationsEndpoints
@@ -77,7 +77,7 @@ def can(action: str) -> Access:
     return staff_may(action, domain.may)
 
 
-class LiaisonService(StaffFromReview, OperationsEndpoints):
+class LiaisonService(StaffFromIdentity, OperationsEndpoints):
     name = "liaison"
     platform = Platform("liaison", MIGRATIONS)
     # the validated LiaisonConfig (civicpulse.config.Config); declares the partner queues on start

@@ -18,8 +18,6 @@ __all__ = ["Effect", "NotShared", "TicketNotFound", "UnknownAgency", "acknowledg
            "partner_agency", "partner_note", "pin", "require_on_ticket", "resolve_agencies",
            "set_lessons", "update_task"]
 
-ROLES = ("commander", "liaison_officer", "scribe", "partner_observer", "lead", "observer")
-TASK_STATUSES = ("todo", "doing", "done", "cancelled")
 
 
 class NotShared(PermissionError):
@@ -40,10 +38,10 @@ def change_status(uow: UnitOfWork, ticket_id: str, target: str, by: str, cfg: Li
         fact = domain.STATUS_FACTS.get(ticket.status)
         if fact:
             tickets.record_fact(uow, ticket_id, fact, now)
-        extra = {"by": by} if ticket.status == "acknowledged" else {}
+        extra = {"by": by} if domain.names_who(ticket.status) else {}
         shared = tickets.announce(uow, ticket, ticket.status, None, cfg, now, **extra)
         uow.commit()
-    if ticket.status == "resolved":
+    if domain.is_resolution(ticket.status):
         tickets.observe_resolved(ticket, now)
     return Effect(ticket_id, ticket.status, shared).count()
 

@@ -13,7 +13,7 @@ from nameko.rpc import rpc
 from werkzeug.utils import safe_join
 
 from civicpulse import records as period_records
-from civicpulse.access import PUBLIC, STAFF, Access, StaffFromReview, caller, http, staff_may
+from civicpulse.access import PUBLIC, STAFF, Access, StaffFromIdentity, caller, http, staff_may
 from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope, utcnow
@@ -110,7 +110,7 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
         raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
-class NewsService(StaffFromReview, OperationsEndpoints):
+class NewsService(StaffFromIdentity, OperationsEndpoints):
     name = "news"
     platform = Platform("news", MIGRATIONS)
     config = Config(load_config)  # columns, channels, queue, expiry, timers: loaded at start

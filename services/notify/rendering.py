@@ -16,10 +16,13 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, Undefined
 
+from civicpulse.contracts.review import STAGE_NAMES as REVIEW_STAGE_NAMES
 from services.notify.config import TEMPLATES
 
-STAGE_NAMES = {"section_head": "处室负责人审核", "leader_in_charge": "分管领导审核",
-               "principal": "主要领导审定"}
+# each review stage as a step: who decides (the review contract's names, their one home) and
+# what they do (the principal's decision is the final 审定)
+STAGE_NAMES = {stage: f"{who}{'审定' if stage == 'principal' else '审核'}"
+               for stage, who in REVIEW_STAGE_NAMES.items()}
 DEADLINE_NAMES = {"acknowledge": "签收", "first_response": "首次回应", "resolve": "办结"}
 
 

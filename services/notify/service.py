@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from nameko.rpc import RpcProxy, rpc
 
 from civicpulse import records as period_records
-from civicpulse.access import STAFF, StaffFromReview, caller, http, staff_may
+from civicpulse.access import STAFF, StaffFromIdentity, caller, http, staff_may
 from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
@@ -45,7 +45,7 @@ def _query(request: Any, schema: Any) -> dict[str, Any]:
         raise BadRequest("invalid query", fields=exc.messages) from exc
 
 
-class NotifyService(StaffFromReview, OperationsEndpoints):
+class NotifyService(StaffFromIdentity, OperationsEndpoints):
     name = "notify"
     platform = Platform("notify", MIGRATIONS)
     config = Config(load_config)  # rules, channels, send loops, digest: loaded at start
@@ -56,7 +56,7 @@ class NotifyService(StaffFromReview, OperationsEndpoints):
     def _plan(self, event: Envelope) -> None:
         recorded = handlers.plan_event(
             self.platform.uow(), event, self.config,
-            lambda: handlers.people_from(directory.STAFF.get(self.review.staff_directory)),
+            lambda: handlers.people_from(directory.STAFF.get(self.identity.staff_directory)),
             lambda: handlers.agencies_from(directory.AGENCIES.get(self.liaison.agency_directory)))
         if recorded:
             self.wake.set()
@@ -167,7 +167,7 @@ class NotifyService(StaffFromReview, OperationsEndpoints):
         """At `digest.at`, once a day: open incidents and each person's unread notifications."""
         if handlers.daily_digest(
                 self.platform.uow(), self.config,
-                lambda: handlers.people_from(directory.STAFF.get(self.review.staff_directory)),
+                lambda: handlers.people_from(directory.STAFF.get(self.identity.staff_directory)),
                 lambda: _within(5.0, self.sentiment.incidents)):
             self.wake.set()
 

@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 from nameko.rpc import rpc
 
 from civicpulse import records as period_records
-from civicpulse.access import STAFF, http, staff_may
+from civicpulse.access import STAFF, StaffFromIdentity, ask_identity, caller, http, staff_may
 from civicpulse.config import Config
 from civicpulse.consumers import handles
 from civicpulse.envelope import Envelope
@@ -24,8 +24,6 @@ from civicpulse.web import (
     Forbidden,
     HttpError,
     NotFound,
-    Unauthorized,
-    bearer_token,
     json_api,
     json_response,
     load_json,
@@ -47,8 +45,6 @@ def _http_errors() -> Iterator[None]:
     """Review refusals as HTTP answers."""
     try:
         yield
-    except handlers.UnknownReviewer as exc:
-        raise Unauthorized(str(exc)) from exc
     except handlers.CaseNotFound as exc:
         raise NotFound(f"no case {exc}") from exc
     except domain.NotPermitted as exc:
@@ -61,7 +57,7 @@ def _http_errors() -> Iterator[None]:
         raise Unprocessable(str(exc), findings=exc.findings) from exc
 
 
-class ReviewService(OperationsEndpoints):
+class ReviewService(StaffFromIdentity, OperationsEndpoints):
     name = "review"
     platform = Platform("review", MIGRATIONS)
     config = Config(load_config)  # workflows, prechecks, sweep interval: loaded at start
@@ -73,10 +69,11 @@ class ReviewService(OperationsEndpoints):
     @http("POST", "/cases/<string:case_id>/decisions", access=STAFF, body=DecisionSchema)
     @json_api
     def post_decision(self, request: Any, case_id: str) -> dict[str, Any]:
-        token = bearer_token(request)
+        who = caller(request)
         body = load_json(request, DecisionSchema())
         with _http_errors():
-            return handlers.decide(self.platform.uow(), case_id, token, body, self.config)
+            return handlers.decide(self.platform.uow(), case_id,
+                                   domain.Reviewer(who["name"], who["role"]), body, self.config)
 
     @http("GET", "/cases", access=STAFF, query=CaseFilterSchema)
     @json_api
@@ -119,7 +116,7 @@ class ReviewService(OperationsEndpoints):
 
     @every("sweep_seconds")
     def sweep_overdue(self) -> None:
-        handlers.sweep_overdue(self.platform.uow())
+        handlers.sweep_overdue(self.platform.uow(), self.identity.staff_directory)
 
     @rpc
     def get_case(self, case_id: str) -> dict[str, Any] | None:
@@ -128,19 +125,11 @@ class ReviewService(OperationsEndpoints):
         except handlers.CaseNotFound:
             return None
 
-    @rpc
-    def authenticate(self, token: str) -> dict[str, str] | None:
-        """Who a staff bearer token belongs to: {"name", "role"}, or None (other services ask)."""
-        return handlers.authenticate(self.platform.uow(), token)
-
     def authenticate_staff(self, token: str) -> dict[str, str] | None:
-        """Review's own endpoints check staff tokens in its own database, uncached."""
-        return handlers.authenticate(self.platform.uow(), token)
-
-    @rpc
-    def staff_directory(self) -> list[dict[str, Any]]:
-        """Active staff: name, role, section (处室), email, im_id (the notify service asks)."""
-        return handlers.staff_directory(self.platform.uow())
+        """A decision is only as good as the reviewer's account at that moment: review asks
+        identity on every request, not through the shared TTL cache, so a disabled account or
+        an ended session cannot approve a stage a moment later."""
+        return ask_identity(self.identity.authenticate, token)
 
     def before_scrape(self) -> None:
         handlers.refresh_open_gauge(self.platform.uow())

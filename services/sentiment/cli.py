@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from civicpulse.db import UnitOfWork, make_engine, migrate, session_factory
-from civicpulse.settings import for_service
+from civicpulse.credential_cli import account_commands, print_token, refused, service_uow
+from civicpulse.db import UnitOfWork
 from services.sentiment import collectors as collector_accounts
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,21 +53,16 @@ def collectors() -> None:
 
 
 def _uow() -> UnitOfWork:
-    url = for_service("sentiment").database_url
-    migrate(url, MIGRATIONS)
-    return UnitOfWork(session_factory(make_engine(url)), "sentiment")
+    return service_uow("sentiment", MIGRATIONS)
 
 
 @collectors.command("add")
 @click.argument("name")
 def collectors_add(name: str) -> None:
     """Create a collector and print its bearer token (shown once, last line)."""
-    try:
+    with refused(collector_accounts.CollectorExists, "collector {} exists already"):
         token = collector_accounts.add(_uow(), name)
-    except collector_accounts.CollectorExists as exc:
-        raise click.ClickException(f"collector {exc} exists already") from exc
-    click.echo(f"created collector {name}; bearer token, shown only once:")
-    click.echo(token)
+    print_token(f"created collector {name}; bearer token, shown only once:", token)
 
 
 @collectors.command("list")
@@ -78,24 +73,5 @@ def collectors_list() -> None:
         click.echo(f"{c['name']}\t{c['created_at']}\t{state}")
 
 
-@collectors.command("disable")
-@click.argument("name")
-def collectors_disable(name: str) -> None:
-    """Refuse the collector's token from now on (the mentions it sent keep its name)."""
-    try:
-        collector_accounts.disable(_uow(), name)
-    except collector_accounts.CollectorNotFound as exc:
-        raise click.ClickException(f"no collector {exc}") from exc
-    click.echo(f"disabled {name}")
-
-
-@collectors.command("rotate")
-@click.argument("name")
-def collectors_rotate(name: str) -> None:
-    """Issue a new token (printed once, last line); the old one stops working."""
-    try:
-        token = collector_accounts.rotate(_uow(), name)
-    except collector_accounts.CollectorNotFound as exc:
-        raise click.ClickException(f"no collector {exc}") from exc
-    click.echo(f"new bearer token for collector {name}, shown only once:")
-    click.echo(token)
+account_commands(collectors, noun="collector", uow=_uow, disable=collector_accounts.disable,
+                 rotate=collector_accounts.rotate, not_found=collector_accounts.CollectorNotFound)

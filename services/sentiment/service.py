@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError
 from nameko.rpc import rpc
 
-from civicpulse.access import COLLECTOR, STAFF, StaffFromReview, caller, http, staff_may
+from civicpulse.access import COLLECTOR, STAFF, StaffFromIdentity, caller, http, staff_may
 from civicpulse.config import Config
 from civicpulse.operations import OperationsEndpoints
 from civicpulse.runtime import Platform
@@ -36,7 +36,7 @@ def _ingest(platform: Any, cfg: SentimentConfig, items: list[Any], path: str,
                                path=path, collector=collector)
 
 
-class SentimentService(StaffFromReview, OperationsEndpoints):
+class SentimentService(StaffFromIdentity, OperationsEndpoints):
     name = "sentiment"
     platform = Platform("sentiment", MIGRATIONS)
     config = Config(load_config)  # topics, detection, feeds, timers: loaded at start

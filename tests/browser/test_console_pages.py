@@ -254,6 +254,10 @@ def test_a_review_approved_and_returned_through_the_browser(world: World,
     assert leader.locator("#case-status").inner_text() == "已退回"
     audit = leader.locator("#audit").inner_text()
     assert "退回修改" in audit and "请核实“网传”的说法后再报。" in audit and "通过" in audit
+    leader.goto(console_url(world.env, "/review?show=done"))
+    assert "市人大常委会开展食品安全法执法检查" in leader.locator("#cases").inner_text()
+    leader.goto(console_url(world.env, "/news?status=approved"))  # two statuses, one list
+    assert leader.locator("#items").count() == 1
     # the principal's page, opened before the return, follows without a reload
     principal.locator("#case-status", has_text="已退回").wait_for(timeout=10_000)
     assert wait_for(lambda: world.call("GET", "news", f"/items/{world.ids['item']}")
@@ -308,4 +312,44 @@ def test_a_comment_is_answered_from_the_reply_queue(world: World, chromium: Any)
     page.wait_for_selector("#flash >> text=回复已发送")
     page.goto(console_url(world.env, "/news/comments?state=replied"))
     assert "办理结果将于本月底在门户网站公开。" in page.locator("#comments").inner_text()
+    page.context.close()
+
+
+def test_an_item_is_written_revised_and_submitted_in_the_browser(world: World,
+                                                                 chromium: Any) -> None:
+    page = world.sign_in(chromium, "editor")
+    page.goto(console_url(world.env, "/news"))
+    page.keyboard.press("n")
+    page.wait_for_selector("form.editor")
+    page.select_option("select[name=column]", "法治前沿")
+    page.fill("#title", "法治宣传进社区活动启动")
+    page.fill("#body", "本周起，法治宣传进社区活动在全市展开。")
+    page.click("form.editor button[type=submit]")
+    page.wait_for_selector("#flash >> text=稿件已创建")
+    page.keyboard.press("e")
+    page.wait_for_selector("form.editor")
+    page.fill("#body", "本周起，法治宣传进社区活动在全市十个街道展开。")
+    page.click("form.editor button[type=submit]")
+    page.wait_for_selector("#flash >> text=已保存为新稿次")
+    assert "十个街道" in page.locator(".diff ins").inner_text()
+    page.keyboard.press("s")
+    page.wait_for_selector("#flash >> text=已提交审核")
+    assert page.locator(".meta .status").first.inner_text() == "审核中"
+    assert page.locator("#actions").inner_text().count("提交审核") == 0
+    page.context.close()
+
+
+def test_the_plan_calendar_takes_a_theme_and_an_entry(world: World, chromium: Any) -> None:
+    page = world.sign_in(chromium, "editor")
+    page.goto(console_url(world.env, "/news/plan"))
+    page.fill("#add-theme input[name=title]", "人大代表小组活动")
+    page.click("#add-theme button[type=submit]")
+    page.wait_for_selector("#flash >> text=宣传主题已新增")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    page.select_option("#entry-form select[name=theme_id]", label="人大代表小组活动")
+    page.fill("#entry-form input[name=title]", "代表小组进站接待选民")
+    page.fill("#entry-form input[name=due_on]", f"{month}-20")
+    page.click("#entry-form button[type=submit]")
+    page.wait_for_selector("#flash >> text=计划条目已新增")
+    assert "代表小组进站接待选民" in page.locator("#calendar").inner_text()
     page.context.close()

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 import requests
-from civicpulse.demo import negative_burst
 from click.testing import CliRunner
 
+from civicpulse_demo import negative_burst
 from tests.browser.conftest import console_url, screenshot, start_suite
 from tests.conftest import make_uow
 from tests.e2e.liaison_clock import miss_acknowledge_deadline

@@ -208,3 +208,23 @@ def test_the_headline_flow_by_hand(world: World, chromium: Any) -> None:
     replayed = requests.get(console_url(env, "/"), cookies=before, allow_redirects=False,
                             timeout=10)
     assert replayed.status_code == 303 and "/login" in replayed.headers["Location"]
+
+
+def test_repeated_wrong_passwords_lock_the_name_with_a_chinese_message(world: World,
+                                                                      chromium: Any) -> None:
+    name, password = world.person("locked", "editor")
+    page = chromium.context().new_page()
+    for _ in range(5):
+        page.goto(console_url(world.env, "/login"))
+        page.fill("input[name=name]", name)
+        page.fill("input[name=password]", "wrong-" + password)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#login-error")
+    assert "锁定" in page.locator("#login-error").inner_text()
+    page.goto(console_url(world.env, "/login"))  # the right password does not help now
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    message = page.locator("#login-error").inner_text()
+    assert "账号已暂时锁定" in message and "分钟后重试" in message, message
+    assert page.locator("nav.main").count() == 0

@@ -23,8 +23,8 @@ import requests
 from click.testing import CliRunner
 
 from civicpulse_demo import run_flow, url
+from services.identity.cli import users
 from services.liaison.cli import partners
-from services.review.cli import users
 from tests.helpers import json_values, wait_for
 
 pytestmark = pytest.mark.e2e

@@ -29,10 +29,10 @@ from civicpulse.envelope import utcnow
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES, STATELESS
 from civicpulse_demo import negative_burst
+from services.identity import accounts
 from services.liaison import config as liaison_config
 from services.liaison import db as liaison_db
 from services.liaison.cli import partners
-from services.review import handlers as review_handlers
 from services.sentiment import collectors
 from tests import security_matrix
 from tests.conftest import make_uow
@@ -143,9 +143,9 @@ def build(w: World) -> None:
     """Credentials made with the commands' own code; then the ticket: AMBER opening, a RED
     escalation, a late agency, an AMBER meeting notice with staff-only minutes, an internal
     comment, a partner's comment, the statement through review (GREEN), closed with lessons."""
-    review_uow = make_uow("review", w.env["REVIEW_DATABASE_URL"])
+    identity_uow = make_uow("identity", w.env["IDENTITY_DATABASE_URL"])
     for role in ROLES:
-        w.tokens[role] = review_handlers.add_staff(review_uow(), f"sec-{role}", role)
+        w.tokens[role] = accounts.add(identity_uow(), f"sec-{role}", role)
     w.tokens["collector"] = collectors.add(make_uow("sentiment",
                                                     w.env["SENTIMENT_DATABASE_URL"])(), "sec")
     run = uuid.uuid4().hex[:6]

@@ -24,8 +24,9 @@ from sqlalchemy import Engine, create_engine, text
 
 from civicpulse.launcher import Suite
 
-# The four services of the headline flow (issue #9); each runs as two supervised replicas.
-SERVICES = ("sentiment", "liaison", "news", "review")
+# The four services of the headline flow (issue #9) and identity, which every staff request
+# asks; each runs as two supervised replicas.
+SERVICES = ("identity", "sentiment", "liaison", "news", "review")
 STAGE_ROLES = ("section_head", "leader_in_charge", "principal")
 AGENCIES = ("propaganda", "cac", "media", "govpress")
 LIAISON_PLANS = Path(__file__).resolve().parents[2] / "services" / "liaison" / "config" / \
@@ -273,8 +274,11 @@ class PartnerListeners:
         path = self.out / f"{agency}.jsonl"
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip()]
+        text = path.read_text(encoding="utf-8")
+        # The listener appends while this reads: a last line without its newline is still
+        # being written (read again later), not an event.
+        complete = text if text.endswith("\n") else text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def stats(self, agency: str) -> dict[str, int]:
         path = self.out / f"{agency}.stats"

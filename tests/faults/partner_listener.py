@@ -3,14 +3,16 @@ event it yields into `--out`, and what its de-duplication dropped in `--out`.sta
 
     python -m tests.faults.partner_listener --uri URI --queue partner.cac --out cac.jsonl
 
-Runs until SIGTERM. The stats file ({"deliveries": n, "duplicates": d}) is rewritten after
-every message, so the suite can tell how many redeliveries the client absorbed.
+Runs until SIGTERM. The stats file ({"deliveries": n, "duplicates": d}) is replaced (written
+aside, then renamed) after every message, so the suite can tell how many redeliveries the client
+absorbed and never reads it half-written.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -32,8 +34,10 @@ class CountingSeenIds(SeenIds):
         new = super().add(event_id)
         self.deliveries += 1
         self.duplicates += 0 if new else 1
-        self.stats.write_text(json.dumps({"deliveries": self.deliveries,
-                                          "duplicates": self.duplicates}))
+        aside = self.stats.with_suffix(".stats-new")
+        aside.write_text(json.dumps({"deliveries": self.deliveries,
+                                     "duplicates": self.duplicates}))
+        os.replace(aside, self.stats)  # a reader sees the old file or the new one, never a part
         return new
 
 

@@ -5,10 +5,10 @@ service), with the clock moved to each step's moment (time-machine): two inciden
 statements go through news and review to publication (the events carried from one service's
 outbox to the next service's use case), two articles returned and rejected in review, the
 publicity plan, public comments and their replies, notifications read or not; one ticket, one
-plan entry, one comment and one notification fall outside the month. Then review, liaison,
-news and notify run as real processes on those databases, `civicpulse report assessment
---month 2026-10` reads their `GET /records` with an admin token, and every figure of the
-report is compared with figures computed here from the schedule itself. `civicpulse status`
+plan entry, one comment and one notification fall outside the month. Then identity, review,
+liaison, news and notify run as real processes on those databases, `civicpulse report
+assessment --month 2026-10` reads their `GET /records` with an admin token, and every figure of
+the report is compared with figures computed here from the schedule itself. `civicpulse status`
 is then checked on the same running suite (one suite start for both: the CI budget).
 """
 
@@ -36,6 +36,7 @@ from civicpulse.envelope import Envelope, new_event, parse
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES, service_url
 from civicpulse.tables import outbox_table
+from services.identity import accounts
 from services.liaison import config as liaison_config
 from services.liaison import incidents, statement, ticket_work
 from services.news import config as news_config
@@ -46,6 +47,7 @@ from services.notify import handlers as notify
 from services.notify.domain import Person
 from services.review import config as review_config
 from services.review import handlers as review
+from services.review.domain import Reviewer
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port, vhost_uri  # noqa: F401 - a fixture
 from tests.helpers import wait_for
@@ -53,7 +55,7 @@ from tests.helpers import wait_for
 pytestmark = pytest.mark.integration
 
 TZ = ZoneInfo("Asia/Shanghai")
-SERVED = ("review", "liaison", "news", "notify")
+SERVED = ("identity", "review", "liaison", "news", "notify")
 EMPTY = status.Queue("", 0, 0)
 OK = {"accuracy": True, "orientation": True, "format": True}
 EMAILS = {"sun": "sun@office.example", "qian": "qian@office.example",
@@ -99,10 +101,12 @@ class Month:
 
     def decide(self, case_id: str, who: str, decision: str, moment: datetime) -> None:
         with self.at(moment):  # nested travels are fine: time-machine keeps a stack
-            review.sweep_overdue(self.uow("review"), now=moment)  # the service's timer
+            review.sweep_overdue(self.uow("review"),  # the service's timer
+                                 lambda: accounts.directory(self.uow("identity")), now=moment)
             body = {"decision": decision, "checklist": OK if decision == "approve" else None,
                     "comment": None if decision == "approve" else "请修改"}
-            review.decide(self.uow("review"), case_id, self.tokens[who], body, self.review_cfg)
+            review.decide(self.uow("review"), case_id, Reviewer(who, STAFF[who][0]), body,
+                          self.review_cfg)
 
     def submitted_case(self, moment: datetime) -> str:
         """review takes news' latest submission (its consumer, a minute later)."""
@@ -168,8 +172,8 @@ class Month:
 
 def seed_staff(month: Month) -> None:
     for name, (role, section) in STAFF.items():
-        month.tokens[name] = review.add_staff(month.uow("review"), name, role, section=section,
-                                              email=EMAILS.get(name))
+        month.tokens[name] = accounts.add(month.uow("identity"), name, role, section=section,
+                                          email=EMAILS.get(name))
 
 
 def seed_incidents(month: Month) -> dict[str, str]:
@@ -427,7 +431,8 @@ def databases(pg_database_factory: Callable[[str], str]) -> dict[str, str]:
 @pytest.fixture
 def served(databases: dict[str, str], vhost_uri: str, tmp_path: Path,  # noqa: F811
            monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """Seed October, then run review, liaison, news and notify as processes on those databases."""
+    """Seed October, then run identity, review, liaison, news and notify as processes on those
+    databases."""
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
     month = Month(databases)
     seed_staff(month)

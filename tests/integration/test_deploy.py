@@ -123,7 +123,7 @@ def _free_port() -> int:
 
 def test_healthcheck_script_probes_the_service_port(tmp_path: Path) -> None:
     script = DEPLOY / "docker" / "healthcheck.py"
-    ports = re.search(r"DEFAULT_PORTS = (\{.*?\})", script.read_text()).group(1)
+    ports = re.search(r"DEFAULT_PORTS = (\{.*?\})", script.read_text(), re.S).group(1)
     assert eval(ports) == DEFAULT_PORTS  # noqa: S307 - a literal of our own file
     (tmp_path / "healthz").write_text("ok")
     port = _free_port()

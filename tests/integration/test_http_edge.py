@@ -13,7 +13,7 @@ import eventlet
 import pytest
 import requests
 
-from civicpulse.access import PUBLIC, STAFF, ask_review, caller, http, staff_may
+from civicpulse.access import PUBLIC, STAFF, ask_identity, caller, http, staff_may
 from civicpulse.web import ServiceUnavailable, json_api, load_json
 
 pytestmark = pytest.mark.integration
@@ -131,7 +131,7 @@ def test_a_slow_or_idle_client_is_cut_off_without_holding_a_worker(edge: str) ->
     assert requests.get(f"{edge}/open", timeout=5).status_code == 200
 
 
-def test_review_not_answering_fails_closed_with_503(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_identity_not_answering_fails_closed_with_503(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIVICPULSE_AUTH_RPC_TIMEOUT_SECONDS", "0.2")
 
     def hangs(token: str) -> None:
@@ -139,11 +139,11 @@ def test_review_not_answering_fails_closed_with_503(monkeypatch: pytest.MonkeyPa
 
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable, match="did not answer within 0.2 s"):
-        ask_review(hangs, "cps_x")
+        ask_identity(hangs, "cps_x")
     assert time.monotonic() - started < 2
 
     def fails(token: str) -> None:
         raise ConnectionError("broker gone")
 
     with pytest.raises(ServiceUnavailable, match="answered with an error"):
-        ask_review(fails, "cps_x")
+        ask_identity(fails, "cps_x")

@@ -1,6 +1,6 @@
 """News and review on the real RabbitMQ (a fresh vhost per test) and PostgreSQL: a statement
 request becomes a submitted statement, review opens one case, three approvals publish it once,
-and the site page is written. News write endpoints ask review (RPC) who a staff token belongs
+and the site page is written. News write endpoints ask identity (RPC) who a staff token belongs
 to: no token is a 401, an editor retracting is a 403, and the token's name is the item's author,
 so review refuses that person's own decision on it."""
 
@@ -23,6 +23,7 @@ from services.review import config as review_config
 from services.review import domain as review_domain
 from services.review import handlers as review
 from services.review.service import ReviewService
+from tests.conftest import Identity
 from tests.helpers import publish_event as publish
 from tests.helpers import wait_for
 
@@ -37,9 +38,9 @@ def second_database(pg_database_factory: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
-def services(container_factory: Any, rabbit_config: dict[str, Any], pg_database: str,
-             second_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-             rabbitmq: str) -> Iterator[dict[str, Any]]:
+def services(identity: Identity, container_factory: Any, rabbit_config: dict[str, Any],
+             pg_database: str, second_database: str, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch, rabbitmq: str) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("NEWS_DATABASE_URL", pg_database)
     monkeypatch.setenv("REVIEW_DATABASE_URL", second_database)
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path))
@@ -52,7 +53,8 @@ def services(container_factory: Any, rabbit_config: dict[str, Any], pg_database:
         c.start()
     yield {"uri": rabbit_config["AMQP_URI"], "site": tmp_path / "site",
            "news_url": f"http://127.0.0.1:{news_port}",
-           "news": _uow("news", pg_database), "review": _uow("review", second_database)}
+           "news": _uow("news", pg_database), "review": _uow("review", second_database),
+           "identity": identity}
     for c in containers:
         c.stop()
 
@@ -88,8 +90,7 @@ def test_statement_is_reviewed_and_published_once(services: dict[str, Any]) -> N
     cfg = review_config.load()
     for name, role in [("wang", "section_head"), ("qian", "leader_in_charge"),
                        ("zhao", "principal")]:
-        token = review.add_staff(services["review"](), name, role)
-        review.decide(services["review"](), case["id"], token,
+        review.decide(services["review"](), case["id"], review_domain.Reviewer(name, role),
                       {"decision": "approve", "checklist": OK}, cfg)
     item = wait_for(lambda: [i for i in news.list_items(services["news"](),
                                                         {"correlation_id": INC})
@@ -100,10 +101,10 @@ def test_statement_is_reviewed_and_published_once(services: dict[str, Any]) -> N
     assert page.exists() and "代表信箱回复延迟" in page.read_text(encoding="utf-8")
 
 
-def test_news_writes_need_a_staff_token_checked_by_review(services: dict[str, Any]) -> None:
+def test_news_writes_need_a_staff_token_checked_by_identity(services: dict[str, Any]) -> None:
     news_url = services["news_url"]
-    wang = review.add_staff(services["review"](), "wang", "section_head")
-    zhou = review.add_staff(services["review"](), "zhou", "editor")
+    wang = services["identity"].add("wang", "section_head")
+    zhou = services["identity"].add("zhou", "editor")
     article = {"kind": "notice", "title": "关于召开常委会会议的通知", "body": "定于下周召开。",
                "author": "someone-else"}
 
@@ -130,5 +131,6 @@ def test_news_writes_need_a_staff_token_checked_by_review(services: dict[str, An
                                               {"correlation_id": item["id"]}))[0]
     assert case["author"] == "wang"
     with pytest.raises(review_domain.NotPermitted, match="author"):
-        review.decide(services["review"](), case["id"], wang,
+        review.decide(services["review"](), case["id"],
+                      review_domain.Reviewer("wang", "section_head"),
                       {"decision": "approve", "checklist": OK}, review_config.load())

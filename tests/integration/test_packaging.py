@@ -6,6 +6,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from civicpulse.settings import SERVICES, STATELESS
 from tests.conftest import ROOT
 
 DATA_PATTERNS = ("services/*/config/*.yaml", "services/*/migrations/*.py",
@@ -24,3 +25,8 @@ def test_wheel_contains_every_data_file(tmp_path: Path):
     assert expected, "no data files found: patterns out of date"
     missing = sorted(expected - names)
     assert not missing, f"the wheel lacks {missing}"
+    for service in SERVICES:  # every service the launcher starts, identity included
+        assert f"services/{service}/config/nameko.yaml" in names, service
+        assert service in STATELESS or any(
+            n.startswith(f"services/{service}/migrations/versions/0001_") for n in names), service
+    assert "services/identity/config/identity.yaml" in names

@@ -14,12 +14,12 @@ from typing import Any
 import kombu
 import pytest
 import requests
-from sqlalchemy import update
 
 from civicpulse.db import UnitOfWork, make_engine, session_factory
 from civicpulse.envelope import Envelope, new_event
-from services.review import db, handlers
+from services.identity import accounts
 from services.review.service import ReviewService
+from tests.conftest import Identity
 from tests.helpers import publish_event as publish
 from tests.helpers import wait_for
 
@@ -42,7 +42,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def review(container_factory: Any, rabbit_config: dict[str, Any], pg_database: str,
+def review(identity: Identity, container_factory: Any, rabbit_config: dict[str, Any],
+           pg_database: str,
            tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rabbitmq: str
            ) -> Iterator[dict[str, Any]]:
     workflows = tmp_path / "workflows.yaml"
@@ -58,7 +59,7 @@ def review(container_factory: Any, rabbit_config: dict[str, Any], pg_database: s
     container.start()
     sessions = session_factory(make_engine(pg_database))
     yield {"uri": rabbit_config["AMQP_URI"], "url": f"http://127.0.0.1:{port}",
-           "uow": lambda: UnitOfWork(sessions, "review")}
+           "uow": lambda: UnitOfWork(sessions, "review"), "identity": identity}
     container.stop()
 
 
@@ -102,7 +103,8 @@ class Api:
 
 
 def add(review: dict[str, Any], name: str, role: str) -> str:
-    return handlers.add_staff(review["uow"](), name, role)
+    """A staff account in the identity service, which review asks about every token."""
+    return review["identity"].add(name, role)
 
 
 def test_every_separation_of_duties_rule_over_http(review: dict[str, Any]) -> None:
@@ -110,7 +112,7 @@ def test_every_separation_of_duties_rule_over_http(review: dict[str, Any]) -> No
     t = {n: add(review, n, r) for n, r in [
         ("wang", "section_head"), ("qian", "leader_in_charge"), ("zhao", "principal"),
         ("editor-li", "section_head"), ("sun", "editor"), ("gone", "section_head")]}
-    handlers.disable_staff(review["uow"](), "gone")
+    review["identity"].disable("gone")
     publish(review["uri"], submitted("itm-sod"))
     case = api.case_for("corr-itm-sod")
     assert (case["stage"], case["status"]) == ("section_head", "open")
@@ -139,10 +141,7 @@ def test_every_separation_of_duties_rule_over_http(review: dict[str, Any]) -> No
     status, body = api.decide(cid, t["wang"])
     assert status == 200 and body["stage"] == "leader_in_charge"
     # one person never approves two stages of one case (wang promoted meanwhile)
-    with review["uow"]() as u:
-        u.session.execute(update(db.staff).where(db.staff.c.name == "wang")
-                          .values(role="leader_in_charge"))
-        u.commit()
+    accounts.update(review["identity"].uow(), "wang", {"role": "leader_in_charge"})
     status, body = api.decide(cid, t["wang"])
     assert status == 403 and "two stages" in body["error"]
     assert api.decide(cid, t["qian"])[0] == 200

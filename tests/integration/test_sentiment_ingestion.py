@@ -3,7 +3,6 @@ detects synchronously; the `sentiment.mentions` work queue is consumed in batche
 after commit, with bad messages dead-lettered with their reason."""
 
 import json
-import os
 import socket
 
 import kombu
@@ -12,8 +11,6 @@ import requests
 from sqlalchemy import create_engine, func, select
 
 from civicpulse import deadletter
-from services.review import handlers as review_handlers
-from services.review.service import ReviewService
 from services.sentiment import collectors, db
 from services.sentiment.service import MENTIONS_QUEUE, SentimentService
 from tests.conftest import make_uow
@@ -29,23 +26,18 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def sentiment(container_factory, rabbit_config, pg_database, pg_database_factory, monkeypatch,
-              rabbitmq):
-    """Sentiment with the review service beside it (staff tokens for reads), a collector and
+def sentiment(identity, container_factory, rabbit_config, pg_database, monkeypatch, rabbitmq):
+    """Sentiment with the identity service beside it (staff tokens for reads), a collector and
     a staff member made with their own commands' code."""
     monkeypatch.setenv("SENTIMENT_DATABASE_URL", pg_database)
-    monkeypatch.setenv("REVIEW_DATABASE_URL", pg_database_factory("cp_review"))
     port = free_port()
-    container_factory(ReviewService, {**rabbit_config,
-                                      "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}"}).start()
     container = container_factory(SentimentService, {
         **rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
     container.start()
-    review_uow = make_uow("review", os.environ["REVIEW_DATABASE_URL"])
     sentiment_uow = make_uow("sentiment", pg_database)
     yield {"url": f"http://127.0.0.1:{port}", "amqp": rabbit_config["AMQP_URI"],
            "db": pg_database,
-           "staff": bearer(review_handlers.add_staff(review_uow(), "analyst", "editor")),
+           "staff": bearer(identity.add("analyst", "editor")),
            "collector": bearer(collectors.add(sentiment_uow(), "crawler-1"))}
     container.stop()
 

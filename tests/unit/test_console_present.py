@@ -58,3 +58,14 @@ def test_my_tickets_are_those_of_my_section_most_urgent_first() -> None:
     assert mine[0]["countdown"]["css"] == "overdue"
     leader = {"name": "李", "role": "leader_in_charge", "section": ""}
     assert {t["id"] for t in dashboard.my_tickets(api, leader, NOW)} == {"late", "other", "soon"}
+
+
+def test_sign_in_refusals_are_said_in_chinese_with_the_wait_for_a_lockout() -> None:
+    from services.console.pages.auth import refusal_text, safe_next
+
+    assert refusal_text({"ok": False, "reason": "bad_credentials"}) == "用户名或密码错误。"
+    locked = refusal_text({"ok": False, "reason": "locked", "retry_after": 840.5})
+    assert locked == "连续登录失败次数过多，账号已暂时锁定。请在 15 分钟后重试。"
+    assert "停用" in refusal_text({"ok": False, "reason": "disabled", "retry_after": None})
+    assert safe_next("/tickets/t-1?x=1") == "/tickets/t-1?x=1"
+    assert safe_next("//evil.example/") == "/" and safe_next("https://evil.example/") == "/"

@@ -169,7 +169,7 @@ class FakePlatform:
         self.uow = uow
 
 
-class FakeReview:
+class FakeIdentity:
     def authenticate(self, token: str) -> dict[str, str] | None:
         role = token.removesuffix("-token")
         return {"name": f"{role}-person", "role": role} if token.endswith("-token") else None
@@ -188,7 +188,7 @@ def body(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
 
 def test_directory_and_group_over_http(uow: UowFactory, cfg: LiaisonConfig) -> None:
     service = worker_factory(LiaisonService, platform=FakePlatform(uow), partners=cfg,
-                             review=FakeReview())
+                             identity=FakeIdentity())
     agency_directory.seed_with(uow(), cfg, T0)
     status, data = body(service.get_agencies(request()))
     assert status == 200

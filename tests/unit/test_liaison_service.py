@@ -28,8 +28,8 @@ class FakePlatform:
         self.uow = uow
 
 
-class FakeReview:
-    """Stands in for the review service's `authenticate` RPC: token "<role>-token"."""
+class FakeIdentity:
+    """Stands in for the identity service's `authenticate` RPC: token "<role>-token"."""
 
     def authenticate(self, token: str) -> dict[str, str] | None:
         role = token.removesuffix("-token")
@@ -43,7 +43,7 @@ def staff(role: str) -> dict[str, str]:
 @pytest.fixture
 def service(uow_factory: Callable[[str], Callable[[], UnitOfWork]]) -> Any:
     return worker_factory(LiaisonService, platform=FakePlatform(uow_factory("liaison")),
-                          partners=config.load(), review=FakeReview())
+                          partners=config.load(), identity=FakeIdentity())
 
 
 def request(method: str = "GET", path: str = "/", **kwargs: Any) -> Request:

@@ -24,8 +24,8 @@ class FakePlatform:
 STAFF = {"zhou": "editor", "wang": "section_head", "admin": "admin"}
 
 
-class FakeReview:
-    """Stands in for the review service's `authenticate` RPC: token "<name>-token"."""
+class FakeIdentity:
+    """Stands in for the identity service's `authenticate` RPC: token "<name>-token"."""
 
     def authenticate(self, token: str) -> dict[str, str] | None:
         name = token.removesuffix("-token")
@@ -50,7 +50,7 @@ def answer(response: tuple[int, dict[str, str], str]) -> tuple[int, Any]:
 def service(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("CIVICPULSE_VAR_DIR", str(tmp_path / "var"))
     return worker_factory(NewsService, platform=FakePlatform(uow_factory("news")),
-                          review=FakeReview(), config=news_config.load())
+                          identity=FakeIdentity(), config=news_config.load())
 
 
 DRAFT = {"kind": "article", "title": "常委会召开会议", "body": "会议审议了……"}
@@ -130,7 +130,7 @@ def wired(uow_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("NEWS_WEBHOOK_URL", raising=False)
     monkeypatch.delenv("NEWS_WECHAT_URL", raising=False)
     uow = uow_factory("news")
-    return worker_factory(NewsService, platform=FakePlatform(uow), review=FakeReview(),
+    return worker_factory(NewsService, platform=FakePlatform(uow), identity=FakeIdentity(),
                           config=news_config.load()), uow
 
 

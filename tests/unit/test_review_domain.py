@@ -131,11 +131,6 @@ def test_workflow_validation(stages: tuple, deadlines: dict) -> None:
         Workflow("bad", stages, deadlines)
 
 
-def test_token_hash_is_sha256_hex() -> None:
-    assert domain.token_hash("abc") == (
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-
-
 def test_shipped_config_validates() -> None:
     from services.review import config
 

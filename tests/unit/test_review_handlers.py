@@ -1,4 +1,4 @@
-"""Review use cases on SQLite: opening cases, stage decisions, reference numbers, staff."""
+"""Review use cases on SQLite: opening cases, stage decisions, reference numbers."""
 
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ def cfg() -> config.ReviewConfig:
 
 
 @pytest.fixture
-def staff(uow: Any) -> dict[str, str]:
+def staff() -> dict[str, domain.Reviewer]:
+    """The reviewers as the identity service answers for them (the entrypoint's caller)."""
     people = {"wang": "section_head", "qian": "leader_in_charge", "zhao": "principal",
               "sun": "editor", "liaison-desk": "section_head"}
-    return {name: handlers.add_staff(uow(), name, role) for name, role in people.items()}
+    return {name: domain.Reviewer(name, role) for name, role in people.items()}
 
 
 def outbox(uow: Any) -> list[dict[str, Any]]:
@@ -54,8 +55,10 @@ def opened(uow: Any, cfg: config.ReviewConfig, **kw: Any) -> str:
     return case_id
 
 
-def approve(uow: Any, cfg: config.ReviewConfig, case_id: str, token: str) -> dict[str, Any]:
-    return handlers.decide(uow(), case_id, token, {"decision": "approve", "checklist": OK}, cfg)
+def approve(uow: Any, cfg: config.ReviewConfig, case_id: str, reviewer: domain.Reviewer
+            ) -> dict[str, Any]:
+    return handlers.decide(uow(), case_id, reviewer, {"decision": "approve", "checklist": OK},
+                           cfg)
 
 
 def test_submission_opens_one_case(uow: Any, cfg: config.ReviewConfig) -> None:
@@ -86,7 +89,7 @@ def test_unknown_workflow_is_dead_lettered(uow: Any, cfg: config.ReviewConfig) -
 
 
 def test_three_approvals_approve_the_case(uow: Any, cfg: config.ReviewConfig,
-                                          staff: dict[str, str]) -> None:
+                                          staff: dict[str, domain.Reviewer]) -> None:
     case_id = opened(uow, cfg)
     approve(uow, cfg, case_id, staff["wang"])
     approve(uow, cfg, case_id, staff["qian"])
@@ -107,7 +110,7 @@ def test_three_approvals_approve_the_case(uow: Any, cfg: config.ReviewConfig,
 
 
 def test_reference_numbers_are_sequential(uow: Any, cfg: config.ReviewConfig,
-                                          staff: dict[str, str]) -> None:
+                                          staff: dict[str, domain.Reviewer]) -> None:
     refs = []
     for n in range(3):
         case_id = opened(uow, cfg, item_id=f"itm-{n}")
@@ -119,10 +122,8 @@ def test_reference_numbers_are_sequential(uow: Any, cfg: config.ReviewConfig,
 
 
 def test_errors_map_to_the_right_refusals(uow: Any, cfg: config.ReviewConfig,
-                                          staff: dict[str, str]) -> None:
+                                          staff: dict[str, domain.Reviewer]) -> None:
     case_id = opened(uow, cfg)
-    with pytest.raises(handlers.UnknownReviewer):
-        approve(uow, cfg, case_id, "not-a-token")
     with pytest.raises(handlers.CaseNotFound):
         approve(uow, cfg, "case-missing", staff["wang"])
     with pytest.raises(domain.NotPermitted):
@@ -139,22 +140,16 @@ def test_errors_map_to_the_right_refusals(uow: Any, cfg: config.ReviewConfig,
 
 
 def test_promoted_reviewer_cannot_approve_a_second_stage(
-        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
     case_id = opened(uow, cfg)
     approve(uow, cfg, case_id, staff["wang"])
-    with uow() as u:  # wang is promoted to leader in charge while the case is open
-        from sqlalchemy import update
-
-        from services.review import db
-        u.session.execute(update(db.staff).where(db.staff.c.name == "wang")
-                          .values(role="leader_in_charge"))
-        u.commit()
+    promoted = domain.Reviewer("wang", "leader_in_charge")  # while the case is open
     with pytest.raises(domain.NotPermitted, match="two stages"):
-        approve(uow, cfg, case_id, staff["wang"])
+        approve(uow, cfg, case_id, promoted)
 
 
 @pytest.mark.parametrize(("decision", "status"), [("return", "returned"), ("reject", "rejected")])
-def test_return_and_reject(uow: Any, cfg: config.ReviewConfig, staff: dict[str, str],
+def test_return_and_reject(uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer],
                            decision: str, status: str) -> None:
     case_id = opened(uow, cfg)
     approve(uow, cfg, case_id, staff["wang"])
@@ -172,21 +167,7 @@ def test_return_and_reject(uow: Any, cfg: config.ReviewConfig, staff: dict[str, 
                         {"decision": "approve", "checklist": OK}, cfg)
 
 
-def test_staff_tokens_are_stored_hashed(uow: Any, staff: dict[str, str]) -> None:
-    with uow() as u:
-        from services.review import db
-        rows = u.session.execute(select(db.staff.c.name, db.staff.c.token_hash)).all()
-    stored = {name: h for name, h in rows}
-    assert stored["wang"] == domain.token_hash(staff["wang"])
-    assert staff["wang"] not in stored.values()
-    with pytest.raises(handlers.StaffExists):
-        handlers.add_staff(uow(), "wang", "principal")
-    with pytest.raises(ValueError):
-        handlers.add_staff(uow(), "mayor", "mayor")
-    assert [s["name"] for s in handlers.list_staff(uow())][:2] == ["liaison-desk", "qian"]
-
-
-def test_filters(uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+def test_filters(uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
     first = opened(uow, cfg, item_id="itm-a")
     opened(uow, cfg, item_id="itm-b")
     approve(uow, cfg, first, staff["wang"])

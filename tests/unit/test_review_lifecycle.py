@@ -1,5 +1,5 @@
 """Review use cases on SQLite beyond the happy path: pre-check findings, resubmission after a
-return, deadlines and escalation, the append-only audit log, disabling and rotating tokens."""
+return, deadlines and escalation to the active staff identity lists, the append-only audit log."""
 
 from __future__ import annotations
 
@@ -31,11 +31,20 @@ def cfg() -> config.ReviewConfig:
     return config.load()
 
 
+PEOPLE = {"wang": "section_head", "qian": "leader_in_charge", "zhao": "principal",
+          "zhou": "principal", "chen": "section_head"}
+
+
 @pytest.fixture
-def staff(uow: Any) -> dict[str, str]:
-    people = {"wang": "section_head", "qian": "leader_in_charge", "zhao": "principal",
-              "zhou": "principal", "chen": "section_head"}
-    return {name: handlers.add_staff(uow(), name, role) for name, role in people.items()}
+def staff() -> dict[str, domain.Reviewer]:
+    """The reviewers as the identity service knows them (the HTTP entrypoint's caller)."""
+    return {name: domain.Reviewer(name, role) for name, role in PEOPLE.items()}
+
+
+def directory(*disabled: str) -> Any:
+    """identity's staff directory (active accounts only), as review's sweep asks for it."""
+    return lambda: [{"name": n, "role": r, "section": None, "email": None, "im_id": None}
+                    for n, r in sorted(PEOPLE.items()) if n not in disabled]
 
 
 def submitted(revision: int = 1, body: str = "<p>正文</p>", workflow: str = "default",
@@ -55,15 +64,15 @@ def events(uow: Any, type_: str | None = None) -> list[dict[str, Any]]:
     return [e for e in found if type_ in (None, e["type"])]
 
 
-def decide(uow: Any, cfg: config.ReviewConfig, case_id: str, token: str, decision: str = "approve",
-           comment: str | None = None) -> dict[str, Any]:
+def decide(uow: Any, cfg: config.ReviewConfig, case_id: str, reviewer: domain.Reviewer,
+           decision: str = "approve", comment: str | None = None) -> dict[str, Any]:
     body = {"decision": decision, "checklist": OK if decision == "approve" else None,
             "comment": comment}
-    return handlers.decide(uow(), case_id, token, body, cfg)
+    return handlers.decide(uow(), case_id, reviewer, body, cfg)
 
 
 def test_findings_are_stored_shown_and_blocking_ones_forbid_approval(
-        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
     case_id = handlers.open_case(uow(), submitted(body="<p>内部资料 网传</p><img src=a.png>"), cfg)
     case = handlers.get_case(uow(), case_id)
     assert case["blocked"] is True
@@ -81,7 +90,7 @@ def test_findings_are_stored_shown_and_blocking_ones_forbid_approval(
 
 
 def test_a_resubmission_resumes_at_the_returning_stage_with_approvals_carried(
-        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
     first = handlers.open_case(uow(), submitted(), cfg)
     decide(uow, cfg, first, staff["wang"])
     decide(uow, cfg, first, staff["qian"])
@@ -100,7 +109,7 @@ def test_a_resubmission_resumes_at_the_returning_stage_with_approvals_carried(
 
 
 def test_resume_at_first_starts_over(uow: Any, cfg: config.ReviewConfig,
-                                     staff: dict[str, str]) -> None:
+                                     staff: dict[str, domain.Reviewer]) -> None:
     workflows = dict(cfg.workflows)
     workflows["default"] = domain.Workflow("default", resume_at="first")
     first_cfg = config.ReviewConfig(workflows, cfg.reference_prefix, cfg.timezone,
@@ -113,7 +122,7 @@ def test_resume_at_first_starts_over(uow: Any, cfg: config.ReviewConfig,
 
 
 def test_a_rejected_item_does_not_resume(uow: Any, cfg: config.ReviewConfig,
-                                         staff: dict[str, str]) -> None:
+                                         staff: dict[str, domain.Reviewer]) -> None:
     first = handlers.open_case(uow(), submitted(), cfg)
     decide(uow, cfg, first, staff["wang"])
     decide(uow, cfg, first, staff["qian"], "reject", "不宜发布")
@@ -122,15 +131,15 @@ def test_a_rejected_item_does_not_resume(uow: Any, cfg: config.ReviewConfig,
 
 
 def test_overdue_stages_are_claimed_once_and_escalated(
-        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
-    handlers.disable_staff(uow(), "zhou")
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
+    active = directory("zhou")  # zhou's account is disabled: identity does not list it
     case_id = handlers.open_case(uow(), submitted(workflow="expedited"), cfg)
     due = handlers.get_case(uow(), case_id)["stage_due_at"]
     before = metrics.overdue.labels("section_head")._value.get()
-    assert handlers.sweep_overdue(uow(), utcnow() + timedelta(minutes=29)) == []
+    assert handlers.sweep_overdue(uow(), active, utcnow() + timedelta(minutes=29)) == []
     later = utcnow() + timedelta(minutes=31)
-    assert handlers.sweep_overdue(uow(), later) == [case_id]
-    assert handlers.sweep_overdue(uow(), later + timedelta(minutes=5)) == []
+    assert handlers.sweep_overdue(uow(), active, later) == [case_id]
+    assert handlers.sweep_overdue(uow(), active, later + timedelta(minutes=5)) == []
     assert metrics.overdue.labels("section_head")._value.get() == before + 1
     [overdue] = events(uow, "review.stage.overdue")
     assert overdue["payload"]["stage"] == "section_head" and overdue["payload"]["due_at"] == due
@@ -143,18 +152,18 @@ def test_overdue_stages_are_claimed_once_and_escalated(
     assert any(a["action"] == "overdue" and a["actor"] == "deadline" for a in case["audit"])
     # the next stage has its own deadline and can go overdue once in its turn
     decide(uow, cfg, case_id, staff["wang"])
-    assert handlers.sweep_overdue(uow(), utcnow() + timedelta(minutes=31)) == [case_id]
+    assert handlers.sweep_overdue(uow(), active, utcnow() + timedelta(minutes=31)) == [case_id]
     assert [e["payload"]["stage"] for e in events(uow, "review.stage.overdue")] == [
         "section_head", "leader_in_charge"]
 
 
 def test_default_workflow_never_goes_overdue(uow: Any, cfg: config.ReviewConfig) -> None:
     handlers.open_case(uow(), submitted(), cfg)
-    assert handlers.sweep_overdue(uow(), utcnow() + timedelta(days=30)) == []
+    assert handlers.sweep_overdue(uow(), directory(), utcnow() + timedelta(days=30)) == []
 
 
 def test_audit_log_records_everything_and_refuses_updates_and_deletes(
-        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
     case_id = handlers.open_case(uow(), submitted(body="<p>网传</p>"), cfg)
     decide(uow, cfg, case_id, staff["wang"])
     decide(uow, cfg, case_id, staff["qian"], "return", "口径需再核实")
@@ -174,7 +183,7 @@ def test_audit_log_records_everything_and_refuses_updates_and_deletes(
 
 
 def test_whoever_wrote_any_revision_never_decides_any_stage(
-        uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
     """A section head who rewrote an editor's item cannot approve it at stage 1 (nor may the
     leader who wrote revision 2 decide stage 2); the audit log records who wrote what."""
     authors = [{"revision": 1, "author": "editor-li"}, {"revision": 2, "author": "wang"},
@@ -191,7 +200,7 @@ def test_whoever_wrote_any_revision_never_decides_any_stage(
 
 
 def test_a_version_1_submission_is_still_accepted(uow: Any, cfg: config.ReviewConfig,
-                                                  staff: dict[str, str]) -> None:
+                                                  staff: dict[str, domain.Reviewer]) -> None:
     event = new_event("news.item.submitted", {
         "item_id": "itm-8", "revision": 1, "kind": "statement", "title": "关于代表信箱的情况说明",
         "body": "<p>正文</p>", "author": "wang", "content_hash": "0" * 64},
@@ -203,7 +212,7 @@ def test_a_version_1_submission_is_still_accepted(uow: Any, cfg: config.ReviewCo
 
 
 def test_audit_csv_defuses_spreadsheet_formulas(uow: Any, cfg: config.ReviewConfig,
-                                                 staff: dict[str, str]) -> None:
+                                                 staff: dict[str, domain.Reviewer]) -> None:
     """A comment like `=HYPERLINK(...)` must open as text, not run, in a spreadsheet."""
     case_id = handlers.open_case(uow(), submitted(), cfg)
     decide(uow, cfg, case_id, staff["wang"], "return", '=HYPERLINK("http://x.example","点击")')
@@ -214,25 +223,8 @@ def test_audit_csv_defuses_spreadsheet_formulas(uow: Any, cfg: config.ReviewConf
         "'+1", "'-2", "'@cmd", "'\tx", "ok", 7]
 
 
-def test_disable_and_rotate(uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
-    assert handlers.authenticate(uow(), staff["wang"]) == {"name": "wang",
-                                                           "role": "section_head"}
-    handlers.disable_staff(uow(), "wang")
-    assert handlers.authenticate(uow(), staff["wang"]) is None
-    case_id = handlers.open_case(uow(), submitted(), cfg)
-    with pytest.raises(handlers.UnknownReviewer):
-        decide(uow, cfg, case_id, staff["wang"])
-    new = handlers.rotate_token(uow(), "chen")
-    assert handlers.authenticate(uow(), staff["chen"]) is None
-    assert decide(uow, cfg, case_id, new)["stage"] == "leader_in_charge"
-    for fn in (handlers.disable_staff, handlers.rotate_token):
-        with pytest.raises(handlers.StaffNotFound):
-            fn(uow(), "nobody")
-    handlers.disable_staff(uow(), "wang")  # twice is fine
-    assert handlers.authenticate(uow(), handlers.rotate_token(uow(), "wang")) is None
-
-
-def test_gauges_per_stage(uow: Any, cfg: config.ReviewConfig, staff: dict[str, str]) -> None:
+def test_gauges_per_stage(uow: Any, cfg: config.ReviewConfig,
+                          staff: dict[str, domain.Reviewer]) -> None:
     a = handlers.open_case(uow(), submitted(), cfg)
     handlers.open_case(uow(), new_event("news.item.submitted", {
         **submitted().payload, "item_id": "itm-8"}, correlation_id=INC), cfg)

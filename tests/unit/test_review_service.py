@@ -43,10 +43,13 @@ def service(uow_factory: Any) -> Any:
 
 @pytest.fixture
 def tokens(service: Any) -> dict[str, str]:
-    uow = service.platform.uow
-    return {n: handlers.add_staff(uow(), n, r) for n, r in
-            [("wang", "section_head"), ("qian", "leader_in_charge"), ("zhao", "principal"),
-             ("author", "section_head")]}
+    """Staff tokens as the identity service would answer for them (its RPC is faked here: the
+    real one is tested in tests/unit/test_identity_accounts.py and over the broker)."""
+    people = {"wang": "section_head", "qian": "leader_in_charge", "zhao": "principal",
+              "author": "section_head"}
+    known = {f"cps_{n}": {"name": n, "role": r} for n, r in people.items()}
+    service.identity.authenticate.side_effect = known.get
+    return {n: f"cps_{n}" for n in people}
 
 
 @pytest.fixture
@@ -104,10 +107,17 @@ def test_metrics_and_health(service: Any, case_id: str) -> None:
     assert answer(service.healthz(request()))[1]["service"] == "review"
 
 
-def test_authenticate_rpc(service: Any, tokens: dict[str, str]) -> None:
-    assert service.authenticate(tokens["qian"]) == {"name": "qian", "role": "leader_in_charge"}
-    assert service.authenticate("bogus") is None
-    assert service.authenticate("") is None
+def test_every_request_asks_identity(service: Any, tokens: dict[str, str],
+                                     case_id: str) -> None:
+    """No cache between a reviewer and a decision: each request asks identity again, so a
+    disabled account or an ended session cannot approve a moment later."""
+    service.identity.authenticate.reset_mock()
+    for _ in range(2):
+        assert answer(service.get_case_http(request(token=tokens["qian"]), case_id))[0] == 200
+    assert service.identity.authenticate.call_count == 2
+    service.identity.authenticate.side_effect = ConnectionError("identity is down")
+    status, body = answer(service.get_case_http(request(token=tokens["qian"]), case_id))
+    assert status == 503 and "identity" in body["error"]
 
 
 def test_blocking_findings_answer_422_with_the_findings(service: Any,

@@ -22,8 +22,9 @@ class NewsPages(Pages):
     def news_items(self, ctx: Ctx) -> Response:
         tab = ctx.args.get("status") or "all"
         statuses = newsroom.tab_statuses(tab) or (None,)
-        items = [i for s in statuses
-                 for i in ctx.api.get("news", "/items", status=s)["items"]]
+        answers = fanout.gather({str(s): (lambda s=s: ctx.api.get("news", "/items", status=s))
+                                 for s in statuses})
+        items = [i for a in answers.values() for i in fanout.value(a)["items"]]
         items.sort(key=lambda i: i.get("updated_at") or "", reverse=True)
         return ctx.render("news_list.html", active="news", items=items[:200], tab=tab,
                           tabs=[t for t, _ in newsroom.STATUS_TABS], sub="items")
@@ -61,6 +62,24 @@ class NewsPages(Pages):
         prev, nxt = newsroom.neighbour_months(month)
         return ctx.render("news_plan.html", active="news", sub="plan", month=month, plan=plan,
                           weeks=newsroom.month_grid(month, plan, today), prev=prev, nxt=nxt)
+
+    @page("POST", "/news/plan/themes")
+    def news_plan_theme(self, ctx: Ctx) -> Response:
+        month = (ctx.form.get("month") or "").strip()
+        ctx.api.post("news", "/plan/themes", {
+            "month": month, "title": (ctx.form.get("title") or "").strip(),
+            "description": (ctx.form.get("description") or "").strip()})
+        return ctx.redirect(f"/news/plan?month={month}", ok="theme_added")
+
+    @page("POST", "/news/plan/entries")
+    def news_plan_entry(self, ctx: Ctx) -> Response:
+        due_on = (ctx.form.get("due_on") or "").strip()
+        theme_id = ctx.form.get("theme_id", type=int) or 0
+        ctx.api.post("news", f"/plan/themes/{theme_id}/entries", {
+            "title": (ctx.form.get("title") or "").strip(),
+            "kind": ctx.form.get("kind") or "article", "due_on": due_on,
+            "owner": (ctx.form.get("owner") or "").strip() or None})
+        return ctx.redirect(f"/news/plan?month={due_on[:7]}", ok="entry_added")
 
     @page("GET", "/news/comments")
     def news_comments(self, ctx: Ctx) -> Response:

@@ -25,8 +25,10 @@ class ReviewPages(Pages):
         if show == "mine" and stage:
             cases = ctx.api.get("review", "/cases", status="open", stage=stage)["cases"]
         elif show == "done":
-            cases = [c for status in ("approved", "returned", "rejected")
-                     for c in ctx.api.get("review", "/cases", status=status)["cases"]]
+            answers = fanout.gather({
+                status: (lambda status=status: ctx.api.get("review", "/cases", status=status))
+                for status in ("approved", "returned", "rejected")})
+            cases = [c for a in answers.values() for c in fanout.value(a)["cases"]]
             cases.sort(key=lambda c: c.get("updated_at") or "", reverse=True)
         else:
             show = "open"

@@ -88,8 +88,7 @@ def _read_password(name: str, policy: domain.Policy) -> str:
         return click.prompt(f"password for {name} (at least {policy.min_password_length} "
                             "characters)", hide_input=True, confirmation_prompt=True,
                             err=True)
-    line = sys.stdin.readline()
-    return line[:-1] if line.endswith("\n") else line
+    return sys.stdin.readline().rstrip("\r\n")  # the line's end is not part of it
 
 
 @users.command("set-password")

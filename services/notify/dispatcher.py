@@ -20,8 +20,12 @@ from civicpulse.config import of_container
 from civicpulse.runtime import Platform
 from civicpulse.settings import var_dir
 from services.notify import handlers
+from services.notify.outcomes import GroupCommit
 
 log = logging.getLogger(__name__)
+# senders claiming rows at the same moment (the others send or wait): with the group commit,
+# a notify process holds at most CLAIMS_AT_ONCE + 1 database connections for sending
+CLAIMS_AT_ONCE = 2
 
 
 class Dispatcher(DependencyProvider):
@@ -30,8 +34,14 @@ class Dispatcher(DependencyProvider):
         self._wake = threading.Event()
 
     def start(self) -> None:
-        # several senders, each with its own claimed rows (SKIP LOCKED) and SMTP connection
-        for n in range(of_container(self.container).concurrency):
+        # several senders, each with its own claimed rows (SKIP LOCKED) and SMTP connection;
+        # their outcomes are committed together (group commit: services/notify/outcomes.py)
+        cfg = of_container(self.container)
+        handle = self._platform()
+        self.outcomes = GroupCommit(handle.uow, lambda uow, done: handlers.record_outcomes(
+            uow, cfg, done))
+        self.claims = threading.BoundedSemaphore(CLAIMS_AT_ONCE)
+        for n in range(cfg.concurrency):
             self.container.spawn_managed_thread(self._run, identifier=f"notify-sender-{n}")
 
     def _platform(self) -> Any:
@@ -44,7 +54,8 @@ class Dispatcher(DependencyProvider):
         senders = handlers.Senders(cfg, var_dir() / "notify-mail")
         while not self._stop.is_set():
             try:
-                busy = handlers.send_due(handle.uow(), senders) >= cfg.batch
+                busy = handlers.send_due(handle.uow(), senders, record=self.outcomes.record,
+                                         claim_gate=self.claims) >= cfg.batch
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                 log.exception("notify send pass failed; trying again shortly")
                 busy = False

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, func, insert, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import Envelope, new_event, utcnow
@@ -175,52 +176,88 @@ class Senders:
         return robots.post(self.http, robot, row["subject"], row["body"])
 
 
-def send_due(uow: UnitOfWork, senders: Senders, now: datetime | None = None) -> int:
-    """One pass: claim due deliveries, then send each and record its outcome at once (so a
-    crash can repeat at most the one message in flight). The number claimed."""
+Record = Callable[[dict[str, Any], "robots.Failure | None", datetime], None]
+
+
+def send_due(uow: UnitOfWork, senders: Senders, now: datetime | None = None,
+             record: Record | None = None,
+             claim_gate: AbstractContextManager[Any] | None = None) -> int:
+    """One pass: claim due deliveries, then send each and have its outcome committed before
+    the next is sent (so a crash can repeat at most the one message in flight). `record` is
+    the process's group commit (services/notify/outcomes.py: one transaction for the outcomes
+    of every sender waiting at that moment); without it each outcome commits on its own. The
+    number claimed. `claim_gate` bounds how many senders claim at once (each claim holds a
+    database connection: sixteen senders must not take sixteen)."""
     cfg = senders.cfg
     started = now or utcnow()
-    with uow:
+    with claim_gate or nullcontext(), uow:
         rows = db.claim_due(uow.session, started,
                             started + timedelta(seconds=cfg.lease_seconds), cfg.batch)
         uow.commit()
     if not rows:
         return 0
+    record = record or (lambda row, failure, at: _record_one(uow, cfg, row, failure, at))
     mailer = senders.mailer()
     try:
         for row in rows:
             failure = senders.send(row, mailer)
-            with uow:
-                db.commit_without_waiting_for_disk(uow.session)
-                _finish(uow, row, failure, cfg, now or utcnow())
-                uow.commit()
+            record(row, failure, now or utcnow())
     finally:
         mailer.close()
     return len(rows)
 
 
-def _finish(uow: UnitOfWork, row: dict[str, Any], failure: robots.Failure | None,
-            cfg: NotifyConfig, now: datetime) -> None:
+def _record_one(uow: UnitOfWork, cfg: NotifyConfig, row: dict[str, Any],
+                failure: robots.Failure | None, now: datetime) -> None:
+    with uow:
+        record_outcomes(uow, cfg, [(row, failure, now)])
+        uow.commit()
+
+
+_D = db.deliveries.c
+_OUTCOME = (update(db.deliveries).where(_D.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), last_error=bindparam("b_error"),
+                    sent_at=func.coalesce(bindparam("b_sent_at", type_=_D.sent_at.type),
+                                          _D.sent_at),
+                    next_attempt_at=func.coalesce(
+                        bindparam("b_next", type_=_D.next_attempt_at.type),
+                        _D.next_attempt_at)))
+
+
+def record_outcomes(uow: UnitOfWork, cfg: NotifyConfig,
+                    outcomes: Sequence[tuple[dict[str, Any], robots.Failure | None, datetime]]
+                    ) -> None:
+    """In `uow`'s transaction (committed without waiting for the disk): each try's outcome on
+    its delivery, one row per try in the log, `notify.delivery.failed` for the dead."""
+    db.commit_without_waiting_for_disk(uow.session)
+    changes, tries = [], []
+    for row, failure, now in outcomes:
+        result = _outcome(row, failure, cfg, now)
+        changes.append({"b_id": row["id"], "b_status": result.status,
+                        "b_error": result.error,
+                        "b_sent_at": now if result.status == "sent" else None,
+                        "b_next": result.next_attempt_at})
+        tries.append({"delivery_id": row["id"], "at": now, "error": result.error,
+                      "outcome": "retry" if result.status == "pending" else result.status})
+        if result.status == "dead":
+            _dead(uow, row, result.error or "")
+    uow.session.execute(_OUTCOME, changes)
+    uow.session.execute(insert(db.attempts), tries)
+
+
+def _outcome(row: dict[str, Any], failure: robots.Failure | None, cfg: NotifyConfig,
+             now: datetime) -> domain.Outcome:
     retry = cfg.retry[row["channel"]]
     result = domain.after_attempt(row["attempts"], failure.error if failure else None,
                                   bool(failure and failure.permanent), retry.max_attempts,
                                   retry.base_seconds, retry.cap_seconds, now)
-    values: dict[str, Any] = {"status": result.status, "last_error": result.error}
     if result.status == "sent":
-        values["sent_at"] = now
         metrics.sent.labels(row["channel"]).inc()
         metrics.latency.labels(row["channel"]).observe(
             max(0.0, (now - aware(row["created_at"])).total_seconds()))
     elif result.next_attempt_at is not None:
-        values["next_attempt_at"] = result.next_attempt_at
         metrics.retried.labels(row["channel"]).inc()
-    uow.session.execute(update(db.deliveries).where(db.deliveries.c.id == row["id"])
-                        .values(**values))
-    uow.session.execute(insert(db.attempts).values(
-        delivery_id=row["id"], at=now, outcome="retry" if result.status == "pending"
-        else result.status, error=result.error))
-    if result.status == "dead":
-        _dead(uow, row, result.error or "")
+    return result
 
 
 # --- the inbox, preferences and the log ----------------------------------------------------------

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +21,27 @@ from services.notify.robots import Failure
 PERMANENT_SMTP = (smtplib.SMTPSenderRefused, smtplib.SMTPNotSupportedError)
 
 
-def message(cfg: Email, delivery_id: str, to: str, subject: str, body: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = cfg.sender
+def message(cfg: Email, delivery_id: str, to: str, subject: str, body: str) -> Message:
+    """The mail of one delivery: UTF-8 text, the subject and sender's name as encoded words.
+
+    Built with the `compat32` classes (MIMEText, Header): the same standard message as the
+    modern `EmailMessage` API gives, for a sixth of its CPU (1.6 ms → 0.3 ms a mail here,
+    docs/benchmarks.md) — at hundreds of mails a second that is most of a core."""
+    msg = MIMEText(body, "plain", "utf-8")
+    msg["From"] = _address(cfg.sender)
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = Header(subject, "utf-8")
     msg["Date"] = formatdate(localtime=False)
     # the same id on every retry of one delivery: a mail client shows a resend once
     msg["Message-ID"] = f"<{delivery_id}@civicpulse.notify>"
     msg["X-CivicPulse-Delivery"] = delivery_id
-    msg.set_content(body, charset="utf-8")
     return msg
+
+
+def _address(text: str) -> str:
+    """"市人大常委会办公室 <notify@example.gov.cn>" with its name as an RFC 2047 encoded word."""
+    name, address = parseaddr(text)
+    return formataddr((name, address), charset="utf-8")
 
 
 def classify(exc: Exception) -> Failure:
@@ -70,15 +82,16 @@ class Mailer:
             raise
         return smtp
 
-    def send(self, delivery_id: str, msg: EmailMessage) -> Failure | None:
+    def send(self, delivery_id: str, msg: Message) -> Failure | None:
+        raw = msg.as_bytes()
         if not self.cfg.host:
             self.mail_dir.mkdir(parents=True, exist_ok=True)
-            (self.mail_dir / f"{delivery_id}.eml").write_bytes(bytes(msg))
+            (self.mail_dir / f"{delivery_id}.eml").write_bytes(raw)
             return None
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
-            self._smtp.send_message(msg)
+            self._smtp.sendmail(parseaddr(self.cfg.sender)[1], [str(msg["To"])], raw)
             return None
         except (smtplib.SMTPException, OSError) as exc:
             if not isinstance(exc, smtplib.SMTPRecipientsRefused):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -15,14 +17,18 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
-from civicpulse.db import insert_once
+from civicpulse.db import insert_once, rows
+from civicpulse.serialize import aware
+from services.review.domain import CASE_FIELDS, Case
 
 metadata = MetaData()
 
@@ -145,14 +151,14 @@ def next_in_year(session: Session, year: int) -> int:
                                .where(reference_counters.c.year == year)).scalar_one())
 
 
-def claim_overdue(session: Session, now: Any) -> list[dict[str, Any]]:
+def claim_overdue(session: Session, now: Any) -> list[Case]:
     """Mark every open stage past its deadline overdue and return those cases: one
     `UPDATE ... WHERE overdue_at IS NULL RETURNING`, so of two sweepers only one gets each."""
     found = session.execute(update(cases).where(
         cases.c.status == "open", cases.c.stage_due_at.is_not(None),
         cases.c.stage_due_at < now, cases.c.overdue_at.is_(None),
     ).values(overdue_at=now).returning(*cases.c)).mappings().all()
-    return [dict(r) for r in found]
+    return [_case(r) for r in found]
 
 
 def add_escalation(session: Session, **values: Any) -> None:
@@ -160,9 +166,14 @@ def add_escalation(session: Session, **values: Any) -> None:
 
 
 
-def get_case(session: Session, case_id: str) -> dict[str, Any] | None:
+def _case(row: Mapping[str, Any]) -> Case:
+    return Case(**{k: aware(row[k]) if isinstance(row[k], datetime) else row[k]
+                   for k in CASE_FIELDS})
+
+
+def get_case(session: Session, case_id: str) -> Case | None:
     row = session.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-    return dict(row) if row else None
+    return _case(row) if row else None
 
 
 def case_decisions(session: Session, case_id: str) -> list[dict[str, Any]]:
@@ -172,12 +183,12 @@ def case_decisions(session: Session, case_id: str) -> list[dict[str, Any]]:
 
 
 def find_cases(session: Session, filters: dict[str, str | None], limit: int = 200
-               ) -> list[dict[str, Any]]:
+               ) -> list[Case]:
     query = select(cases).order_by(cases.c.created_at.desc()).limit(limit)
     for name in ("status", "stage", "item_id", "correlation_id"):
         if filters.get(name):
             query = query.where(cases.c[name] == filters[name])
-    return [dict(r) for r in session.execute(query).mappings().all()]
+    return [_case(r) for r in session.execute(query).mappings().all()]
 
 
 def case_findings(session: Session, case_id: str) -> list[dict[str, Any]]:
@@ -194,12 +205,12 @@ def case_escalations(session: Session, case_id: str) -> list[dict[str, Any]]:
 
 
 def latest_returned_case(session: Session, item_id: str, before_revision: int
-                         ) -> dict[str, Any] | None:
+                         ) -> Case | None:
     """The item's most recent earlier case, if it ended in a return for changes."""
     row = session.execute(select(cases).where(
         cases.c.item_id == item_id, cases.c.revision < before_revision)
         .order_by(cases.c.revision.desc()).limit(1)).mappings().first()
-    return dict(row) if row and row["status"] == "returned" else None
+    return _case(row) if row and row["status"] == "returned" else None
 
 
 def open_by_stage(session: Session) -> dict[str, int]:
@@ -223,3 +234,26 @@ def count_overdue_open(session: Session, now: Any) -> int:
 def count_open(session: Session) -> int:
     return session.execute(select(func.count()).select_from(cases)
                            .where(cases.c.status == "open")).scalar_one()
+
+
+# --- the period's records (GET /records) ------------------------------------------------------
+
+def cases_in_period(session: Session, since: Any, until: Any, columns: tuple[str, ...]
+                    ) -> list[dict[str, Any]]:
+    """Cases submitted in `[since, until)` or with a decision in it, oldest first."""
+    decided = select(decisions.c.case_id).where(decisions.c.at >= since, decisions.c.at < until)
+    return rows(session, select(*(cases.c[c] for c in columns)).where(or_(
+        and_(cases.c.created_at >= since, cases.c.created_at < until),
+        cases.c.id.in_(decided))).order_by(cases.c.created_at, cases.c.id))
+
+
+def decisions_of(session: Session, case_ids: list[str]) -> list[dict[str, Any]]:
+    d = decisions.c
+    return rows(session, select(d.case_id, d.stage, d.reviewer, d.decision, d.at, d.carried_from)
+                .where(d.case_id.in_(case_ids)).order_by(d.id))
+
+
+def escalations_of(session: Session, case_ids: list[str]) -> list[dict[str, Any]]:
+    e = escalations.c
+    return rows(session, select(e.case_id, e.stage, e.due_at, e.at)
+                .where(e.case_id.in_(case_ids)).order_by(e.id))

@@ -3,7 +3,8 @@ PostgreSQL, an aiosmtpd server and local robot receivers as processes): an incid
 from IV to II while the ticket's acknowledge deadline breaches; the lead, the leader in charge
 and the partner contacts each receive exactly the mails and robot messages the rules say, once
 each, although notify is SIGKILLed mid-way and comes back; quiet hours hold back a non-urgent
-message and not an escalation."""
+message and not an escalation. Then a task given to the leader in charge and a partner
+agency's comment reach exactly the people the rules name, once each."""
 
 from __future__ import annotations
 
@@ -80,7 +81,8 @@ def mails(smtp: Running) -> Counter[tuple[str, str]]:
 
 
 def _kind(subject: str) -> str:
-    for marker, kind in (("【升级】", "escalated"), ("【督办】", "overdue"),
+    for marker, kind in (("【升级】", "escalated"), ("【督办】", "overdue"), ("【任务】", "task"),
+                         ("【协同单位留言】", "partner_comment"),
                          ("【协同督办】", "partner_overdue"), ("联合处置工单已开启", "opened"),
                          ("【口径】", "statement")):
         if marker in subject:
@@ -93,7 +95,9 @@ QUEUES = ("evt-sentiment-sentiment.incident.detected--liaison.on_incident_detect
           "evt-liaison-liaison.ticket.opened--notify.on_ticket_opened",
           "evt-liaison-liaison.ticket.escalated--notify.on_ticket_escalated",
           "evt-liaison-liaison.ticket.overdue--notify.on_ticket_overdue",
-          "evt-liaison-liaison.statement.requested--notify.on_statement_requested")
+          "evt-liaison-liaison.statement.requested--notify.on_statement_requested",
+          "evt-liaison-liaison.task.assigned--notify.on_task_assigned",
+          "evt-liaison-liaison.partner.commented--notify.on_partner_commented")
 
 
 def consuming(uri: str, queues: tuple[str, ...]) -> bool:
@@ -120,6 +124,38 @@ def robot_messages(robots: Running) -> Counter[tuple[str, str]]:
                 or body.get("content", {}).get("text", ""))
         got[(r["robot"], _kind(text))] += 1
     return got
+
+
+def task_and_partner_comment(wang_token: str, smtp: Running,
+                             before: dict[tuple[str, str], int]) -> None:
+    """wang gives qian a task on the ticket (liaison.task.assigned: the assignee), then the
+    cyberspace administration comments through the partner API (liaison.partner.commented:
+    the people on the ticket — IV's lead section 新闻宣传处, li — and II's lead section 办公室,
+    wang and qian; level II, so li's quiet hours do not hold it). Each mail arrives once."""
+    from click.testing import CliRunner
+
+    from services.liaison.cli import partners
+
+    staff = {"Authorization": f"Bearer {wang_token}"}
+    (ticket,) = requests.get(url("liaison", "/tickets"), params={"incident_id": INC},
+                             headers=staff, timeout=10).json()["tickets"]
+    due = (datetime.now(SH) + timedelta(hours=2)).isoformat()
+    r = requests.post(url("liaison", f"/tickets/{ticket['id']}/tasks"), headers=staff,
+                      json={"title": "联系属地核实", "owner": "qian", "due_at": due}, timeout=10)
+    assert r.status_code < 300, r.text
+    added = CliRunner().invoke(partners, ["add", "cac"])
+    assert added.exit_code == 0, added.output
+    token = dict(line.split(": ", 1) for line in added.stdout.splitlines() if ": " in line)["token"]
+    r = requests.post(url("liaison", f"/partner/tickets/{ticket['id']}/comments"),
+                      headers={"Authorization": f"Bearer {token}"},
+                      json={"text": "已安排属地核查，今晚答复"}, timeout=10)
+    assert r.status_code < 300, r.text
+    expected = {**before, ("qian@office.example", "task"): 1,
+                **{(f"{who}@office.example", "partner_comment"): 1
+                   for who in ("li", "wang", "qian")}}
+    wait_for(lambda: mails(smtp) == expected, timeout=60, every=0.5)
+    time.sleep(2)
+    assert mails(smtp) == expected                       # once each
 
 
 @pytest.fixture
@@ -150,8 +186,8 @@ def test_escalation_and_breach_reach_each_person_once_across_a_sigkill(
         monkeypatch.setenv(key, value)
     # the people: the II lead section is 办公室; li (新闻宣传处, IV's lead) and qian keep
     # quiet hours now
-    cli("users", "add", "wang", "--role", "section_head", "--section", "办公室",
-        "--email", "wang@office.example")
+    wang_token = cli("users", "add", "wang", "--role", "section_head", "--section", "办公室",
+                     "--email", "wang@office.example").strip().splitlines()[-1]
     cli("users", "add", "qian", "--role", "leader_in_charge", "--section", "办公室",
         "--email", "qian@office.example")
     li_token = cli("users", "add", "li", "--role", "editor", "--section", "新闻宣传处",
@@ -206,6 +242,7 @@ def test_escalation_and_breach_reach_each_person_once_across_a_sigkill(
         assert requests.get(url("notify", "/inbox"), timeout=10).status_code == 401
         dead = cli("notify", "log", "--status", "dead")
         assert dead.strip() == ""
+        task_and_partner_comment(wang_token, smtp, expected_mails)
     except Exception:
         print(cli("notify", "log"))
         for log in sorted((tmp_path / "logs").glob("*.log")):

@@ -175,3 +175,18 @@ def test_review_accounts_move_to_identity_on_upgrade(pg_database_factory: Any,
     uow = make_uow("identity", identity_url)
     assert sessions.authenticate(uow(), "cps_issued-by-review") == {"name": "chen",
                                                                     "role": "principal"}
+
+
+def test_review_sweep_command_asks_identity_for_the_directory(
+        suite: dict[str, Any], rabbit_config: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`civicpulse review sweep-overdue` (outside the service) escalates to identity's staff,
+    asked over the broker: with identity on the vhost it runs; nothing is overdue here."""
+    from click.testing import CliRunner
+
+    from services.review.cli import review
+
+    monkeypatch.setenv("AMQP_URI", rabbit_config["AMQP_URI"])
+    done = CliRunner().invoke(review, ["sweep-overdue"])
+    assert done.exit_code == 0, done.output
+    assert done.output == ""

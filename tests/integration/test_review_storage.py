@@ -48,7 +48,7 @@ from services.review import handlers
 
 def work():
     uow = UnitOfWork(session_factory(make_engine({url!r})), "review")
-    return handlers.sweep_overdue(uow, datetime.fromisoformat({later!r}))
+    return handlers.sweep_overdue(uow, lambda: [], datetime.fromisoformat({later!r}))  # no staff
 """
 
 

@@ -44,6 +44,8 @@ def test_the_shipped_rules_reach_the_right_people() -> None:
     assert names(task, {**TICKET, "assignee": "新闻宣传处"}) == ["staff:li", "staff:zhou"]
     (near,) = cfg.rules_for("liaison.deadline.near")
     assert names(near, TICKET) == ["staff:wang", "staff:li", "staff:zhou"]
+    moved = {**TICKET, "lead_section": "办公室"}  # escalated: the new lead section is told too
+    assert names(near, moved) == ["staff:wang", "staff:li", "staff:zhou", "staff:zhao"]
     assert near.is_urgent({"level": "II"}) and not near.is_urgent({"level": "IV"})
     (comment,) = cfg.rules_for("liaison.partner.commented")
     assert names(comment, TICKET) == ["staff:wang", "staff:li", "staff:zhou"]

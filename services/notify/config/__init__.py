@@ -76,7 +76,7 @@ class _Send(Schema):
     batch = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
     lease_seconds = fields.Float(load_default=60, validate=validate.Range(min=0.5))
     poll_seconds = fields.Float(load_default=0.5, validate=validate.Range(min=0.01))
-    concurrency = fields.Integer(load_default=4, validate=validate.Range(min=1, max=64))
+    concurrency = fields.Integer(load_default=16, validate=validate.Range(min=1, max=64))
 
 
 class _Digest(Schema):

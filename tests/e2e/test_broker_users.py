@@ -118,7 +118,9 @@ def test_each_service_runs_with_its_own_broker_user_and_no_secret_reaches_the_lo
     suite_env.update({"NEWS_WEBHOOK_URL": f"{webhook.url}?key={hook_key}",
                       "NEWS_WEBHOOK_SECRET": webhook.secret, "NEWS_QUEUE_BASE_SECONDS": "0.5",
                       "SENTIMENT_PSEUDONYM_KEY": created["sentiment pseudonym key"],
-                      "NEWS_PSEUDONYM_KEY": created["news pseudonym key"]})
+                      "NEWS_PSEUDONYM_KEY": created["news pseudonym key"],
+                      # the definitions declare the queues quorum, as compose and Kubernetes run
+                      "CIVICPULSE_QUORUM_QUEUES": "true"})
     for svc in SERVICES:
         suite_env[f"{svc.upper()}_AMQP_URI"] = uris[svc]
         created[f"{svc} broker password"] = uris[svc].split(":")[2].split("@")[0]

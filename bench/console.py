@@ -35,6 +35,7 @@ from typing import Any
 import kombu
 import requests
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 
 from bench.sentiment import temp_database, temp_vhost
 from civicpulse.envelope import new_event
@@ -96,10 +97,10 @@ def seed_sentiment(db_url: str, incidents: list[dict[str, Any]]) -> None:
     would have written on detecting them)."""
     import json
 
-    from civicpulse.db import make_engine, migrate
+    from civicpulse.db import make_engine
     from services.sentiment import db as sdb
 
-    migrate(db_url, Path(sdb.__file__).parent / "migrations")
+    # sentiment migrated its database at start; the rows go straight into its tables
     engine = make_engine(db_url)
     rows, history = [], []
     for k, inc in enumerate(incidents):
@@ -123,9 +124,16 @@ def seed_sentiment(db_url: str, incidents: list[dict[str, Any]]) -> None:
         history.append({"incident_id": inc["incident_id"], "at": inc["at"], "event": "detected",
                         "level": inc["level"], "status": "detected",
                         "negative_count": inc["negative_count"], "negative_ratio": 0.7})
-    with engine.begin() as conn:
-        conn.execute(insert(sdb.incidents), rows)
-        conn.execute(insert(sdb.incident_history), history)
+    for attempt in range(60):  # the shared PostgreSQL may be at max_connections for a while
+        try:
+            with engine.begin() as conn:
+                conn.execute(insert(sdb.incidents), rows)
+                conn.execute(insert(sdb.incident_history), history)
+            break
+        except OperationalError:
+            if attempt == 59:
+                raise
+            time.sleep(5)
     engine.dispose()
 
 

@@ -14,6 +14,7 @@ import importlib.util
 import sys
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 import click
@@ -29,16 +30,35 @@ def _plugins() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=PLUGINS)}
 
 
+def source_file(module: str) -> Path | None:
+    """Where `module`'s source is, found without importing it or its parent packages (a
+    package's `__init__` may be heavy: finding only the top level imports nothing)."""
+    top, *rest = module.split(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if not rest:
+        return Path(spec.origin) if spec.origin else None
+    for base in spec.submodule_search_locations or ():
+        path = Path(base, *rest)
+        for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
 def source_help(ep: EntryPoint) -> str:
     """The docstring of the function an entry point names, read from its source file."""
     module, _, attr = ep.value.partition(":")
+    file = source_file(module)
+    if file is None:
+        return ""
     try:
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.origin:
-            return ""
-        with open(spec.origin, encoding="utf-8") as f:
-            tree = ast.parse(f.read())
-    except (ImportError, OSError, SyntaxError, ValueError):
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
         return ""
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == attr:

@@ -26,6 +26,7 @@ from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
 
 from civicpulse import deadletter, envelope
+from civicpulse.backoff import backoff_ms
 from civicpulse.errors import ContractViolation, MalformedMessage, PermanentError
 from civicpulse.observability import platform_metrics
 from civicpulse.settings import for_service
@@ -161,7 +162,7 @@ class EventConsumer(EventHandler):
             return
         headers = dict(message.headers or {})
         headers[deadletter.H_ATTEMPTS] = attempt
-        delay_ms = deadletter.backoff_ms(attempt, self.settings.retry_base_seconds)
+        delay_ms = backoff_ms(attempt, self.settings.retry_base_seconds)
         log.warning("retrying a message from %s in %d ms (attempt %d): %s",
                     self.queue.name, delay_ms, attempt, exc)
         if self.container.config["AMQP_URI"].startswith("memory://"):

@@ -101,11 +101,6 @@ def source_queue(headers: dict[str, Any] | None) -> str | None:
     return None
 
 
-def backoff_ms(attempt: int, base_seconds: float, cap_seconds: float = 300.0) -> int:
-    """Exponential backoff: base, 2*base, 4*base ... capped."""
-    return int(min(base_seconds * (2 ** max(attempt - 1, 0)), cap_seconds) * 1000)
-
-
 def attempts_of(headers: dict[str, Any] | None) -> int:
     return int((headers or {}).get(H_ATTEMPTS, 0))
 

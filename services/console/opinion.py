@@ -12,6 +12,7 @@ from services.console import present
 
 OPEN = ("detected", "escalated", "subsiding")
 LEVELS = ("I", "II", "III", "IV")
+PAGE = 200  # incidents listed per page (newest first)
 DOTS_UP_TO = 30  # points are marked when there are this few (one point draws no line)
 
 

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
+from civicpulse.backoff import backoff_ms
 from civicpulse.db import UnitOfWork
-from civicpulse.deadletter import backoff_ms
 from civicpulse.envelope import Envelope, utcnow
 from civicpulse.redaction import redact_url
 from civicpulse.settings import WebhookSettings

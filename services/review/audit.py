@@ -16,17 +16,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from services.review.db import audit_log
+from services.review.domain import Case
 
 COLUMNS = ("id", "at", "actor", "action", "case_id", "item_id", "revision", "content_hash",
            "stage", "comment", "detail")
 
 
-def append(session: Session, case: dict[str, Any], *, actor: str, action: str, at: datetime,
+def append(session: Session, case: Case, *, actor: str, action: str, at: datetime,
            stage: str | None = None, comment: str | None = None,
            detail: dict[str, Any] | None = None) -> None:
     session.execute(insert(audit_log).values(
-        at=at, actor=actor, action=action, case_id=case["id"], item_id=case["item_id"],
-        revision=case["revision"], content_hash=case["content_hash"], stage=stage,
+        at=at, actor=actor, action=action, case_id=case.id, item_id=case.item_id,
+        revision=case.revision, content_hash=case.content_hash, stage=stage,
         comment=comment, detail=json.dumps(detail, ensure_ascii=False, sort_keys=True)
         if detail is not None else None))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from civicpulse.db import insert_once, rows
+from civicpulse.serialize import aware
+from services.review.domain import CASE_FIELDS, Case
 
 metadata = MetaData()
 
@@ -147,14 +151,14 @@ def next_in_year(session: Session, year: int) -> int:
                                .where(reference_counters.c.year == year)).scalar_one())
 
 
-def claim_overdue(session: Session, now: Any) -> list[dict[str, Any]]:
+def claim_overdue(session: Session, now: Any) -> list[Case]:
     """Mark every open stage past its deadline overdue and return those cases: one
     `UPDATE ... WHERE overdue_at IS NULL RETURNING`, so of two sweepers only one gets each."""
     found = session.execute(update(cases).where(
         cases.c.status == "open", cases.c.stage_due_at.is_not(None),
         cases.c.stage_due_at < now, cases.c.overdue_at.is_(None),
     ).values(overdue_at=now).returning(*cases.c)).mappings().all()
-    return [dict(r) for r in found]
+    return [_case(r) for r in found]
 
 
 def add_escalation(session: Session, **values: Any) -> None:
@@ -162,9 +166,14 @@ def add_escalation(session: Session, **values: Any) -> None:
 
 
 
-def get_case(session: Session, case_id: str) -> dict[str, Any] | None:
+def _case(row: Mapping[str, Any]) -> Case:
+    return Case(**{k: aware(row[k]) if isinstance(row[k], datetime) else row[k]
+                   for k in CASE_FIELDS})
+
+
+def get_case(session: Session, case_id: str) -> Case | None:
     row = session.execute(select(cases).where(cases.c.id == case_id)).mappings().first()
-    return dict(row) if row else None
+    return _case(row) if row else None
 
 
 def case_decisions(session: Session, case_id: str) -> list[dict[str, Any]]:
@@ -174,12 +183,12 @@ def case_decisions(session: Session, case_id: str) -> list[dict[str, Any]]:
 
 
 def find_cases(session: Session, filters: dict[str, str | None], limit: int = 200
-               ) -> list[dict[str, Any]]:
+               ) -> list[Case]:
     query = select(cases).order_by(cases.c.created_at.desc()).limit(limit)
     for name in ("status", "stage", "item_id", "correlation_id"):
         if filters.get(name):
             query = query.where(cases.c[name] == filters[name])
-    return [dict(r) for r in session.execute(query).mappings().all()]
+    return [_case(r) for r in session.execute(query).mappings().all()]
 
 
 def case_findings(session: Session, case_id: str) -> list[dict[str, Any]]:
@@ -196,12 +205,12 @@ def case_escalations(session: Session, case_id: str) -> list[dict[str, Any]]:
 
 
 def latest_returned_case(session: Session, item_id: str, before_revision: int
-                         ) -> dict[str, Any] | None:
+                         ) -> Case | None:
     """The item's most recent earlier case, if it ended in a return for changes."""
     row = session.execute(select(cases).where(
         cases.c.item_id == item_id, cases.c.revision < before_revision)
         .order_by(cases.c.revision.desc()).limit(1)).mappings().first()
-    return dict(row) if row and row["status"] == "returned" else None
+    return _case(row) if row and row["status"] == "returned" else None
 
 
 def open_by_stage(session: Session) -> dict[str, int]:

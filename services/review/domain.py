@@ -8,8 +8,9 @@ the last), return (back to the author) or reject (final).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from civicpulse.contracts.review import STAGES  # the stage names' one home (liaison uses it too)
 
@@ -94,6 +95,41 @@ class Workflow:
 
     def stages_before(self, stage: str) -> tuple[str, ...]:
         return self.stages[:self.stages.index(stage)]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A review case as the rules see it: one submitted revision walking its workflow's stages
+    (one row of `cases`; datetimes are aware; `authors` is the JSON list as stored)."""
+
+    id: str
+    item_id: str
+    revision: int
+    kind: str | None
+    title: str
+    body: str
+    content_hash: str
+    author: str
+    authors: str | None
+    workflow: str
+    stage: str
+    status: str
+    stage_due_at: datetime | None
+    correlation_id: str
+    ticket_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    reference_no: str | None = None
+    stage_entered_at: datetime | None = None
+    overdue_at: datetime | None = None
+    entry_stage: str | None = None
+    resumed_from: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CASE_FIELDS = tuple(f.name for f in fields(Case))
 
 
 @dataclass(frozen=True)

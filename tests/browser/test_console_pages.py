@@ -274,7 +274,8 @@ def test_stored_xss_renders_as_text_everywhere(world: World, chromium: Any) -> N
         "/review?show=open": XSS_TITLE, f"/review/{world.ids['xss_case']}": XSS_TITLE,
         "/news": XSS_TITLE, f"/news/{world.ids['xss_item']}": XSS,
         "/news/comments": XSS, f"/incidents/{world.ids['incident']}": XSS,
-        f"/tickets/{world.ids['ticket']}": None, "/": None}
+        f"/tickets/{world.ids['ticket']}": None, "/": None, "/incidents": None,
+        "/incidents?show=closed": None, "/incidents/digest": None}
     for path, text in shown.items():
         page.goto(console_url(world.env, path))
         if text is not None:

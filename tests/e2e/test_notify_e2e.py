@@ -101,7 +101,8 @@ QUEUES = ("evt-sentiment-sentiment.incident.detected--liaison.on_incident_detect
 
 
 def consuming(uri: str, queues: tuple[str, ...]) -> bool:
-    """Every queue is declared and has a consumer (readiness does not wait for consumers)."""
+    """Every queue is declared and has a consumer (the services' /readyz waits for their own
+    consumers too; this checks the broker's view)."""
     vhost = quote(uri.rsplit("/", 1)[1], safe="")
     resp = requests.get(f"http://127.0.0.1:15672/api/queues/{vhost}", auth=("guest", "guest"),
                         timeout=10)

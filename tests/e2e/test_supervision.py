@@ -38,8 +38,8 @@ def consumed(replica: Replica) -> int:
 
 def incident_consumers(amqp_uri: str) -> int:
     """Consumers on liaison's incident-detected queue, as the broker's management API counts them
-    (a replica's /readyz does not wait for its consumers: events published before the queue is
-    bound would be unroutable)."""
+    (/readyz now waits for a replica's own consumers — tests/integration/test_readiness.py; this
+    also checks that both replicas consume the same queue before events are published)."""
     vhost = amqp_uri.rsplit("/", 1)[1]
     try:
         queues = requests.get(f"http://127.0.0.1:15672/api/queues/{vhost}",

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from civicpulse.cli import cli
 result = CliRunner().invoke(cli, ["--help"])
 assert result.exit_code == 0, result.output
-# finding a plugin's source imports its (empty) parent packages, nothing more
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("nameko", "eventlet")
-               or m.startswith("services.") and m.count(".") > 1)
+# a plugin's help is read from its source: neither it nor its packages are imported
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in (
+    "nameko", "eventlet", "services", "civicpulse_demo", "pika", "kombu", "sqlalchemy"))
 print(repr(heavy))
 print(result.output)
 """

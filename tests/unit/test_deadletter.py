@@ -1,8 +1,9 @@
 from civicpulse import deadletter
+from civicpulse.backoff import backoff_ms
 
 
 def test_backoff_grows_and_is_capped():
-    delays = [deadletter.backoff_ms(a, 1.0, cap_seconds=10) for a in range(1, 7)]
+    delays = [backoff_ms(a, 1.0, cap_seconds=10) for a in range(1, 7)]
     assert delays == [1000, 2000, 4000, 8000, 10000, 10000]
 
 

@@ -4,6 +4,8 @@ digest. Every read is the sentiment (and liaison) API's, as the signed-in person
 
 from __future__ import annotations
 
+from typing import Any
+
 from werkzeug.wrappers import Response
 
 from services.console import fanout, opinion
@@ -19,11 +21,20 @@ class IncidentPages(Pages):
     @page("GET", "/incidents")
     def incidents(self, ctx: Ctx) -> Response:
         show = ctx.args.get("show") or "open"
-        incidents = ctx.api.get("sentiment", "/incidents", evidence="false")["incidents"]
-        rows = [i for i in incidents if show == "all" or
-                (i.get("status") in opinion.OPEN) == (show == "open")]
-        return ctx.render("incidents.html", active="incidents", incidents=rows[:300],
-                          show=show, levels=opinion.by_level(incidents))
+        statuses = {"open": opinion.OPEN, "closed": ("closed",)}.get(show, (None,))
+
+        def read(status: str | None) -> Any:
+            return lambda: ctx.api.get("sentiment", "/incidents", status=status,
+                                       evidence="false", limit=opinion.PAGE)["incidents"]
+
+        answers = fanout.gather({str(s): read(s) for s in statuses}
+                                | ({} if show == "open" else {"open": lambda: [
+                                    i for s in opinion.OPEN for i in read(s)()]}))
+        rows = sorted((i for s in statuses for i in fanout.value(answers[str(s)])),
+                      key=lambda i: i.get("detected_at") or "", reverse=True)
+        open_now = rows if show == "open" else fanout.value(answers["open"])
+        return ctx.render("incidents.html", active="incidents", incidents=rows[:opinion.PAGE],
+                          show=show, levels=opinion.by_level(open_now), page=opinion.PAGE)
 
     @page("GET", "/incidents/digest")
     def incidents_digest(self, ctx: Ctx) -> Response:

@@ -22,8 +22,8 @@ class Clock:
         return self.now
 
 
-class Review:
-    """Counts calls; "good" is wang's token, anything else is unknown."""
+class Identity:
+    """Stands in for identity's `authenticate`: counts calls; "good" is wang's token."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
@@ -40,36 +40,36 @@ def request(auth: str | None) -> Request:
 
 
 def test_answers_are_cached_for_the_ttl_then_asked_again() -> None:
-    clock, review = Clock(), Review()
+    clock, identity = Clock(), Identity()
     cache = staff.TtlCache(30, clock)
-    assert cache.get_or("good", review.authenticate) == WHO
+    assert cache.get_or("good", identity.authenticate) == WHO
     clock.now += 29.9
-    assert cache.get_or("good", review.authenticate) == WHO
-    assert review.calls == ["good"]
-    del review.accounts["good"]  # disabled in review
+    assert cache.get_or("good", identity.authenticate) == WHO
+    assert identity.calls == ["good"]
+    del identity.accounts["good"]  # disabled in identity
     clock.now += 0.2
-    assert cache.get_or("good", review.authenticate) is None
-    assert review.calls == ["good", "good"]
+    assert cache.get_or("good", identity.authenticate) is None
+    assert identity.calls == ["good", "good"]
 
 
 def test_unknown_tokens_are_cached_too_and_no_raw_token_is_kept() -> None:
-    review = Review()
+    identity = Identity()
     cache = staff.TtlCache(30, Clock())
-    assert cache.get_or("bad", review.authenticate) is None
-    assert cache.get_or("bad", review.authenticate) is None
-    assert review.calls == ["bad"]
+    assert cache.get_or("bad", identity.authenticate) is None
+    assert cache.get_or("bad", identity.authenticate) is None
+    assert identity.calls == ["bad"]
     assert list(cache._items) == [hashlib.sha256(b"bad").hexdigest()]
     cache.clear()
-    assert cache.get_or("bad", review.authenticate) is None and len(review.calls) == 2
+    assert cache.get_or("bad", identity.authenticate) is None and len(identity.calls) == 2
 
 
 def test_identify_returns_the_caller_or_raises_unauthorized() -> None:
-    review, cache = Review(), staff.TtlCache(30, Clock())
-    assert staff.identify(request("Bearer good"), review.authenticate, cache) == WHO
+    identity, cache = Identity(), staff.TtlCache(30, Clock())
+    assert staff.identify(request("Bearer good"), identity.authenticate, cache) == WHO
     for auth in (None, "Basic x", "Bearer ", "Bearer bad"):
         with pytest.raises(Unauthorized):
-            staff.identify(request(auth), review.authenticate, cache)
-    assert review.calls == ["good", "bad"], "a missing header never reaches review"
+            staff.identify(request(auth), identity.authenticate, cache)
+    assert identity.calls == ["good", "bad"], "a missing header never reaches identity"
 
 
 def test_ttl_from_env_with_a_service_override(monkeypatch: pytest.MonkeyPatch) -> None:

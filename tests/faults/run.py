@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.nodes > 1:
         env["CIVICPULSE_QUORUM_QUEUES"] = "true"
     # Partners (like an operator's republish below) reach the broker through a node that stays
-    # up: the cluster run stops the first node for good.
-    partners = PartnerListeners(cluster.nodes[-1].uri, args.work / "partners")
+    # up: the cluster run stops the last node for good.
+    partners = PartnerListeners(cluster.nodes[0].uri, args.work / "partners")
     suite = supervisor = None
     try:
         t = time.monotonic()
@@ -99,7 +99,7 @@ def classic_queues(cluster: Cluster) -> list[str]:
     """Queues of the suite's vhost that are not quorum queues, asked of a node still up.
     nameko's RPC queues (`rpc-<service>`, `rpc.reply-…`) are left out: nameko declares them
     itself, and they carry requests a caller times out on, never events (docs/reliability.md)."""
-    listed = cluster.nodes[-1].ctl("list_queues", "-q", "--no-table-headers", "name", "type").stdout
+    listed = cluster.nodes[0].ctl("list_queues", "-q", "--no-table-headers", "name", "type").stdout
     rows = [line.split() for line in listed.splitlines() if line.strip()]
     return sorted(row[0] for row in rows if len(row) == 2 and row[1] != "quorum"
                   and not row[0].startswith(("rpc-", "rpc.reply-")))
@@ -122,7 +122,7 @@ def drive(args: argparse.Namespace, suite, cluster: Cluster, dbs: Databases, api
     say(f"faults: {clock():7.1f}s replay posted {posted} mentions")
     injector.join()
     wait_replicas_ready(suite)  # the replicas killed last are back
-    again = republish_shares(dbs, cluster.nodes[-1].uri, 20, args.seed)
+    again = republish_shares(dbs, cluster.nodes[0].uri, 20, args.seed)
     say(f"faults: {clock():7.1f}s republished {again} shared events to their partner queues")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and sum(

@@ -23,15 +23,12 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from civicpulse.settings import SERVICES
 from civicpulse_demo import negative_burst
 from tests.browser.conftest import console_url, screenshot, start_suite
 from tests.e2e.liaison_clock import miss_acknowledge_deadline
 from tests.helpers import wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
-    "identity" not in SERVICES, reason="signing in with a password needs the identity service "
-    "(its branch lands separately; this test runs as soon as it is in settings.SERVICES)")]
+pytestmark = pytest.mark.e2e  # no skip: identity is on main, and CI must fail without it
 BIN = Path(sys.executable).parent
 LEAD_SECTION = "新闻宣传处"  # the default plan's lead section for the burst's level
 LIVE_MS = 15_000  # a live change must show without a reload within this (polls every 2 s)

@@ -177,6 +177,7 @@ def end_to_end(uri: str, db_url: str, n: int, trials: int, processes: int) -> di
                 for _ in range(processes - 1)]
     container = container_for(uri)
     container.start()
+    started_at = time.perf_counter()
     try:
         first_at = first_n = None
         deadline = time.monotonic() + 600
@@ -193,7 +194,11 @@ def end_to_end(uri: str, db_url: str, n: int, trials: int, processes: int) -> di
         done_at = time.perf_counter()
         if first_at is None or count < n:
             raise RuntimeError(f"only {count} of {n} mentions stored")
-        rate = (n - first_n) / (done_at - first_at)
+        # The batches after the first, timed from when the first showed. This loop shares the
+        # eventlet hub with the container, whose batches can all commit before it polls again:
+        # then the rate is over the whole run from the container's start (an underestimate).
+        rate = ((n - first_n) / (done_at - first_at) if first_n < n
+                else n / (done_at - started_at))
         with engine.connect() as conn:
             incidents = conn.execute(text("SELECT count(*) FROM incidents")).scalar()
         delays = detection_delays(uri, trials, config.load().detector.floor_negative)

@@ -60,7 +60,8 @@ def run(*cmd: str, cwd: Path = ROOT, env: dict[str, str] | None = None
 
 
 def command_of(svc: str) -> list[str]:
-    return ["nameko", "run", "--config", f"services/{svc}/config/nameko.yaml",
+    """`nameko run` through civicpulse.serve: no dependency deprecation noise in the logs."""
+    return ["python", "-m", "civicpulse.serve", "--config", f"services/{svc}/config/nameko.yaml",
             f"services.{svc}.service:{CLASSES[svc]}"]
 
 

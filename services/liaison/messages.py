@@ -14,6 +14,10 @@ from civicpulse.contracts.review import STAGE_NAMES
 
 DEADLINE_NAMES = {"acknowledge": "签收", "first_response": "首次公开回应", "resolve": "处置完结"}
 NOTIFY_NAMES = {"leader_in_charge": "分管领导", "partner_lead": "协同单位负责人"}
+STATUS_NAMES = {"open": "待接收", "acknowledged": "已接收", "responding": "处置中",
+                "monitoring": "观察中", "resolved": "已解决", "closed": "已关闭"}
+TASK_STATUS_NAMES = {"todo": "待办", "doing": "进行中", "done": "已完成", "cancelled": "已取消"}
+TASK_FIELD_NAMES = {"status": "状态", "assignee": "承办"}
 NONE = "无"
 
 
@@ -25,8 +29,12 @@ def _names(names: Iterable[str], empty: str = NONE) -> str:
     return "、".join(names) or empty
 
 
+def _status(code: str) -> str:
+    return STATUS_NAMES.get(code, code)
+
+
 def _moved(moved: tuple[str, str] | None) -> str:
-    return f"；状态 {moved[0]} → {moved[1]}" if moved else ""
+    return f"；状态：{_status(moved[0])} → {_status(moved[1])}" if moved else ""
 
 
 # --- the ticket -----------------------------------------------------------------------------
@@ -41,7 +49,7 @@ def ticket_opened(incident_id: str, level: str, lead_section: str,
 
 
 def status_changed(before: str, after: str, by: str, note: str | None) -> str:
-    return f"状态 {before} → {after}（{by}）" + (f"：{note}" if note else "")
+    return f"状态：{_status(before)} → {_status(after)}（{by}）" + (f"：{note}" if note else "")
 
 
 def acknowledged(by: str) -> str:
@@ -95,7 +103,9 @@ def escalated(before: str, level: str, lead_section: str, added: Sequence[str],
               reopened: tuple[str, str] | None) -> str:
     text = (f"舆情升级：{before} → {level}，按{level}级预案：牵头 {lead_section}；"
             f"新增协同单位：{_names(added)}")
-    return text + (f"；工单重新打开（{reopened[0]} → {reopened[1]}）" if reopened else "")
+    if reopened:
+        text += f"；工单重新打开（{_status(reopened[0])} → {_status(reopened[1])}）"
+    return text
 
 
 def subsided(negative_ratio: float, moved: tuple[str, str] | None) -> str:
@@ -111,7 +121,7 @@ def statement_brief(topic_name: str, level: str, due_at: datetime) -> str:
 
 
 def statement_requested(due_at: datetime, moved: tuple[str, str]) -> str:
-    return f"请新闻宣传条线起草回应口径，{_minute(due_at)} 前提交；状态 {moved[0]} → {moved[1]}"
+    return f"请新闻宣传条线起草回应口径，{_minute(due_at)} 前提交" + _moved(moved)
 
 
 def statement_published(title: str, channels: Sequence[str],
@@ -158,7 +168,9 @@ def task_added(title: str, owner: str, due_at: datetime, by: str) -> str:
 
 
 def task_updated(title: str, changes: Mapping[str, str], by: str) -> str:
-    return f"任务「{title}」" + "，".join(f"{k} → {v}" for k, v in changes.items()) + f"（{by}）"
+    shown = {TASK_FIELD_NAMES.get(k, k): TASK_STATUS_NAMES.get(v, v) if k == "status" else v
+             for k, v in changes.items()}
+    return f"任务「{title}」" + "，".join(f"{k} → {v}" for k, v in shown.items()) + f"（{by}）"
 
 
 def meeting_scheduled(title: str, starts_at: datetime, attendees: Sequence[str],

@@ -55,12 +55,14 @@ def say(line: str) -> None:
 # --- the suite under test ---------------------------------------------------------------------
 
 def short_deadline_plans(path: Path) -> Path:
-    """The shipped plans with minute-scale deadlines, so deadlines fire during the replay."""
+    """The shipped plans with deadlines of seconds, so deadlines fire during the replay even on
+    an idle machine, where the replay settles within about 90 s (with 1-minute deadlines an idle
+    run fired none before it settled)."""
     plans = yaml.safe_load(LIAISON_PLANS.read_text(encoding="utf-8"))
     for level in plans["levels"].values():
-        level["deadlines"] = {"acknowledge": 1, "first_response": 2, "resolve": 600}
+        level["deadlines"] = {"acknowledge": 0.25, "first_response": 0.5, "resolve": 600}
         level["escalation"] = [{"after": 0, "notify": "leader_in_charge"},
-                               {"after": 1, "notify": "partner_lead"}]
+                               {"after": 0.25, "notify": "partner_lead"}]
     path.write_text(yaml.safe_dump(plans, allow_unicode=True), encoding="utf-8")
     return path
 

@@ -72,6 +72,9 @@ def check(lines: list[str]) -> None:
     assert tickets == incidents >= 50
     assert kills == 2 * len(SERVICES) and restarts >= 1 and db_kills >= 1  # each replica once
     assert not any("could not be injected" in line for line in lines)
+    figures = next(line for line in lines if line.startswith("faults: figures "))
+    fired = int(re.search(r"deadlines fired=(\d+)", figures).group(1))
+    assert fired > 0, f"no deadline fired during the replay: {figures}"
     classic = [line for line in lines if line.startswith("faults: classic")]
     assert all(line.endswith(": none") for line in classic), classic
 

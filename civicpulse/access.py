@@ -181,11 +181,6 @@ class StaffFromIdentity:
         return staff.cache().get_or(token, lambda t: ask_identity(self.identity.authenticate, t))
 
 
-# The name before identity existed, kept while the branches written against it land; new code
-# uses StaffFromIdentity.
-StaffFromReview = StaffFromIdentity
-
-
 # --- the entrypoint ----------------------------------------------------------------------------
 
 def _env_seconds(name: str, default: float) -> float:

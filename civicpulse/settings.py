@@ -220,7 +220,8 @@ _DECLARED = (
     Variable("CONSOLE_API_TIMEOUT_SECONDS", float, 10.0, "console's calls to the service APIs"),
     Variable("CONSOLE_IDLE_MINUTES", float, 30.0, "a console session unused this long ends"),
     Variable("CONSOLE_SESSION_HOURS", float, 12.0, "a console session's absolute limit"),
-    Variable("CIVICPULSE_OFFICE_TZ", str, "Asia/Shanghai", "the office's time zone (console)"),
+    Variable("CIVICPULSE_OFFICE_TZ", str, "Asia/Shanghai",
+             "the office's time zone (console pages; times in liaison's timeline text)"),
     Variable("CONSOLE_COOKIE_SECURE", bool, False, "console cookie only over HTTPS (behind TLS)"),
     Variable("CONSOLE_LIVE_SECONDS", float, 2.0, "how often live parts of a page refresh"),
     # the platform

@@ -56,6 +56,7 @@ DONE = {
     "partner_ack": "已确认收到。",
     "partner_commented": "回复已提交。",
     "task_updated": "任务已更新。",
+    "read": "已标为已读。",
 }
 
 
@@ -160,6 +161,11 @@ EVENT = {
     "liaison.statement.requested": "口径请求", "liaison.statement.published": "口径发布",
     "liaison.meeting.scheduled": "联席会议", "liaison.task.assigned": "任务分派",
     "liaison.partner.commented": "机构回复", "liaison.deadline.near": "时限临近",
+    "review.case.opened": "待审稿件", "review.stage.approved": "审核通过一级",
+    "review.case.approved": "审核通过", "review.case.returned": "退回修改",
+    "review.case.rejected": "审核否决", "review.stage.overdue": "审核超时",
+    "news.delivery.failed": "发布失败", "news.item.published": "已发布",
+    "news.comment.overdue": "留言逾期未复",
 }
 PARTICIPANT_ROLE = {"commander": "指挥", "liaison_officer": "联络员", "scribe": "记录员",
                     "partner_observer": "合作机构", "lead": "牵头"}

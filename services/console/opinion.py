@@ -12,7 +12,8 @@ from services.console import present
 
 OPEN = ("detected", "escalated", "subsiding")
 LEVELS = ("I", "II", "III", "IV")
-PAGE = 200  # incidents listed per page (newest first)
+PAGE = 50  # incidents listed per page (newest first)
+SHOWS = {"open": ",".join(OPEN), "closed": "closed", "all": None}  # the list's tabs: statuses
 DOTS_UP_TO = 30  # points are marked when there are this few (one point draws no line)
 
 
@@ -79,9 +80,9 @@ def evidence_rows(incident: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**m, "url": safe_url(m.get("url"))} for m in tops]
 
 
-def by_level(incidents: list[dict[str, Any]]) -> dict[str, int]:
-    open_ = [i for i in incidents if i.get("status") in OPEN]
-    return {lv: sum(1 for i in open_ if i.get("level") == lv) for lv in LEVELS}
+def by_level(counts: dict[str, int]) -> dict[str, int]:
+    """Every level, strongest first, with its count (sentiment's `by_level` leaves out zeros)."""
+    return {lv: int(counts.get(lv, 0)) for lv in LEVELS}
 
 
 def today_in(tz: str, now: datetime) -> str:

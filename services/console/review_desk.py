@@ -25,6 +25,19 @@ def my_stage(role: str | None) -> str | None:
     return role if role in STAGES else None
 
 
+TABS = ("mine", "open", "done")
+PAGE = 50  # cases a page of the queue
+DONE = ("approved", "returned", "rejected")
+
+
+def tab_query(show: str, stage: str | None) -> dict[str, str]:
+    """Review's query for a tab of the queue (its page aside)."""
+    if show == "done":
+        return {"status": ",".join(DONE), "order": "updated"}
+    return {"status": "open", "order": "due"} | ({"stage": stage} if show == "mine" and stage
+                                                 else {})
+
+
 def queue(cases: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
     """Open cases, the most urgent first (deadline, then the longest waiting), each with its
     deadline countdown."""

@@ -16,6 +16,7 @@ from civicpulse.operations import OperationsEndpoints
 from services.console.pages.admin import AdminPages
 from services.console.pages.auth import AuthPages
 from services.console.pages.home import HomePages
+from services.console.pages.inbox import InboxPages
 from services.console.pages.incidents import IncidentPages
 from services.console.pages.news import NewsPages
 from services.console.pages.partner import PartnerPages
@@ -26,7 +27,7 @@ from services.console.web import SESSION_KEY, current_session
 
 
 class ConsoleService(AuthPages, HomePages, TicketPages, PartnerPages, StaffFromIdentity,
-                     ReviewPages, NewsPages, IncidentPages,
+                     ReviewPages, NewsPages, IncidentPages, InboxPages,
                      AdminPages, OperationsEndpoints):
     name = "console"
     console = ConsoleRuntime()

@@ -17,19 +17,32 @@ PARTNER_KINDS = ("partner.ack", "partner.comment")
 IN_WORK = ("open", "acknowledged", "responding", "monitoring")
 
 
-def board(tickets: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """One column per status, each card with its next deadline's countdown."""
-    columns = []
-    for status in STATUSES:
-        cards = []
-        for t in tickets:
-            if t["status"] != status:
-                continue
-            due = _next_due(t)
-            cards.append({**t, "countdown": present.countdown(due, now) if due and
-                          status in IN_WORK else None})
-        columns.append({"status": status, "tickets": cards})
-    return columns
+BOARD_CARDS = 30  # cards per board column (the most urgent first; settled: the newest)
+LIST_PAGE = 50  # rows per page of one status's list
+
+
+def ask(status: str, limit: int, offset: int = 0) -> dict[str, Any]:
+    """Liaison's query for one status's tickets: in work by the most urgent unmet deadline,
+    settled ones newest first."""
+    return {"status": status, "order": "due" if status in IN_WORK else "opened",
+            "limit": limit, "offset": offset}
+
+
+def cards(tickets: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The tickets of one status as cards, each in work with its next deadline's countdown."""
+    out = []
+    for t in tickets:
+        due = _next_due(t)
+        out.append({**t, "countdown": present.countdown(due, now) if due and
+                    t["status"] in IN_WORK else None})
+    return out
+
+
+def board(answers: dict[str, dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """One column per status from liaison's answer for it: its cards and how many in all."""
+    return [{"status": status, "tickets": cards(answers[status]["tickets"], now),
+             "total": answers[status].get("total", len(answers[status]["tickets"]))}
+            for status in STATUSES]
 
 
 def _next_due(t: dict[str, Any]) -> str | None:

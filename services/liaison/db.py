@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     delete,
     func,
     insert,
@@ -253,6 +254,29 @@ def _due_columns(due: dict[str, datetime]) -> dict[str, datetime]:
     return {f"{k}_due_at": v for k, v in due.items()}
 
 
+def _with_facts() -> Any:
+    return tickets.outerjoin(ticket_facts, ticket_facts.c.ticket_id == tickets.c.id)
+
+
+def _next_due() -> Any:
+    """The ticket's first plan deadline whose fact is still missing (NULL when all are met)."""
+    return case(*[(ticket_facts.c[fact].is_(None), tickets.c[f"{kind}_due_at"])
+                  for kind, fact in domain.DEADLINE_FACTS.items()], else_=None)
+
+
+def _ticket_filters(q: domain.TicketQuery) -> list[Any]:
+    t, p = tickets.c, participants.c
+    wanted = {t.incident_id: q.incident_id, t.status: q.status, t.level: q.level,
+              t.lead_section: q.lead_section, ticket_facts.c.commander: q.commander}
+    out = [column == value for column, value in wanted.items() if value]
+    if q.in_work:
+        out.append(t.status.notin_(tuple(domain.SETTLED)))
+    if q.agency:
+        out.append(t.id.in_(select(p.ticket_id).where(p.kind == "agency",
+                                                      p.party == q.agency)))
+    return out
+
+
 class Tickets:
     """The ticket aggregate: the ticket row, its participants, its facts and its snapshots."""
 
@@ -286,14 +310,22 @@ class Tickets:
         self.session.execute(insert(ticket_facts).values(ticket_id=ticket.id))
         return True
 
-    def list(self, *, incident_id: str | None = None, status: str | None = None
-             ) -> list[domain.Ticket]:
-        query = select(tickets).order_by(tickets.c.opened_at.desc(), tickets.c.id)
-        if incident_id:
-            query = query.where(tickets.c.incident_id == incident_id)
-        if status:
-            query = query.where(tickets.c.status == status)
-        return [_ticket(r) for r in self.session.execute(query).mappings()]
+    def list(self, query: domain.TicketQuery | None = None) -> list[domain.Ticket]:
+        """The tickets `query` asks for, in its order, one page of them when it has a limit."""
+        q = query or domain.TicketQuery()
+        t = tickets.c
+        order = ([_next_due().asc().nulls_last(), t.opened_at.desc(), t.id] if q.order == "due"
+                 else [t.opened_at.desc(), t.id])
+        sql = (select(tickets).select_from(_with_facts()).where(*_ticket_filters(q))
+               .order_by(*order).offset(q.offset))
+        if q.limit is not None:
+            sql = sql.limit(q.limit)
+        return [_ticket(r) for r in self.session.execute(sql).mappings()]
+
+    def count(self, query: domain.TicketQuery) -> int:
+        """How many tickets `query` matches, its page aside."""
+        return self.session.execute(select(func.count()).select_from(_with_facts())
+                                    .where(*_ticket_filters(query))).scalar_one()
 
     def facts_of(self, ticket_ids: Collection[str]) -> dict[str, domain.Facts]:
         """The facts of many tickets in one query (tickets without a row: empty facts)."""
@@ -353,11 +385,6 @@ class Tickets:
             select(participants.c.party)
             .where(participants.c.ticket_id == ticket_id, participants.c.kind == "agency")
             .order_by(participants.c.id)).scalars())
-
-    def ids_with_agency(self, agency: str) -> set[str]:
-        p = participants.c
-        return set(self.session.execute(select(p.ticket_id).where(
-            p.kind == "agency", p.party == agency)).scalars())
 
     def participants(self, ticket_id: str) -> list[domain.Participant]:
         return [domain.Participant(**r) for r in _rows(self.session, participants, ticket_id)]

@@ -104,6 +104,27 @@ STATUS_FACTS = {"acknowledged": "acknowledged_at", "resolved": "resolved_at",
                 "closed": "closed_at"}
 
 
+# --- which tickets a list asks for ------------------------------------------------------------
+
+TICKET_ORDERS = ("opened", "due")  # newest first | the most urgent unmet plan deadline first
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """The filters, order and page of a ticket list; every filter narrows (AND)."""
+
+    incident_id: str | None = None
+    status: str | None = None
+    in_work: bool = False  # only tickets not yet settled (resolved or closed)
+    level: str | None = None
+    agency: str | None = None  # only tickets this partner agency takes part in
+    lead_section: str | None = None
+    commander: str | None = None
+    order: str = "opened"
+    limit: int | None = None
+    offset: int = 0
+
+
 # --- the ticket, as use cases see it ---------------------------------------------------------
 
 @dataclass(frozen=True)

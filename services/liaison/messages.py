@@ -1,7 +1,8 @@
 """Every word liaison writes for people: ticket titles, timeline entries, the statement request.
 
 Use cases decide *what* happened and call one function here for *how it reads*; nothing else in
-liaison builds Chinese text. Times are written to the minute, lists of names with 、.
+liaison builds Chinese text. Times are written to the minute on the office's clock, lists of
+names with 、.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from civicpulse import settings
 from civicpulse.contracts.review import STAGE_NAMES
 
 DEADLINE_NAMES = {"acknowledge": "签收", "first_response": "首次公开回应", "resolve": "处置完结"}
@@ -22,7 +25,10 @@ NONE = "无"
 
 
 def _minute(at: datetime) -> str:
-    return at.isoformat(timespec="minutes")
+    """The office's own clock, to the minute (`2026-11-29 14:05`): people read these entries
+    in the office, and partners in the same city (CIVICPULSE_OFFICE_TZ)."""
+    return at.astimezone(ZoneInfo(settings.value("CIVICPULSE_OFFICE_TZ"))).strftime(
+        "%Y-%m-%d %H:%M")
 
 
 def _names(names: Iterable[str], empty: str = NONE) -> str:

@@ -32,9 +32,8 @@ def _public(ticket: domain.Ticket) -> dict[str, Any]:
 def tickets_of(uow: UnitOfWork, agency: str) -> list[dict[str, Any]]:
     """The tickets `agency` is on, newest first."""
     with uow:
-        r = tickets.repos(uow)
-        ids = r.tickets.ids_with_agency(agency)
-        return [_public(t) for t in r.tickets.list() if t.id in ids]
+        found = tickets.repos(uow).tickets.list(domain.TicketQuery(agency=agency))
+        return [_public(t) for t in found]
 
 
 def ticket(uow: UnitOfWork, agency: str, ticket_id: str) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.liaison.domain import ASSIGNABLE_ROLES as ROLES
-from services.liaison.domain import LEVEL_ORDER, STATUSES, TASK_STATUSES
+from services.liaison.domain import LEVEL_ORDER, STATUSES, TASK_STATUSES, TICKET_ORDERS
 
 
 class _Body(Schema):
@@ -19,10 +19,19 @@ class TransitionSchema(_Body):
 
 
 class TicketQuerySchema(_Body):
+    """`GET /tickets`: filters (all must hold), `order` (opened: newest first; due: the most
+    urgent unmet plan deadline first) and a page (`limit` up to 500, `offset`)."""
+
     incident_id = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     level = fields.String(load_default=None, validate=validate.OneOf(LEVEL_ORDER))
     agency = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    in_work = fields.Boolean(load_default=False)
+    lead_section = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    commander = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
+    order = fields.String(load_default="opened", validate=validate.OneOf(TICKET_ORDERS))
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 class TasksQuerySchema(_Body):

@@ -130,7 +130,9 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
             query = TicketQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
-        return {"tickets": ticket_views.list_tickets(self.platform.uow(), **query)}
+        found, total = ticket_views.page_of_tickets(self.platform.uow(),
+                                                    domain.TicketQuery(**query))
+        return {"tickets": found, "total": total}
 
     @http("GET", "/tasks", access=STAFF, query=TasksQuerySchema)
     @json_api

@@ -20,18 +20,21 @@ def summary(t: domain.Ticket) -> dict[str, Any]:
     return out
 
 
-def list_tickets(uow: UnitOfWork, *, incident_id: str | None = None,
-                 status: str | None = None, level: str | None = None,
-                 agency: str | None = None) -> list[dict[str, Any]]:
+def list_tickets(uow: UnitOfWork, **filters: Any) -> list[dict[str, Any]]:
+    """The tickets matching `filters` (the fields of `domain.TicketQuery`), with their facts."""
+    return page_of_tickets(uow, domain.TicketQuery(**filters))[0]
+
+
+def page_of_tickets(uow: UnitOfWork, query: domain.TicketQuery
+                    ) -> tuple[list[dict[str, Any]], int]:
+    """One page of the tickets `query` asks for, with their facts, and how many match in all."""
     with uow:
         r = tickets.repos(uow)
-        found = r.tickets.list(incident_id=incident_id, status=status)
-        if level:
-            found = [t for t in found if t.level == level]
-        if agency:
-            found = [t for t in found if agency in r.tickets.agencies(t.id)]
+        found = r.tickets.list(query)
+        total = (len(found) + query.offset if query.limit is None
+                 else r.tickets.count(query))
         facts = r.tickets.facts_of([t.id for t in found])
-        return [{**summary(t), **met(facts[t.id])} for t in found]
+        return [{**summary(t), **met(facts[t.id])} for t in found], total
 
 
 def met(facts: domain.Facts) -> dict[str, Any]:

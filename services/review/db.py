@@ -182,13 +182,30 @@ def case_decisions(session: Session, case_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def find_cases(session: Session, filters: dict[str, str | None], limit: int = 200
-               ) -> list[Case]:
-    query = select(cases).order_by(cases.c.created_at.desc()).limit(limit)
-    for name in ("status", "stage", "item_id", "correlation_id"):
-        if filters.get(name):
-            query = query.where(cases.c[name] == filters[name])
+def find_cases(session: Session, filters: Mapping[str, Any]) -> list[Case]:
+    """The cases `filters` asks for (`status` may list several, joined by commas), in its
+    `order`, one page (`limit`, `offset`)."""
+    c = cases.c
+    order = {"due": [c.stage_due_at.asc().nulls_last(), c.stage_entered_at, c.created_at],
+             "updated": [c.updated_at.desc()]}.get(filters.get("order") or "",
+                                                   [c.created_at.desc()])
+    query = (select(cases).where(*_case_filters(filters)).order_by(*order, c.id)
+             .limit(filters.get("limit") or 200).offset(filters.get("offset") or 0))
     return [_case(r) for r in session.execute(query).mappings().all()]
+
+
+def count_cases(session: Session, filters: Mapping[str, Any]) -> int:
+    """How many cases `filters` matches, its page aside."""
+    return session.execute(select(func.count()).select_from(cases)
+                           .where(*_case_filters(filters))).scalar_one()
+
+
+def _case_filters(filters: Mapping[str, Any]) -> list[Any]:
+    out = [cases.c.status.in_(str(filters["status"]).split(","))] if filters.get("status") \
+        else []
+    return out + [cases.c[name] == filters[name] for name in ("stage", "item_id",
+                                                              "correlation_id")
+                  if filters.get(name)]
 
 
 def case_findings(session: Session, case_id: str) -> list[dict[str, Any]]:

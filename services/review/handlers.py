@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -240,9 +240,16 @@ def _record_outcome(uow: UnitOfWork, case: domain.Case, outcome: domain.Outcome,
         }, correlation_id=corr, caused_by=stage_event, tlp="AMBER"))
 
 
-def list_cases(uow: UnitOfWork, filters: dict[str, str | None]) -> list[dict[str, Any]]:
+def list_cases(uow: UnitOfWork, filters: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return page_of_cases(uow, filters)[0]
+
+
+def page_of_cases(uow: UnitOfWork, filters: Mapping[str, Any]
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """One page of the cases `filters` asks for, and how many match in all."""
     with uow:
-        return [jsonable(c.as_dict()) for c in db.find_cases(uow.session, filters)]
+        found = [jsonable(c.as_dict()) for c in db.find_cases(uow.session, filters)]
+        return found, db.count_cases(uow.session, filters)
 
 
 def get_case(uow: UnitOfWork, case_id: str) -> dict[str, Any]:

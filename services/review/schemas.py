@@ -1,6 +1,6 @@
 """HTTP bodies of the review service."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.review.domain import CASE_STATUSES, DECISIONS, STAGES
 
@@ -17,14 +17,32 @@ class DecisionSchema(Schema):
                             load_default=None, allow_none=True)
 
 
+CASE_ORDERS = ("created", "due", "updated")  # newest first | due soonest first | last changed
+
+
+def _known_statuses(value: str) -> None:
+    unknown = [s for s in value.split(",") if s not in CASE_STATUSES]
+    if unknown:
+        raise ValidationError(f"unknown status {unknown[0]!r}; one of {CASE_STATUSES}")
+
+
 class CaseFilterSchema(Schema):
+    """`GET /cases`: `status` (one, or several joined by commas), `stage`, `item_id`,
+    `correlation_id`; `order` (created: newest first; due: the stage deadline soonest first,
+    then the longest waiting; updated: last changed first); a page (`limit`, default 200, and
+    `offset`)."""
+
     class Meta:
         unknown = EXCLUDE
 
-    status = fields.String(load_default=None, validate=validate.OneOf(CASE_STATUSES))
+    status = fields.String(load_default=None,
+                           validate=[validate.Length(min=1, max=64), _known_statuses])
     stage = fields.String(load_default=None, validate=validate.OneOf(STAGES))
     item_id = fields.String(load_default=None)
     correlation_id = fields.String(load_default=None)
+    order = fields.String(load_default="created", validate=validate.OneOf(CASE_ORDERS))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 class AuditQuerySchema(Schema):

@@ -82,7 +82,8 @@ class ReviewService(StaffFromIdentity, OperationsEndpoints):
             filters = CaseFilterSchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
-        return {"cases": handlers.list_cases(self.platform.uow(), filters)}
+        found, total = handlers.page_of_cases(self.platform.uow(), filters)
+        return {"cases": found, "total": total}
 
     @http("GET", "/cases/<string:case_id>", access=STAFF)
     @json_api

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import func, select, text, tuple_, update
 
 from civicpulse.db import UnitOfWork
 from civicpulse.envelope import utcnow
@@ -228,15 +228,16 @@ def _purge_evidence(uow: UnitOfWork, cutoff: datetime) -> None:
             evidence=json.dumps(evidence, ensure_ascii=False)))
 
 
-def list_incidents(uow: UnitOfWork, status: str | None = None, *, evidence: bool = True,
-                   limit: int | None = None) -> list[dict[str, Any]]:
-    """Newest first; `evidence=False` leaves the (large) evidence out of each row."""
+def list_incidents(uow: UnitOfWork, status: str | None = None, *, level: str | None = None,
+                   evidence: bool = True, limit: int | None = None, offset: int = 0
+                   ) -> list[dict[str, Any]]:
+    """Newest first; `status` one or several joined by commas; `evidence=False` leaves the
+    (large) evidence out of each row; one page when `limit` is given."""
     i = db.incidents.c
     columns = [c for c in db.incidents.c if evidence or c.name != "evidence"]
     with uow:
-        q = select(*columns).order_by(i.detected_at.desc())
-        if status:
-            q = q.where(i.status == status)
+        q = (select(*columns).where(*_filters(status, level))
+             .order_by(i.detected_at.desc(), i.id).offset(offset))
         if limit:
             q = q.limit(limit)
         rows = uow.session.execute(q).mappings().all()
@@ -244,6 +245,22 @@ def list_incidents(uow: UnitOfWork, status: str | None = None, *, evidence: bool
             return [dict(r) for r in rows]
         return [{**r, "evidence": json.loads(r["evidence"]) if r["evidence"] else None}
                 for r in rows]
+
+
+def count_incidents(uow: UnitOfWork, status: str | None = None, level: str | None = None
+                    ) -> dict[str, int]:
+    """level → how many incidents have `status` (one or several joined by commas)."""
+    i = db.incidents.c
+    with uow:
+        rows = uow.session.execute(select(i.level, func.count()).where(*_filters(status, level))
+                                   .group_by(i.level)).all()
+    return {level: n for level, n in rows}
+
+
+def _filters(status: str | None, level: str | None) -> list[Any]:
+    i = db.incidents.c
+    return ([i.status.in_(status.split(","))] if status else []) + \
+        ([i.level == level] if level else [])
 
 
 class IncidentNotFound(LookupError):

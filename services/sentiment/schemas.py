@@ -90,12 +90,25 @@ def reject_reason(errors: dict[str, Any]) -> str:
     return next(iter(errors), "_schema") if isinstance(errors, dict) else "_schema"
 
 
+INCIDENT_STATUSES = ("detected", "escalated", "subsiding", "closed")
+
+
+def _known_statuses(value: str) -> None:
+    unknown = [s for s in value.split(",") if s not in INCIDENT_STATUSES]
+    if unknown:
+        raise ValidationError(f"unknown status {unknown[0]!r}; one of {INCIDENT_STATUSES}")
+
+
 class IncidentQuerySchema(Schema):
-    """`GET /incidents`: `status`, `evidence` (false leaves it out), `limit`."""
+    """`GET /incidents`: `status` (one, or several joined by commas), `level`, `evidence`
+    (false leaves it out), a page (`limit`, `offset`)."""
 
     class Meta:
         unknown = EXCLUDE
 
-    status = fields.String(load_default=None, validate=validate.Length(min=1, max=16))
+    status = fields.String(load_default=None,
+                           validate=[validate.Length(min=1, max=64), _known_statuses])
+    level = fields.String(load_default=None, validate=validate.OneOf(("I", "II", "III", "IV")))
     evidence = fields.Boolean(load_default=True)
     limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))

@@ -69,16 +69,19 @@ class SentimentService(StaffFromIdentity, OperationsEndpoints):
     @http("GET", "/incidents", access=STAFF, query=IncidentQuerySchema)
     @json_api
     def get_incidents(self, request: Any) -> dict[str, Any]:
-        """Newest first; `evidence=false` leaves out each incident's evidence, `limit=n`."""
+        """Newest first; `evidence=false` leaves out each incident's evidence; a page with
+        `limit`/`offset`; `total` and `by_level` count every match, the page aside."""
         try:
             q = IncidentQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
         cfg = self.config
-        return {"incidents": [{**i, "topic_name": cfg.topic_name(i["topic"])} for i in
-                              handlers.list_incidents(self.platform.uow(), q["status"],
-                                                      evidence=q["evidence"],
-                                                      limit=q["limit"])]}
+        found = handlers.list_incidents(self.platform.uow(), q["status"], level=q["level"],
+                                        evidence=q["evidence"], limit=q["limit"],
+                                        offset=q["offset"])
+        by_level = handlers.count_incidents(self.platform.uow(), q["status"], q["level"])
+        return {"incidents": [{**i, "topic_name": cfg.topic_name(i["topic"])} for i in found],
+                "total": sum(by_level.values()), "by_level": by_level}
 
     @http("GET", "/incidents/<string:incident_id>", access=STAFF)
     @json_api

@@ -354,3 +354,33 @@ def test_the_plan_calendar_takes_a_theme_and_an_entry(world: World, chromium: An
     page.wait_for_selector("#flash >> text=计划条目已新增")
     assert "代表小组进站接待选民" in page.locator("#calendar").inner_text()
     page.context.close()
+
+
+def test_the_inbox_lists_my_notifications_marks_them_read_and_counts_new_ones_live(
+        world: World, chromium: Any) -> None:
+    """The section head is told of the cases waiting at their stage (notify's inbox): the
+    message opens the case in the console, 全部标为已读 clears the count, and a new case's
+    message raises it again on the open page, without a reload."""
+    unread = lambda: world.call("GET", "notify", "/inbox?unread=true&limit=1",  # noqa: E731
+                                "section_head")["unread"]
+    wait_for(lambda: unread() > 0, timeout=60)
+    page = world.sign_in(chromium, "section_head")
+    page.goto(console_url(world.env, "/inbox"))
+    link = page.locator(f"li.message a[href='/review/{world.ids['case']}']")
+    assert link.count() >= 1
+    link.first.click()
+    page.wait_for_selector("#changes")  # the case page (its changes since the last revision)
+    assert page.url.endswith(f"/review/{world.ids['case']}")
+    page.goto(console_url(world.env, "/inbox"))
+    assert int(page.locator("#unread").inner_text()) == unread() > 0
+    page.locator("#read-all").click()
+    page.wait_for_selector("#flash .notice:has-text('已标为已读')")
+    assert page.locator("#unread").count() == 0 and page.locator("li.message.unread").count() == 0
+    assert unread() == 0
+    item = world.call("POST", "news", "/items", body={
+        "kind": "notice", "title": "关于召开代表座谈会的通知", "body": "定于本周五召开座谈会。"})
+    world.call("POST", "news", f"/items/{item['id']}/submit", body={})
+    page.locator("#unread").wait_for(timeout=30_000)  # the badge comes back by itself
+    assert int(page.locator("#unread").inner_text()) >= 1
+    screenshot(page, "inbox")
+    page.context.close()

@@ -186,6 +186,10 @@ def test_the_lead_works_the_ticket_through_liaisons_rules(world: World, chromium
     board.goto(console_url(w.env, "/tickets"))
     assert board.locator(f"#col-{target} [data-ticket='{w.ticket}']").count() == 1
     screenshot(board, "tickets-board")
+    board.click(f"#col-{target} h2 a")  # the column's whole list, page by page
+    assert board.locator(f"#tickets tr[data-ticket='{w.ticket}']").count() == 1
+    total = w.call("GET", "liaison", f"/tickets?status={target}&limit=1")["total"]
+    assert f"共 {total} 件" in board.locator("main h1").inner_text()
 
 
 def test_the_partner_sees_no_red_and_its_comment_reaches_the_lead_live(world: World,
@@ -202,6 +206,8 @@ def test_the_partner_sees_no_red_and_its_comment_reaches_the_lead_live(world: Wo
     lead = w.staff_page(chromium, "lead", "section_head")
     lead.goto(console_url(w.env, f"/tickets/{w.ticket}"))
     assert lead.locator(f"#agencies [data-agency='{agency}'] .tlp").count() >= 1
+    name = w.call("GET", "liaison", f"/agencies/{agency}")["name"]
+    assert name in lead.locator(f"#agencies [data-agency='{agency}'] h3").inner_text()
     lead.evaluate("window.__stayed = true")
 
     partner = chromium.context().new_page()

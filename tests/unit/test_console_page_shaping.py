@@ -98,3 +98,37 @@ def test_chart_scales_to_the_largest_value_and_links_are_http_only() -> None:
     assert chart.lines[0]["points"].split()[1].endswith(",10.0")
     assert opinion.safe_url("javascript:alert(1)") is None
     assert opinion.safe_url("https://weibo.com/x") == "https://weibo.com/x"
+
+
+def test_a_list_is_paged_with_its_neighbours_and_bad_page_numbers_mean_the_first() -> None:
+    from services.console import paging
+
+    assert paging.pager(120, 1, 50) == {"page": 1, "last": 3, "total": 120, "prev": None,
+                                        "next": 2}
+    assert paging.pager(120, 3, 50)["next"] is None and paging.pager(0, 1, 50)["last"] == 1
+    assert [paging.number(a) for a in ({}, {"page": "4"}, {"page": "x"}, {"page": "-2"})] == \
+        [1, 4, 1, 1]
+    assert paging.offset(3, 50) == 100
+
+
+def test_the_board_asks_for_the_most_urgent_in_work_and_the_newest_settled() -> None:
+    from services.console import ticket_view
+
+    assert ticket_view.ask("open", 30)["order"] == "due"
+    assert ticket_view.ask("closed", 30, 60) == {"status": "closed", "order": "opened",
+                                                 "limit": 30, "offset": 60}
+    answers = {s: {"tickets": [], "total": 0} for s in ticket_view.STATUSES}
+    answers["open"] = {"tickets": [{"id": "t1", "status": "open", "met": {},
+                                    "deadlines": {"acknowledge": "2026-11-29T07:00:00+00:00"}}],
+                       "total": 41}
+    columns = ticket_view.board(answers, datetime(2026, 11, 29, 6, 0, tzinfo=UTC))
+    assert [c["status"] for c in columns] == list(ticket_view.STATUSES)
+    assert columns[0]["total"] == 41 and columns[0]["tickets"][0]["countdown"]["css"] == "ok"
+
+
+def test_the_review_queue_asks_for_the_most_urgent_first_and_the_last_decided_first() -> None:
+    assert review_desk.tab_query("mine", "principal") == {
+        "status": "open", "order": "due", "stage": "principal"}
+    assert review_desk.tab_query("open", "principal") == {"status": "open", "order": "due"}
+    assert review_desk.tab_query("done", None) == {"status": "approved,returned,rejected",
+                                                   "order": "updated"}

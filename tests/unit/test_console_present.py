@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from services.console import dashboard, present
@@ -35,29 +36,47 @@ def test_codes_are_labelled_in_chinese_and_unknown_codes_shown_as_they_are() -> 
 
 
 class FakeApi:
-    def __init__(self, answers: dict[str, object]) -> None:
-        self.answers = answers
+    """Answers each ask with `answer(query parameters)`, and records the asks."""
+
+    def __init__(self, answer: Callable[[dict[str, object]], object]) -> None:
+        self.answer, self.asked = answer, []
 
     def get(self, service: str, path: str, **params: object) -> object:
-        return self.answers[path]
+        self.asked.append(params)
+        return self.answer(params)
 
 
-def test_my_tickets_are_those_of_my_section_most_urgent_first() -> None:
-    def ticket(tid: str, section: str, due: datetime, status: str = "open") -> dict:
-        return {"id": tid, "lead_section": section, "status": status, "level": "III",
-                "deadlines": {"acknowledge": due.isoformat(), "first_response": None,
-                              "resolve": (due + timedelta(days=1)).isoformat()}}
-    api = FakeApi({"/tickets": {"tickets": [
-        ticket("late", "新闻处", NOW + timedelta(hours=3)),
-        ticket("other", "联络处", NOW + timedelta(hours=1)),
-        ticket("soon", "新闻处", NOW - timedelta(minutes=5)),
-        ticket("done", "新闻处", NOW, status="closed")]}})
+def ticket(tid: str, due: datetime, status: str = "open", acknowledged: bool = False) -> dict:
+    return {"id": tid, "lead_section": "新闻处", "status": status, "level": "III",
+            "met": {"acknowledge": acknowledged},
+            "deadlines": {"acknowledge": due.isoformat(),
+                          "first_response": (due + timedelta(hours=2)).isoformat(),
+                          "resolve": (due + timedelta(days=1)).isoformat()}}
+
+
+def test_my_tickets_merge_my_sections_and_those_i_command_most_urgent_first() -> None:
+    section = {"tickets": [ticket("late", NOW + timedelta(hours=3)),
+                           ticket("both", NOW + timedelta(hours=1))], "total": 7}
+    commanded = {"tickets": [ticket("both", NOW + timedelta(hours=1)),
+                             ticket("soon", NOW - timedelta(minutes=5))], "total": 2}
+    api = FakeApi(lambda q: section if q.get("lead_section") == "新闻处" else commanded)
     me = {"name": "王芳", "role": "section_head", "section": "新闻处"}
-    mine = dashboard.my_tickets(api, me, NOW)
-    assert [t["id"] for t in mine] == ["soon", "late"]
-    assert mine[0]["countdown"]["css"] == "overdue"
+    mine = dashboard.my_tickets(api, me, NOW, limit=2)
+    assert [t["id"] for t in mine["rows"]] == ["soon", "both"] and mine["total"] == 7
+    assert mine["rows"][0]["countdown"]["css"] == "overdue"
+    assert {"in_work": "true", "order": "due", "limit": 2, "commander": "王芳"} in api.asked
+
+
+def test_a_leader_leads_every_section_in_one_ask_ordered_by_the_next_unmet_deadline() -> None:
+    # acknowledged: its next deadline is the first response, 2 h after the acknowledgement's
+    every = {"tickets": [ticket("acked", NOW - timedelta(hours=1), acknowledged=True),
+                         ticket("new", NOW + timedelta(minutes=30))], "total": 2}
+    api = FakeApi(lambda q: every)
     leader = {"name": "李", "role": "leader_in_charge", "section": ""}
-    assert {t["id"] for t in dashboard.my_tickets(api, leader, NOW)} == {"late", "other", "soon"}
+    mine = dashboard.my_tickets(api, leader, NOW)
+    assert [(t["id"], t["next_deadline"]) for t in mine["rows"]] == [
+        ("new", "acknowledge"), ("acked", "first_response")]
+    assert api.asked == [{"in_work": "true", "order": "due", "limit": dashboard.HOME_TICKETS}]
 
 
 def test_sign_in_refusals_are_said_in_chinese_with_the_wait_for_a_lockout() -> None:
@@ -69,3 +88,13 @@ def test_sign_in_refusals_are_said_in_chinese_with_the_wait_for_a_lockout() -> N
     assert "停用" in refusal_text({"ok": False, "reason": "disabled", "retry_after": None})
     assert safe_next("/tickets/t-1?x=1") == "/tickets/t-1?x=1"
     assert safe_next("//evil.example/") == "/" and safe_next("https://evil.example/") == "/"
+
+
+def test_open_incidents_are_counted_and_listed_by_level_strongest_first() -> None:
+    query = dashboard.incident_query("II")
+    assert query["status"] == "detected,escalated,subsiding" and query["level"] == "II"
+    answers = {lv: {"incidents": [], "total": 0} for lv in dashboard.LEVELS}
+    answers["II"] = {"incidents": [{"id": "inc-1"}], "total": 12}
+    shown = dashboard.open_incidents(answers)
+    assert list(shown) == ["I", "II", "III", "IV"]
+    assert shown["II"] == {"rows": [{"id": "inc-1"}], "total": 12}

@@ -358,6 +358,42 @@ def test_list_tickets_filters(uow: UowFactory, cfg: LiaisonConfig) -> None:
     assert ticket_views.get_ticket(uow(), "tkt-nope") is None
 
 
+def test_a_ticket_list_is_filtered_ordered_by_urgency_and_paged(uow: UowFactory,
+                                                               cfg: LiaisonConfig) -> None:
+    ids = {}
+    for n, level in enumerate(("IV", "I", "III", "II")):
+        effect = incidents.open_ticket(uow(), detected(level, incident=f"inc-p{n}"), cfg)
+        assert effect is not None
+        ids[level] = effect.ticket_id
+    ticket_work.acknowledge(uow(), ids["I"], "张三", cfg)  # its next deadline: first response
+    for status in ("monitoring", "resolved"):  # level IV tickets open already responding
+        ticket_work.change_status(uow(), ids["IV"], status, "张三", cfg)
+    ticket_work.assign(uow(), ids["II"], "李四", "commander", "张三")
+
+    def listed(**query: Any) -> list[str]:
+        return [t["id"] for t in ticket_views.list_tickets(uow(), **query)]
+
+    def next_due(tid: str) -> str:
+        t = next(t for t in ticket_views.list_tickets(uow()) if t["id"] == tid)
+        return min(due for key, due in t["deadlines"].items() if not t["met"][key])
+
+    in_work = [ids["I"], ids["III"], ids["II"]]
+    by_due = sorted(in_work, key=next_due)
+    assert listed(in_work=True, order="due") == by_due
+    assert listed(order="due")[-1] == ids["IV"]  # every deadline met or past: last
+    assert listed(in_work=True, order="due", limit=2) == by_due[:2]
+    page, total = ticket_views.page_of_tickets(uow(), domain.TicketQuery(
+        in_work=True, order="due", limit=2, offset=2))
+    assert [t["id"] for t in page] == by_due[2:] and total == 3
+    assert listed(commander="李四") == [ids["II"]]
+    assert listed(level="III") == [ids["III"]]
+    assert set(listed(agency="govpress")) <= {ids["I"], ids["II"]}
+    assert listed(agency="govpress") and not listed(agency="nobody")
+    section = next(t for t in ticket_views.list_tickets(uow()))["lead_section"]
+    assert set(listed(lead_section=section)) <= set(ids.values())
+    assert listed(lead_section="无此处室") == []
+
+
 def test_incident_events_before_the_ticket_are_retried(uow: UowFactory, cfg: LiaisonConfig
                                                        ) -> None:
     with pytest.raises(tickets.TicketNotOpenYet):

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from civicpulse.envelope import Envelope, new_event
@@ -175,6 +176,24 @@ def test_filters(uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Rev
     assert len(handlers.list_cases(uow(), {"status": "open"})) == 2
     assert len(handlers.list_cases(uow(), {"correlation_id": INCIDENT})) == 2
     assert handlers.list_cases(uow(), {"correlation_id": "other"}) == []
+
+
+def test_a_case_list_is_ordered_by_its_deadline_paged_and_counted(
+        uow: Any, cfg: config.ReviewConfig, staff: dict[str, domain.Reviewer]) -> None:
+    ids = [opened(uow, cfg, item_id=f"itm-{n}") for n in range(4)]
+    approve(uow, cfg, ids[0], staff["wang"])  # at the next stage now, with a later deadline
+    open_ = handlers.list_cases(uow(), {"status": "open", "order": "due"})
+    dues = [c["stage_due_at"] for c in open_]
+    assert dues == sorted(dues) and open_[-1]["id"] == ids[0]
+    page, total = handlers.page_of_cases(uow(), {"status": "open", "order": "due",
+                                                 "limit": 2, "offset": 2})
+    assert [c["id"] for c in page] == [c["id"] for c in open_[2:]] and total == 4
+    assert handlers.page_of_cases(uow(), {"status": "approved,rejected"}) == ([], 0)
+    newest = handlers.list_cases(uow(), {"order": "created", "limit": 1})
+    assert newest[0]["id"] == ids[-1]
+    from services.review.schemas import CaseFilterSchema
+    with pytest.raises(ValidationError):
+        CaseFilterSchema().load({"status": "open,nonsense"})
 
 
 def test_workflow_defaults_when_the_producer_omits_it(uow: Any, cfg: config.ReviewConfig) -> None:

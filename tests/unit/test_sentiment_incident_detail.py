@@ -1,9 +1,11 @@
 """An incident's detail for the console: evidence, curve, the topic's human name and the level
 history recorded at each lifecycle event."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
+from marshmallow import ValidationError
 
 from services.sentiment import config, handlers
 from tests.unit.test_sentiment_handlers import CFG, NOW, SCORER, mentions
@@ -70,4 +72,25 @@ def test_the_list_can_leave_the_evidence_out_and_be_limited(uow):
     assert "evidence" not in light and light["topic"].startswith("#other")
     from services.sentiment.schemas import IncidentQuerySchema
     assert IncidentQuerySchema().load({"evidence": "false", "limit": "5"}) == {
-        "status": None, "evidence": False, "limit": 5}
+        "status": None, "level": None, "evidence": False, "limit": 5, "offset": 0}
+
+
+def test_the_list_takes_several_statuses_a_level_and_a_page_and_counts_by_level(uow):
+    handlers.ingest(uow(), mentions(12), cfg=CFG, scorer=SCORER, now=NOW)
+    handlers.ingest(uow(), mentions(12, tag="other", prefix="o"), cfg=CFG, scorer=SCORER,
+                    now=NOW + timedelta(minutes=1))
+    both = handlers.list_incidents(uow(), "detected,escalated,subsiding", evidence=False)
+    assert len(both) == 2
+    [second] = handlers.list_incidents(uow(), "detected,escalated", evidence=False, limit=1,
+                                       offset=1)
+    assert second["id"] == both[1]["id"]
+    level = both[0]["level"]
+    assert handlers.count_incidents(uow(), "detected,escalated,subsiding") == \
+        Counter(i["level"] for i in both)
+    assert handlers.count_incidents(uow(), "closed") == {}
+    assert all(i["level"] == level for i in handlers.list_incidents(uow(), level=level))
+    assert sum(handlers.count_incidents(uow(), None, level).values()) == len(
+        handlers.list_incidents(uow(), level=level))
+    from services.sentiment.schemas import IncidentQuerySchema
+    with pytest.raises(ValidationError):
+        IncidentQuerySchema().load({"status": "detected,nonsense"})

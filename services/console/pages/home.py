@@ -7,7 +7,7 @@ from typing import Any
 import eventlet
 from werkzeug.wrappers import Response
 
-from services.console import dashboard, live
+from services.console import dashboard, fanout, live
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -37,10 +37,11 @@ def gather(ctx: Ctx) -> dict[str, Any]:
     refuses or does not answer leaves its part empty with a note, the rest still shows."""
     me = {"name": ctx.who.get("name", ""), "role": ctx.who.get("role", ""),
           "section": ctx.session.section}
-    parts = (("cases", "review", lambda: dashboard.my_cases(ctx.api, me), []),
-             ("tickets", "liaison", lambda: dashboard.my_tickets(ctx.api, me, ctx.now), []),
+    nothing = {"rows": [], "total": 0}
+    parts = (("cases", "review", lambda: dashboard.my_cases(ctx.api, me), nothing),
+             ("tickets", "liaison", lambda: dashboard.my_tickets(ctx.api, me, ctx.now), nothing),
              ("tasks", "liaison", lambda: dashboard.my_tasks(ctx.api, me, ctx.now), []),
-             ("incidents", "sentiment", lambda: dashboard.open_incidents(ctx.api), {}))
+             ("incidents", "sentiment", lambda: _open_incidents(ctx), {}))
 
     def fetch(part: tuple[str, str, Any, Any]) -> tuple[str, Any, str | None]:
         key, service, read, default = part
@@ -57,3 +58,12 @@ def gather(ctx: Ctx) -> dict[str, Any]:
             unavailable.add(failed)
     out["unavailable"] = sorted(unavailable)
     return out
+
+
+def _open_incidents(ctx: Ctx) -> dict[str, Any]:
+    """An ask per level, side by side; the first refusal stands for the part."""
+    answers = fanout.gather({
+        level: (lambda level=level: ctx.api.get("sentiment", "/incidents",
+                                                **dashboard.incident_query(level)))
+        for level in dashboard.LEVELS})
+    return dashboard.open_incidents({lv: fanout.value(a) for lv, a in answers.items()})

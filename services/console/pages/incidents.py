@@ -4,11 +4,9 @@ digest. Every read is the sentiment (and liaison) API's, as the signed-in person
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.wrappers import Response
 
-from services.console import fanout, opinion
+from services.console import fanout, opinion, paging
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -20,21 +18,25 @@ DIGEST = (("volume", "声量", "#5b7db1"), ("negative", "负面", "#c0392b"))
 class IncidentPages(Pages):
     @page("GET", "/incidents")
     def incidents(self, ctx: Ctx) -> Response:
-        show = ctx.args.get("show") or "open"
-        statuses = {"open": opinion.OPEN, "closed": ("closed",)}.get(show, (None,))
-
-        def read(status: str | None) -> Any:
-            return lambda: ctx.api.get("sentiment", "/incidents", status=status,
-                                       evidence="false", limit=opinion.PAGE)["incidents"]
-
-        answers = fanout.gather({str(s): read(s) for s in statuses}
-                                | ({} if show == "open" else {"open": lambda: [
-                                    i for s in opinion.OPEN for i in read(s)()]}))
-        rows = sorted((i for s in statuses for i in fanout.value(answers[str(s)])),
-                      key=lambda i: i.get("detected_at") or "", reverse=True)
-        open_now = rows if show == "open" else fanout.value(answers["open"])
-        return ctx.render("incidents.html", active="incidents", incidents=rows[:opinion.PAGE],
-                          show=show, levels=opinion.by_level(open_now), page=opinion.PAGE)
+        """A tab (open, closed, all), optionally one level, a page of it newest first; above
+        it the open incidents counted by level."""
+        show = ctx.args.get("show") if ctx.args.get("show") in opinion.SHOWS else "open"
+        level = ctx.args.get("level") if ctx.args.get("level") in opinion.LEVELS else None
+        number = paging.number(ctx.args)
+        answers = fanout.gather({
+            "rows": lambda: ctx.api.get(
+                "sentiment", "/incidents", status=opinion.SHOWS[show], level=level,
+                evidence="false", limit=opinion.PAGE,
+                offset=paging.offset(number, opinion.PAGE)),
+            "open": lambda: ctx.api.get("sentiment", "/incidents",
+                                        status=opinion.SHOWS["open"], evidence="false",
+                                        limit=1)})
+        rows, open_now = fanout.value(answers["rows"]), fanout.value(answers["open"])
+        query = f"/incidents?show={show}" + (f"&level={level}" if level else "")
+        return ctx.render("incidents.html", active="incidents", incidents=rows["incidents"],
+                          show=show, level=level, levels=opinion.by_level(open_now["by_level"]),
+                          pager=paging.pager(rows["total"], number, opinion.PAGE),
+                          pager_base=query)
 
     @page("GET", "/incidents/digest")
     def incidents_digest(self, ctx: Ctx) -> Response:
@@ -60,3 +62,4 @@ class IncidentPages(Pages):
         return ctx.render("incident.html", active="incidents", incident=incident,
                           chart=opinion.chart(curve, CURVE, "minute", ctx.settings.office_tz),
                           evidence=opinion.evidence_rows(incident), tickets=tickets)
+

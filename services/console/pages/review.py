@@ -9,7 +9,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.console import fanout, live, present, review_desk
+from services.console import fanout, live, paging, present, review_desk
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -20,22 +20,21 @@ FRAME_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; sand
 class ReviewPages(Pages):
     @page("GET", "/review")
     def review_queue(self, ctx: Ctx) -> Response:
+        """A tab (mine: open at my stage; open; done), 50 cases a page: the open ones the
+        stage deadline soonest first, the done ones the last decided first."""
         stage = review_desk.my_stage(ctx.who.get("role"))
         show = ctx.args.get("show") or ("mine" if stage else "open")
-        if show == "mine" and stage:
-            cases = ctx.api.get("review", "/cases", status="open", stage=stage)["cases"]
-        elif show == "done":
-            answers = fanout.gather({
-                status: (lambda status=status: ctx.api.get("review", "/cases", status=status))
-                for status in ("approved", "returned", "rejected")})
-            cases = [c for a in answers.values() for c in fanout.value(a)["cases"]]
-            cases.sort(key=lambda c: c.get("updated_at") or "", reverse=True)
-        else:
+        if show not in review_desk.TABS or (show == "mine" and not stage):
             show = "open"
-            cases = ctx.api.get("review", "/cases", status="open")["cases"]
+        number = paging.number(ctx.args)
+        answer = ctx.api.get("review", "/cases", **review_desk.tab_query(show, stage),
+                             limit=review_desk.PAGE,
+                             offset=paging.offset(number, review_desk.PAGE))
+        cases = answer["cases"]
         rows = cases if show == "done" else review_desk.queue(cases, ctx.now)
-        return ctx.render("review_list.html", active="review", cases=rows[:200], show=show,
-                          stage=stage)
+        return ctx.render("review_list.html", active="review", cases=rows, show=show,
+                          stage=stage, pager_base=f"/review?show={show}",
+                          pager=paging.pager(answer["total"], number, review_desk.PAGE))
 
     @page("GET", "/review/<string:case_id>")
     def review_case(self, ctx: Ctx, case_id: str) -> Response:

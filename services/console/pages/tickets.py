@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.console import live, ticket_view
+from services.console import fanout, live, paging, ticket_view
 from services.console.apis import ApiError
 from services.console.web import Ctx, Pages, page
 
@@ -16,14 +16,21 @@ from services.console.web import Ctx, Pages, page
 class TicketPages(Pages):
     @page("GET", "/tickets")
     def tickets(self, ctx: Ctx) -> Response:
-        tickets = ctx.api.get("liaison", "/tickets")["tickets"]
-        return ctx.render("tickets.html", active="tickets",
-                          columns=ticket_view.board(tickets, ctx.now))
+        """The board (each status's most urgent cards), or with `status` one status's tickets
+        page by page."""
+        status = ctx.args.get("status")
+        if status in ticket_view.STATUSES:
+            return _status_list(ctx, status)
+        answers = fanout.gather({
+            s: (lambda s=s: ctx.api.get("liaison", "/tickets",
+                                        **ticket_view.ask(s, ticket_view.BOARD_CARDS)))
+            for s in ticket_view.STATUSES})
+        columns = ticket_view.board({s: fanout.value(a) for s, a in answers.items()}, ctx.now)
+        return ctx.render("tickets.html", active="tickets", columns=columns)
 
     @page("GET", "/tickets/<string:ticket_id>")
     def ticket(self, ctx: Ctx, ticket_id: str) -> Response:
-        return ctx.render("ticket.html", active="tickets", agencies=_directory(ctx),
-                          **_live(ctx, ticket_id))
+        return ctx.render("ticket.html", active="tickets", **_live(ctx, ticket_id))
 
     @page("GET", "/live/tickets/<string:ticket_id>", touch=False)
     def ticket_live(self, ctx: Ctx, ticket_id: str) -> Response:
@@ -114,16 +121,24 @@ class TicketPages(Pages):
         return ctx.render("ticket_review.html", active="tickets", ticket=ticket, report=report)
 
 
+def _status_list(ctx: Ctx, status: str) -> Response:
+    page, size = paging.number(ctx.args), ticket_view.LIST_PAGE
+    answer = ctx.api.get("liaison", "/tickets",
+                         **ticket_view.ask(status, size, paging.offset(page, size)))
+    return ctx.render("tickets_list.html", active="tickets", status=status,
+                      tickets=ticket_view.cards(answer["tickets"], ctx.now),
+                      pager=paging.pager(answer["total"], page, size))
+
+
 def _live(ctx: Ctx, ticket_id: str) -> dict[str, Any]:
-    ticket = ctx.api.get("liaison", f"/tickets/{ticket_id}")
-    view = ticket_view.detail(ticket, ctx.now)
+    """The ticket and the agency directory (for agencies' names and the forms), read side by
+    side; the ticket's page shows agency codes when the directory cannot be read."""
+    answers = fanout.gather({"ticket": lambda: ctx.api.get("liaison", f"/tickets/{ticket_id}"),
+                             "agencies": lambda: ctx.api.get("liaison", "/agencies")})
+    directory = answers["agencies"]
+    agencies = [] if isinstance(directory, ApiError) else directory.get("agencies", [])
+    view = {**ticket_view.detail(fanout.value(answers["ticket"]), ctx.now),
+            "agencies": agencies, "names": {a["code"]: a.get("name") or a["code"]
+                                             for a in agencies}}
     html = ctx.html("ticket_live.html", version="", **view)
     return {**view, "version": live.version(html)}
-
-
-def _directory(ctx: Ctx) -> list[dict[str, Any]]:
-    """The agency directory, for the share and meeting forms (empty if liaison refuses)."""
-    try:
-        return ctx.api.get("liaison", "/agencies")["agencies"]
-    except (ApiError, KeyError):
-        return []

@@ -187,6 +187,9 @@ def _answer(fn: Callable[..., Response], service: Any, request: Any, access: Acc
             return response
         return _refusal(service, request, exc.status or 503, messages.api_error(exc.status), ctx,
                         detail=exc.reason, service_name=exc.service)
+    except Exception:  # a fault of the console itself: logged, and a page in Chinese, not JSON
+        log.exception("console: %s %s failed", request.method, request.path)
+        return _refusal(service, request, 500, messages.API_ERROR_DEFAULT, ctx)
     if ctx.new_session is not None:
         _set_cookie(service, response, ctx.new_session)
     elif touch and (session.kind != "anonymous" or COOKIE not in request.cookies):

@@ -180,8 +180,15 @@ def pages_of(w: World) -> dict[str, str]:
             "incidents-digest": "/incidents/digest", "admin": "/admin"}
 
 
+# the lists' other tabs and pages (checked like the main pages, not photographed)
+MORE_PAGES = ("/incidents?show=open&level=IV&page=1", "/review?show=done&page=2",
+              "/tickets?status=open", "/tickets?status=closed&page=2", "/inbox?show=unread",
+              "/inbox")
+
+
 def test_every_page_sends_anonymous_visitors_to_sign_in(world: World) -> None:
-    paths = [*pages_of(world).values(), f"/review/{world.ids['case']}/preview/website",
+    paths = [*pages_of(world).values(), *MORE_PAGES,
+             f"/review/{world.ids['case']}/preview/website",
              f"/live/review/{world.ids['case']}", f"/news/{world.ids['item']}/edit"]
     for path in paths:
         r = requests.get(console_url(world.env, path), allow_redirects=False, timeout=30)
@@ -300,6 +307,10 @@ def test_screenshots_of_every_main_page(world: World, chromium: Any) -> None:
             '"id":' not in page.locator("main").inner_text(), f"raw JSON on {path}"
         if not name.startswith("review-"):
             screenshot(page, name)
+    for path in MORE_PAGES:
+        response = page.goto(console_url(world.env, path))
+        assert response is not None and response.status == 200, path
+        assert page.locator("main h1").count() == 1, path
     page.context.close()
 
 

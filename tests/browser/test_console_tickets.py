@@ -187,7 +187,7 @@ def test_the_lead_works_the_ticket_through_liaisons_rules(world: World, chromium
     assert board.locator(f"#col-{target} [data-ticket='{w.ticket}']").count() == 1
     screenshot(board, "tickets-board")
     board.click(f"#col-{target} h2 a")  # the column's whole list, page by page
-    assert board.locator(f"#tickets tr[data-ticket='{w.ticket}']").count() == 1
+    board.wait_for_selector(f"#tickets tr[data-ticket='{w.ticket}']")
     total = w.call("GET", "liaison", f"/tickets?status={target}&limit=1")["total"]
     assert f"共 {total} 件" in board.locator("main h1").inner_text()
 

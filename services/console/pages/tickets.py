@@ -125,7 +125,7 @@ def _status_list(ctx: Ctx, status: str) -> Response:
     page, size = paging.number(ctx.args), ticket_view.LIST_PAGE
     answer = ctx.api.get("liaison", "/tickets",
                          **ticket_view.ask(status, size, paging.offset(page, size)))
-    return ctx.render("tickets_list.html", active="tickets", status=status,
+    return ctx.render("tickets_list.html", active="tickets", column=status,
                       tickets=ticket_view.cards(answer["tickets"], ctx.now),
                       pager=paging.pager(answer["total"], page, size))
 

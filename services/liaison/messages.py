@@ -22,6 +22,12 @@ STATUS_NAMES = {"open": "待接收", "acknowledged": "已接收", "responding": 
 TASK_STATUS_NAMES = {"todo": "待办", "doing": "进行中", "done": "已完成", "cancelled": "已取消"}
 TASK_FIELD_NAMES = {"status": "状态", "assignee": "承办"}
 NONE = "无"
+# the events liaison shares with agencies, as the timeline names them (unknown: the code)
+EVENT_NAMES = {"liaison.ticket.opened": "立案通报", "liaison.ticket.acknowledged": "签收通报",
+               "liaison.ticket.escalated": "升级通报", "liaison.ticket.overdue": "超时通报",
+               "liaison.ticket.resolved": "解决通报", "liaison.ticket.closed": "关闭通报",
+               "liaison.statement.requested": "口径请求", "liaison.statement.published": "口径发布",
+               "liaison.meeting.scheduled": "联席会议通知"}
 
 
 def _minute(at: datetime) -> str:
@@ -72,12 +78,18 @@ def lessons_updated(by: str) -> str:
 
 # --- sharing --------------------------------------------------------------------------------
 
+def _event(event_type: str) -> str:
+    """The event's name in 「」, or its code and a space (an event without a name here)."""
+    return f"「{EVENT_NAMES[event_type]}」" if event_type in EVENT_NAMES else f"{event_type} "
+
+
 def withheld(event_type: str, tlp: str) -> str:
-    return f"{event_type} TLP:{tlp}，仅限本办，不对外共享"
+    return f"{_event(event_type)}TLP:{tlp}，仅限本办，不对外共享"
 
 
 def shared(event_type: str, agency_name: str, code: str, tlp: str, backfill: bool) -> str:
-    return f"{event_type} 已{'补发' if backfill else '共享'}给 {agency_name}（{code}），TLP:{tlp}"
+    return (f"{_event(event_type)}已{'补发' if backfill else '共享'}给 {agency_name}（{code}），"
+            f"TLP:{tlp}")
 
 
 def agency_added(agency_name: str, code: str, by: str, via: str = "") -> str:

@@ -15,6 +15,7 @@ OPEN_INCIDENTS = ("detected", "escalated", "subsiding")
 OPEN_TASKS = ("todo", "doing")
 EVERY_SECTION = ("leader_in_charge", "principal", "admin")  # roles that lead every section
 HOME_CASES = 20  # cases at my stage listed on the home page (the earliest due first)
+HOME_TASKS = 20  # my open tasks listed on the home page (the earliest due first)
 HOME_TICKETS = 20  # tickets in work listed on the home page (the most urgent first)
 HOME_INCIDENTS = 8  # newest open incidents listed per level
 
@@ -73,13 +74,14 @@ def _instant(when: str | None) -> datetime:
     return datetime.fromisoformat(when) if when else datetime.max.replace(tzinfo=UTC)
 
 
-def my_tasks(api: Api, me: dict[str, str], now: datetime) -> list[dict[str, Any]]:
-    """Tasks assigned to me (or to my section) not done yet, the earliest due first."""
-    tasks = api.get("liaison", "/tasks", assignee=me["name"],
-                    section=me.get("section") or None)["tasks"]
-    return [{**t, "countdown": present.countdown(t.get("due_at"), now)}
-            for t in sorted(tasks, key=lambda t: t.get("due_at") or "")
-            if t.get("status") in OPEN_TASKS]
+def my_tasks(api: Api, me: dict[str, str], now: datetime) -> dict[str, Any]:
+    """Tasks assigned to me (or to my section) not done yet, the earliest due first: `rows`
+    (at most HOME_TASKS) and `total`."""
+    answer = api.get("liaison", "/tasks", assignee=me["name"], section=me.get("section") or None,
+                     status=",".join(OPEN_TASKS), limit=HOME_TASKS)
+    rows = [{**t, "countdown": present.countdown(t.get("due_at"), now)}
+            for t in answer["tasks"]]
+    return {"rows": rows, "total": answer.get("total", len(rows))}
 
 
 def incident_query(level: str) -> dict[str, Any]:

@@ -545,20 +545,18 @@ class Tasks:
     def list(self, ticket_id: str) -> list[domain.Task]:
         return [domain.Task(**r) for r in _rows(self.session, tasks, ticket_id, tasks.c.due_at)]
 
-    def of_person(self, name: str, section: str | None, status: str | None
+    def of_person(self, name: str, section: str | None, statuses: Sequence[str] = (),
+                  limit: int | None = None, offset: int = 0
                   ) -> list[tuple[domain.Task, str]]:
-        """(task, ticket title) of every task assigned to `name`, or to their `section` (the
-        plan assigns the lead section's tasks by its name, or `lead` on a ticket it leads);
-        the earliest due first."""
-        mine = tasks.c.assignee == name
-        if section:
-            mine = or_(mine, tasks.c.assignee == section,
-                       and_(tasks.c.assignee == domain.LEAD, tickets.c.lead_section == section))
+        """(task, ticket title) of the tasks assigned to `name`, or to their `section` (the
+        plan assigns the lead section's tasks by its name, or `lead` on a ticket it leads),
+        in any of `statuses` (all when empty); the earliest due first, one page."""
         query = (select(tasks, tickets.c.title.label("ticket_title"))
-                 .join(tickets, tickets.c.id == tasks.c.ticket_id).where(mine)
-                 .order_by(tasks.c.due_at, tasks.c.id))
-        if status:
-            query = query.where(tasks.c.status == status)
+                 .join(tickets, tickets.c.id == tasks.c.ticket_id)
+                 .where(*_tasks_of(name, section, statuses))
+                 .order_by(tasks.c.due_at, tasks.c.id).offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
         out = []
         for row in self.session.execute(query).mappings():
             values = dict(row)
@@ -566,6 +564,20 @@ class Tasks:
             out.append((domain.Task(**{**values, "due_at": aware(values["due_at"]),
                                        "created_at": aware(values["created_at"])}), title))
         return out
+
+    def count_of_person(self, name: str, section: str | None,
+                        statuses: Sequence[str] = ()) -> int:
+        return self.session.execute(
+            select(func.count()).select_from(tasks.join(tickets, tickets.c.id == tasks.c.ticket_id))
+            .where(*_tasks_of(name, section, statuses))).scalar_one()
+
+
+def _tasks_of(name: str, section: str | None, statuses: Sequence[str]) -> list[Any]:
+    mine = tasks.c.assignee == name
+    if section:
+        mine = or_(mine, tasks.c.assignee == section,
+                   and_(tasks.c.assignee == domain.LEAD, tickets.c.lead_section == section))
+    return [mine] + ([tasks.c.status.in_(list(statuses))] if statuses else [])
 
 
 class Timers:

@@ -142,7 +142,8 @@ class LiaisonService(StaffFromIdentity, OperationsEndpoints):
             query = TasksQuerySchema().load(request.args.to_dict())
         except ValidationError as exc:
             raise BadRequest("invalid query", fields=exc.messages) from exc
-        return {"tasks": ticket_views.list_tasks(self.platform.uow(), **query)}
+        found, total = ticket_views.list_tasks(self.platform.uow(), **query)
+        return {"tasks": found, "total": total}
 
     @http("GET", "/records", access=can("records"))
     @json_api

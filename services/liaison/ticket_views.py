@@ -46,12 +46,18 @@ def met(facts: domain.Facts) -> dict[str, Any]:
 
 
 def list_tasks(uow: UnitOfWork, assignee: str, section: str | None = None,
-               status: str | None = None) -> list[dict[str, Any]]:
+               status: str | None = None, limit: int | None = None, offset: int = 0
+               ) -> tuple[list[dict[str, Any]], int]:
     """The tasks a person has on any ticket (their own, and their section's as lead section),
-    each with its ticket's title."""
+    each with its ticket's title, the earliest due first: one page and how many in all.
+    `status`: one, or several joined by commas."""
+    statuses = status.split(",") if status else []
     with uow:
-        found = tickets.repos(uow).tasks.of_person(assignee, section, status)
-    return [{**jsonable(asdict(task)), "ticket_title": title} for task, title in found]
+        r = tickets.repos(uow).tasks
+        found = r.of_person(assignee, section, statuses, limit, offset)
+        total = (len(found) + offset if limit is None
+                 else r.count_of_person(assignee, section, statuses))
+    return [{**jsonable(asdict(task)), "ticket_title": title} for task, title in found], total
 
 
 def counts_by_level_status(uow: UnitOfWork) -> dict[tuple[str, str], int]:

@@ -98,3 +98,13 @@ def test_open_incidents_are_counted_and_listed_by_level_strongest_first() -> Non
     shown = dashboard.open_incidents(answers)
     assert list(shown) == ["I", "II", "III", "IV"]
     assert shown["II"] == {"rows": [{"id": "inc-1"}], "total": 12}
+
+
+def test_my_open_tasks_are_asked_for_earliest_due_first_one_page() -> None:
+    answer = {"tasks": [{"id": 1, "due_at": (NOW + timedelta(hours=1)).isoformat()}],
+              "total": 35}
+    api = FakeApi(lambda q: answer)
+    mine = dashboard.my_tasks(api, {"name": "王芳", "role": "editor", "section": "新闻处"}, NOW)
+    assert mine["total"] == 35 and mine["rows"][0]["countdown"]["css"] == "ok"
+    assert api.asked == [{"assignee": "王芳", "section": "新闻处", "status": "todo,doing",
+                          "limit": dashboard.HOME_TASKS}]

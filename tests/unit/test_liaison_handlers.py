@@ -394,6 +394,20 @@ def test_a_ticket_list_is_filtered_ordered_by_urgency_and_paged(uow: UowFactory,
     assert listed(lead_section="无此处室") == []
 
 
+def test_a_persons_tasks_are_filtered_by_status_paged_and_counted(uow: UowFactory,
+                                                                   cfg: LiaisonConfig) -> None:
+    t = opened(uow, cfg, "I")
+    section = t["lead_section"]
+    every, total = ticket_views.list_tasks(uow(), "nobody", section)
+    assert total == len(every) > 1, "the plan gives the lead section tasks"
+    dues = [task["due_at"] for task in every]
+    assert dues == sorted(dues)
+    first, total = ticket_views.list_tasks(uow(), "nobody", section, "todo,doing", limit=1)
+    assert [task["id"] for task in first] == [every[0]["id"]] and total == len(every)
+    assert ticket_views.list_tasks(uow(), "nobody", section, "done") == ([], 0)
+    assert ticket_views.list_tasks(uow(), "nobody", None) == ([], 0)
+
+
 def test_incident_events_before_the_ticket_are_retried(uow: UowFactory, cfg: LiaisonConfig
                                                        ) -> None:
     with pytest.raises(tickets.TicketNotOpenYet):

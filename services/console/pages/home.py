@@ -40,7 +40,7 @@ def gather(ctx: Ctx) -> dict[str, Any]:
     nothing = {"rows": [], "total": 0}
     parts = (("cases", "review", lambda: dashboard.my_cases(ctx.api, me), nothing),
              ("tickets", "liaison", lambda: dashboard.my_tickets(ctx.api, me, ctx.now), nothing),
-             ("tasks", "liaison", lambda: dashboard.my_tasks(ctx.api, me, ctx.now), []),
+             ("tasks", "liaison", lambda: dashboard.my_tasks(ctx.api, me, ctx.now), nothing),
              ("incidents", "sentiment", lambda: _open_incidents(ctx), {}))
 
     def fetch(part: tuple[str, str, Any, Any]) -> tuple[str, Any, str | None]:

@@ -108,3 +108,14 @@ def test_my_open_tasks_are_asked_for_earliest_due_first_one_page() -> None:
     assert mine["total"] == 35 and mine["rows"][0]["countdown"]["css"] == "ok"
     assert api.asked == [{"assignee": "王芳", "section": "新闻处", "status": "todo,doing",
                           "limit": dashboard.HOME_TASKS}]
+
+
+def test_a_live_fragments_version_follows_its_data_and_the_minute() -> None:
+    from services.console import live
+
+    data = {"tickets": {"rows": [{"id": "t1"}], "total": 1}}
+    same = live.version_of(data, NOW)
+    assert live.version_of({"tickets": {"total": 1, "rows": [{"id": "t1"}]}}, NOW) == same
+    assert live.version_of(data, NOW + timedelta(seconds=30)) == same
+    assert live.version_of(data, NOW + timedelta(minutes=1)) != same
+    assert live.version_of({"tickets": {"rows": [], "total": 0}}, NOW) != same

@@ -28,8 +28,7 @@ class HomePages(Pages):
 
 def _live_context(ctx: Ctx) -> dict[str, Any]:
     data = gather(ctx)
-    html = ctx.html("home_live.html", version="", **data)
-    return {**data, "version": live.version(html)}
+    return {**data, "version": live.version_of(data, ctx.now)}
 
 
 def gather(ctx: Ctx) -> dict[str, Any]:

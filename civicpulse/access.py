@@ -238,6 +238,8 @@ class GuardedHttp(HttpRequestHandler):
 
     def handle_request(self, request: Any) -> Any:
         request.shallow = False
+        if _holds_nul(request):  # no database stores it: refused before it reaches one
+            return _json(400, {"error": "the path and query may not contain NUL (%00)"})
         refused = self._read_body(request)
         if refused is not None:
             return refused
@@ -268,6 +270,11 @@ class GuardedHttp(HttpRequestHandler):
     def response_from_exception(self, exc: Exception) -> Response:
         log.error("unhandled error in %s %s", self.method, self.url, exc_info=exc)
         return _json(500, {"error": "internal error (logged by the service)"})
+
+
+def _holds_nul(request: Any) -> bool:
+    return "\x00" in request.path or any(
+        "\x00" in key or "\x00" in value for key, value in request.args.items(multi=True))
 
 
 def _read_at_most(stream: Any, limit: int) -> bytes:

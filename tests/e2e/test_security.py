@@ -336,7 +336,7 @@ def _fuzz(operation: Any, headers: dict[str, str]) -> list[str]:
     @given(case=operation.as_strategy())
     def run(case: Any) -> None:
         r = case.call(headers=headers, timeout=30)
-        where = f"{case.method} {case.formatted_path} -> {r.status_code}"
+        where = f"{case.method} {case.formatted_path} {case.query or ''} -> {r.status_code}"
         if r.status_code >= 500:
             problems.append(f"{where}: {r.text[:200]}")
         elif r.status_code >= 400:
@@ -364,3 +364,17 @@ def test_schemathesis_finds_no_5xx_and_every_4xx_has_a_json_reason(world: World)
             problems += _fuzz(result.ok(), headers)
     assert operations >= 60
     assert not problems, "\n".join(problems)
+
+
+def test_nul_in_a_path_or_query_is_a_400_with_a_reason_not_a_database_error(world: World
+                                                                            ) -> None:
+    """PostgreSQL stores no NUL: schemathesis once found GET /tasks?section=…%00 answering 500
+    (the query reached the database). Every service refuses it before a worker runs."""
+    headers = world.headers("admin")
+    for service, path in (("liaison", "/tasks?assignee=a&section=E%00"),
+                          ("liaison", "/tickets?incident_id=x%00"),
+                          ("liaison", "/tickets/tkt-%00"), ("sentiment", "/incidents/x%00y"),
+                          ("news", "/items?q%00=1")):
+        r = requests.get(world.url(service, path), headers=headers, timeout=30)
+        assert r.status_code == 400, (service, path, r.status_code, r.text[:200])
+        assert "NUL" in r.json()["error"]

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
+from tests.helpers import free_port  # noqa: F401 - one port picker for the run
+
 
 def _write(out: Path, record: dict[str, Any]) -> None:
     tmp = out / f".{uuid.uuid4().hex}.tmp"
@@ -201,14 +203,6 @@ class Running:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:

@@ -1,7 +1,6 @@
 """End-to-end fixtures: all four services as real processes on the real RabbitMQ (a fresh
 vhost) and PostgreSQL (a fresh database per service), on free ports."""
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,14 +10,9 @@ import requests
 
 from civicpulse.launcher import Suite
 from civicpulse.settings import SERVICES
+from tests.helpers import free_port  # noqa: F401 - one port picker for the run
 
 MGMT = "http://127.0.0.1:15672/api"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

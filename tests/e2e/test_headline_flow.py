@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from civicpulse.settings import SERVICES
 from civicpulse_demo import bearer, get_json, negative_burst, run_flow, url
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ def test_demo_in_embedded_mode(tmp_path, monkeypatch):
 
     env = {**os.environ, "CIVICPULSE_VAR_DIR": str(tmp_path / "var"),
            "AMQP_URI": "amqp://guest:guest@127.0.0.1:5999/"}
-    for svc in ("news", "review", "sentiment", "liaison", "notify"):
+    for svc in SERVICES:  # every service on a port of its own (none on the defaults)
         env[f"{svc.upper()}_HTTP_PORT"] = str(free_port())
         env.pop(f"{svc.upper()}_DATABASE_URL", None)
     env.pop("NOTIFY_SMTP_HOST", None)
@@ -89,7 +90,7 @@ def test_make_run_falls_back_to_embedded_and_stops_on_ctrl_c(tmp_path):
     env = {**os.environ, "CIVICPULSE_VAR_DIR": str(tmp_path / "var"),
            "AMQP_URI": "amqp://guest:guest@127.0.0.1:5999/"}
     ports = {}
-    for svc in ("news", "review", "sentiment", "liaison"):
+    for svc in SERVICES:  # every service on a port of its own (none on the defaults)
         ports[svc] = free_port()
         env[f"{svc.upper()}_HTTP_PORT"] = str(ports[svc])
         env.pop(f"{svc.upper()}_DATABASE_URL", None)

@@ -5,7 +5,6 @@ which the HTTP server already answers and the queues are not yet bound is second
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,14 @@ from civicpulse.consumers import SafeQueueConsumer
 from civicpulse.db import make_engine
 from civicpulse.envelope import new_event
 from services.review.service import ReviewService
-from tests.helpers import publish_event, wait_until
+from tests.helpers import (
+    free_port,  # noqa: F401 - one port picker for the run
+    publish_event,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 BIND_DELAY = 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def readyz(url: str) -> dict[str, Any] | None:

@@ -3,7 +3,6 @@ detects synchronously; the `sentiment.mentions` work queue is consumed in batche
 after commit, with bad messages dead-lettered with their reason."""
 
 import json
-import socket
 
 import kombu
 import pytest
@@ -14,15 +13,12 @@ from civicpulse import deadletter
 from services.sentiment import collectors, db
 from services.sentiment.service import MENTIONS_QUEUE, SentimentService
 from tests.conftest import make_uow
-from tests.helpers import wait_until
+from tests.helpers import (
+    free_port,  # noqa: F401 - one port picker for the run
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -23,15 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.helpers import free_port  # noqa: F401 - one port picker for the run
+
 SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 DEFAULT_LIMITS = ("loopback_users = none", "vm_memory_high_watermark.relative = 0.2",
                   "disk_free_limit.absolute = 50MB")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -66,10 +66,21 @@ def nameko_command(name: str) -> list[str]:
             SERVICE_CLASSES[name]]
 
 
+_GIVEN_PORTS: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port nothing listens on now and not handed out before by this process (replicas
+    after the first, tests' services). The kernel may offer a port again once the probe closes,
+    and the services' web servers bind with SO_REUSEPORT (eventlet's default), so two services
+    given one port would both start and split its connections."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
 
 
 def parse_replicas(spec: str) -> dict[str, int]:

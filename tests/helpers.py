@@ -54,21 +54,9 @@ def json_values(text: str) -> list[Any]:
         values.append(value)
 
 
-_GIVEN_PORTS: set[int] = set()
-
-
 def free_port() -> int:
-    """A TCP port nothing listens on now and not handed out before in this test run (for a
-    service started by the test). The kernel may offer a port again once the probe closes, and
-    eventlet's servers bind with SO_REUSEPORT, so two services given one port would both start
-    and share its connections: a suite once answered one request in two with another service
-    (a 404 in the middle of the demo)."""
-    import socket
+    """A TCP port for a service started by a test: the launcher's picker, so the ports tests
+    choose and the ones the launcher gives replicas never coincide."""
+    from civicpulse.launcher import free_port as launcher_free_port
 
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in _GIVEN_PORTS:
-            _GIVEN_PORTS.add(port)
-            return port
+    return launcher_free_port()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -80,6 +80,19 @@ def load_query(request: Any, schema: Schema) -> dict[str, Any]:
         return schema.load(request.args.to_dict())
     except ValidationError as exc:
         raise BadRequest("invalid query", fields=exc.messages) from exc
+
+
+class OneOrMoreOf:
+    """A query value naming one choice or several joined by commas (`status=todo,doing`):
+    a marshmallow validator refusing any part that is not one of `choices`."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        self.choices = tuple(choices)
+
+    def __call__(self, value: str) -> None:
+        unknown = [part for part in value.split(",") if part not in self.choices]
+        if unknown:
+            raise ValidationError(f"unknown value {unknown[0]!r}; one or more of {self.choices}")
 
 
 def json_depth(value: Any) -> int:

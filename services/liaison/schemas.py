@@ -1,7 +1,8 @@
 """HTTP bodies and query strings of the liaison service."""
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
+from civicpulse.web import OneOrMoreOf
 from services.liaison.domain import ASSIGNABLE_ROLES as ROLES
 from services.liaison.domain import LEVEL_ORDER, STATUSES, TASK_STATUSES, TICKET_ORDERS
 
@@ -34,12 +35,6 @@ class TicketQuerySchema(_Body):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
-def _task_statuses(value: str) -> None:
-    unknown = [s for s in value.split(",") if s not in TASK_STATUSES]
-    if unknown:
-        raise ValidationError(f"unknown status {unknown[0]!r}; one of {TASK_STATUSES}")
-
-
 class TasksQuerySchema(_Body):
     """`GET /tasks`: a person's tasks (and their section's); `status` one or several joined by
     commas; a page (`limit` up to 500, `offset`)."""
@@ -47,7 +42,7 @@ class TasksQuerySchema(_Body):
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=128))
     section = fields.String(load_default=None, validate=validate.Length(min=1, max=128))
     status = fields.String(load_default=None,
-                           validate=[validate.Length(min=1, max=64), _task_statuses])
+                           validate=[validate.Length(min=1, max=64), OneOrMoreOf(TASK_STATUSES)])
     limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 

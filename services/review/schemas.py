@@ -1,7 +1,8 @@
 """HTTP bodies of the review service."""
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
+from civicpulse.web import OneOrMoreOf
 from services.review.domain import CASE_STATUSES, DECISIONS, STAGES
 
 
@@ -20,12 +21,6 @@ class DecisionSchema(Schema):
 CASE_ORDERS = ("created", "due", "updated")  # newest first | due soonest first | last changed
 
 
-def _known_statuses(value: str) -> None:
-    unknown = [s for s in value.split(",") if s not in CASE_STATUSES]
-    if unknown:
-        raise ValidationError(f"unknown status {unknown[0]!r}; one of {CASE_STATUSES}")
-
-
 class CaseFilterSchema(Schema):
     """`GET /cases`: `status` (one, or several joined by commas), `stage`, `item_id`,
     `correlation_id`; `order` (created: newest first; due: the stage deadline soonest first,
@@ -36,7 +31,7 @@ class CaseFilterSchema(Schema):
         unknown = EXCLUDE
 
     status = fields.String(load_default=None,
-                           validate=[validate.Length(min=1, max=64), _known_statuses])
+                           validate=[validate.Length(min=1, max=64), OneOrMoreOf(CASE_STATUSES)])
     stage = fields.String(load_default=None, validate=validate.OneOf(STAGES))
     item_id = fields.String(load_default=None)
     correlation_id = fields.String(load_default=None)

@@ -15,6 +15,7 @@ from marshmallow import (
 )
 
 from civicpulse.pseudonyms import url_identity
+from civicpulse.web import OneOrMoreOf
 
 MAX_BATCH = 1000
 # POST /mentions body limit: 1,000 mentions of 8 KiB each (a 2,000-character Chinese post is
@@ -93,12 +94,6 @@ def reject_reason(errors: dict[str, Any]) -> str:
 INCIDENT_STATUSES = ("detected", "escalated", "subsiding", "closed")
 
 
-def _known_statuses(value: str) -> None:
-    unknown = [s for s in value.split(",") if s not in INCIDENT_STATUSES]
-    if unknown:
-        raise ValidationError(f"unknown status {unknown[0]!r}; one of {INCIDENT_STATUSES}")
-
-
 class IncidentQuerySchema(Schema):
     """`GET /incidents`: `status` (one, or several joined by commas), `level`, `evidence`
     (false leaves it out), a page (`limit`, `offset`)."""
@@ -107,7 +102,8 @@ class IncidentQuerySchema(Schema):
         unknown = EXCLUDE
 
     status = fields.String(load_default=None,
-                           validate=[validate.Length(min=1, max=64), _known_statuses])
+                           validate=[validate.Length(min=1, max=64),
+                                     OneOrMoreOf(INCIDENT_STATUSES)])
     level = fields.String(load_default=None, validate=validate.OneOf(("I", "II", "III", "IV")))
     evidence = fields.Boolean(load_default=True)
     limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10_000))
